@@ -34,7 +34,7 @@ def add_mim_extension():
         return
     mim_path = osp.join(HERE, 'muse_det', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools'):
+    for name in ('configs', 'tools', 'model-index.yml'):
         src = osp.join(HERE, name)
         dst = osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
@@ -43,8 +43,10 @@ def add_mim_extension():
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
-        else:
+        elif osp.isdir(src):
             shutil.copytree(src, dst)
+        else:
+            shutil.copyfile(src, dst)
 
 
 if __name__ == '__main__':
@@ -61,8 +63,9 @@ if __name__ == '__main__':
         python_requires='>=3.9',
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
         include_package_data=True,
-        package_data={'muse_det': ['.mim/configs/**/*.py', '.mim/tools/**/*',
-                                   '.mim/configs/*/*.py', '.mim/configs/*/*/*.py']},
+        package_data={'muse_det': ['.mim/model-index.yml', '.mim/configs/*/*.py',
+                                   '.mim/configs/*/*/*.py', '.mim/tools/*',
+                                   '.mim/tools/*/*']},
         install_requires=read_requirements('runtime.txt'),
         extras_require={
             'mim': read_requirements('mminstall.txt'),

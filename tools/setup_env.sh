@@ -26,7 +26,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PIP="$VENV/bin/python -m pip"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-$PIP install -q --upgrade "pip>=23.2"
 log "installing torch (CPU build)"
 $PIP install -q -r requirements/runtime.txt
 log "installing build tools"

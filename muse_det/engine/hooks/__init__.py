@@ -1,0 +1,3 @@
+from .muse_hook import MUSEHook
+
+__all__ = ['MUSEHook']

@@ -1,0 +1,132 @@
+"""What every pair loss shares: validation, sampling, target detaching, the fp32 island and the
+loss weight. Subclasses supply ``embed`` (adapters) and ``discrepancy`` (the math)."""
+from typing import Dict, Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from ..adapters import build_adapter
+from ..checks import check_finite, check_pair, check_positive_int, check_weight, fp32_island
+from ..critics import build_critic
+from ..sampling import Grid, PairSampler, align_maps
+
+POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
+
+
+class PairLoss(nn.Module):
+    """``forward(student, target) -> {'loss': weighted scalar to minimise, **detached logs}``.
+
+    student [B, C_s, H, W] or [B, C_s]; target [B, C_t, H', W'] or [B, C_t].
+    Sampling (``num_samples``, ``grid``, ``pool``): see :class:`~..sampling.PairSampler`;
+    ``pool=None`` samples locations of maps and passes vectors through, ``pool=True`` averages
+    maps to one vector per image, ``pool=False`` insists on maps. Losses that compare whole maps
+    (``needs_maps``) only use ``grid``. ``detach_target=True``: no gradient reaches the target
+    feature (deep teaches shallow); modules applied to it after detaching still learn.
+    ``loss_weight``: a plain float attribute, re-validated every step because hooks change it.
+    """
+
+    name: str = None
+    needs_maps = False
+
+    def __init__(self, student_channels: int, target_channels: int, *, loss_weight: float = 1.0,
+                 num_samples=256, grid: Grid = None, pool: Optional[bool] = None,
+                 detach_target: bool = True, generator: Optional[torch.Generator] = None):
+        super().__init__()
+        self.student_channels = check_positive_int(student_channels, 'student_channels')
+        self.target_channels = check_positive_int(target_channels, 'target_channels')
+        self.loss_weight = check_weight(loss_weight)
+        if pool not in POOL_MODES:
+            raise ValueError(f'pool must be None (auto), True or False, got {pool!r}')
+        self.pool = pool
+        self.detach_target = bool(detach_target)
+        self.sampler = PairSampler(num_samples, grid, POOL_MODES[pool], generator)
+
+    def extra_repr(self) -> str:
+        return (f'student_channels={self.student_channels}, target_channels='
+                f'{self.target_channels}, loss_weight={self.loss_weight}, sampler={self.sampler}')
+
+    def forward(self, student: Tensor, target: Tensor) -> Dict[str, Tensor]:
+        weight = check_weight(self.loss_weight)
+        self.check_inputs(student, target)
+        if self.detach_target:
+            target = target.detach()
+        s, t = self.sample(student, target)
+        z_s, z_t = self.embed(s, t)
+        with fp32_island(z_s.device):
+            out = self.discrepancy(z_s.float(), z_t.float())
+        logs = {k: v.detach() for k, v in out.items() if k != 'loss'}
+        return dict(loss=out['loss'] * weight, **logs)
+
+    def check_inputs(self, student: Tensor, target: Tensor) -> None:
+        if self.needs_maps and not (getattr(student, 'ndim', 0) == 4 == getattr(target, 'ndim', 0)):
+            raise ValueError(
+                f"the {self.name!r} loss compares spatial maps and needs [B, C, H, W] features, got "
+                f"student {tuple(getattr(student, 'shape', ()))}, target "
+                f"{tuple(getattr(target, 'shape', ()))}; record map-valued layers or use a loss "
+                f"that works on vectors: 'muse', 'l2', 'cosine', 'vid', 'crd'")
+        check_pair(student, target)
+        for x, side, channels in ((student, 'student', self.student_channels),
+                                  (target, 'target', self.target_channels)):
+            if x.shape[1] != channels:
+                raise ValueError(f'{side} has {x.shape[1]} channels but the loss was built with '
+                                 f'{side}_channels={channels}; set {side}_channels={x.shape[1]}')
+            check_finite(x, side)
+
+    def sample(self, student: Tensor, target: Tensor) -> Tuple[Tensor, Tensor]:
+        if self.needs_maps:
+            return align_maps(student, target, self.sampler.grid)
+        s, t = self.sampler(student, target)
+        if s.shape[0] < 2:
+            raise ValueError(f'{s.shape[0]} sample(s) per step; at least 2 are needed (negatives, '
+                             f'batch statistics): raise the batch size or num_samples')
+        return s, t
+
+    def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
+        return s, t
+
+    def discrepancy(self, z_s: Tensor, z_t: Tensor) -> Dict[str, Tensor]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _adapter(self, in_dim: int, out_dim: int, kind, hidden: Optional[int]) -> nn.Module:
+        """``kind='auto'``: a Linear for pooled vectors (pool=True), the MLP adapter otherwise."""
+        if kind == 'auto':
+            kind = 'linear' if self.pool is True else 'mlp'
+        kwargs = {} if hidden is None else dict(hidden=hidden)
+        return build_adapter(in_dim, out_dim, kind, **kwargs)
+
+
+class StudentAdaptedLoss(PairLoss):
+    """Compares in the *target's own* space: only the student is adapted (to C_t channels).
+
+    The target stays raw on purpose: a learnable projection of a detached target could shrink to
+    a constant that the student matches trivially (l2/cosine/vid would all reach their optimum
+    while teaching nothing).
+    """
+
+    def __init__(self, student_channels: int, target_channels: int, *, adapter='auto',
+                 adapter_hidden: Optional[int] = None, **kwargs):
+        super().__init__(student_channels, target_channels, **kwargs)
+        self.adapter = self._adapter(student_channels, target_channels, adapter, adapter_hidden)
+
+    def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
+        return self.adapter(s), t
+
+
+class CriticPairLoss(PairLoss):
+    """Adapts both sides to ``embed_dim`` and scores all pairs with a critic (MUSE, CRD).
+
+    Both adapters are learnable; with ``detach_target`` the target adapter still trains (it sits
+    after the detach), so the shared embedding space is learnt from both ends.
+    """
+
+    def __init__(self, student_channels: int, target_channels: int, *, embed_dim: int = 128,
+                 critic=dict(type='separable'), adapter='auto',
+                 adapter_hidden: Optional[int] = None, **kwargs):
+        super().__init__(student_channels, target_channels, **kwargs)
+        self.embed_dim = check_positive_int(embed_dim, 'embed_dim')
+        self.student_adapter = self._adapter(student_channels, embed_dim, adapter, adapter_hidden)
+        self.target_adapter = self._adapter(target_channels, embed_dim, adapter, adapter_hidden)
+        self.critic = build_critic(critic, embed_dim, embed_dim)
+
+    def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
+        return self.student_adapter(s), self.target_adapter(t)

@@ -1,0 +1,34 @@
+"""Neuron selectivity transfer (Huang & Wang, 2017)."""
+from typing import Dict
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..checks import check_positive_int
+from .base import PairLoss
+
+
+class NSTDistillLoss(PairLoss):
+    """``loss = mean_b MMD^2(S_b, T_b)`` with the polynomial kernel k(x, y) = (x . y + c)^degree.
+
+    Each channel is one sample: its selectivity pattern over the H*W locations of the common grid,
+    L2-normalised. S_b = {s_bi}_{i<C_s}, T_b = {t_bj}_{j<C_t}:
+    MMD^2 = mean_{i,i'} k(s_i, s_i') + mean_{j,j'} k(t_j, t_j') - 2 mean_{i,j} k(s_i, t_j).
+    Defaults degree=2, c=0 (the paper's best). No adapter; needs [B, C, H, W] maps.
+    """
+
+    name = 'nst'
+    needs_maps = True
+
+    def __init__(self, student_channels: int, target_channels: int, *, degree: int = 2,
+                 c: float = 0.0, **kwargs):
+        super().__init__(student_channels, target_channels, **kwargs)
+        self.degree, self.c = check_positive_int(degree, 'degree'), float(c)
+
+    def _kernel_mean(self, a: Tensor, b: Tensor) -> Tensor:
+        return (a @ b.transpose(1, 2) + self.c).pow(self.degree).mean(dim=(1, 2))
+
+    def discrepancy(self, z_s: Tensor, z_t: Tensor) -> Dict[str, Tensor]:
+        s, t = F.normalize(z_s.flatten(2), dim=2), F.normalize(z_t.flatten(2), dim=2)
+        mmd = self._kernel_mean(s, s) + self._kernel_mean(t, t) - 2 * self._kernel_mean(s, t)
+        return dict(loss=mmd.mean())

@@ -1,0 +1,285 @@
+"""The machinery every distiller shares: networks with recorders, feature pairs and their losses.
+
+A distiller is an ordinary ``BaseModel`` that owns the recorded network(s) and one pair loss per
+(student feature, target feature) pair. Adapters and critics live inside the pair losses, so
+DDP, optimisers, EMA and checkpoints see them. ``loss()`` returns the wrapped model's own loss
+dict plus ``loss_<method>``; ``predict()`` and ``tensor`` mode are the wrapped model's.
+"""
+import copy
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModel
+from torch import nn
+
+from muse_det.registry import MODELS
+from ..recorders import FeatureRecorder, FeatureSpec
+
+ARCHITECTURE = 'architecture'
+
+
+@dataclass(frozen=True)
+class FeaturePair:
+    """A student feature taught by a target feature; each end is (network key, feature name)."""
+    student: Tuple[str, str]
+    target: Tuple[str, str]
+    weight: float = 1.0
+
+
+def feature_label(net: str, feature: str) -> str:
+    """A log-friendly name: ``neck[0]`` -> ``neck.0``; other networks' features are prefixed."""
+    name = re.sub(r'\[(-?\d+)\]', r'.\1', feature)
+    return name if net == ARCHITECTURE else f'{net}.{name}'
+
+
+def _check_weight(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f'{what} must be a non-negative number, got {value!r} '
+                         f'({type(value).__name__})')
+    if not value >= 0:
+        raise ValueError(f'{what} must be a non-negative number, got {value!r}')
+    return float(value)
+
+
+def build_network(cfg) -> nn.Module:
+    """Build a network from a config dict, or take an ``nn.Module`` as is."""
+    if isinstance(cfg, nn.Module):
+        return cfg
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise ValueError(
+            f'a network config must be a dict with a "type" key (e.g. the detector config '
+            f'`_base_.model`), got {type(cfg).__name__}')
+    return MODELS.build(copy.deepcopy(cfg))
+
+
+class BaseDistiller(BaseModel):
+    """Shared logic of the self-, online- and offline distillers.
+
+    Subclasses register their networks with :meth:`add_network`, then call
+    :meth:`build_pairs`. The data preprocessor is the wrapped architecture's own, so the
+    distiller sees exactly the batches the plain model would.
+
+    Args:
+        architecture: config (or module) of the trained model, e.g. ``_base_.model``.
+        loss: config of the pair loss (``MUSELoss`` or a baseline such as ``'l2'``), built once
+            per pair with ``student_channels``/``target_channels`` from the probed features.
+        recorder_clone: copy recorded outputs (only for models that modify them in place).
+        probe_input_shape: (C, H, W) of the zero input used once at construction to measure
+            feature shapes.
+    """
+
+    def __init__(self,
+                 architecture: Union[dict, nn.Module],
+                 loss: dict,
+                 recorder_clone: bool = False,
+                 probe_input_shape: Sequence[int] = (3, 128, 128),
+                 init_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None):
+        arch = build_network(architecture)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if data_preprocessor is None and hasattr(arch, 'data_preprocessor'):
+            self.data_preprocessor = arch.data_preprocessor
+        self.architecture = arch
+        if not isinstance(loss, dict) or 'type' not in loss:
+            raise ValueError(f'`loss` must be a config dict with a "type" key, e.g. '
+                             f'dict(type="MUSELoss"), got {loss!r}')
+        self.loss_cfg = dict(loss)
+        self.recorder_clone = recorder_clone
+        self.probe_input_shape = tuple(probe_input_shape)
+        # Scaled by MUSEHook (warm-up, stop after an epoch); plain floats, not state.
+        self.distill_weight_scale = 1.0
+        self._network_keys: List[str] = []
+        self.recorders: Dict[str, FeatureRecorder] = {}
+        self.pairs: List[FeaturePair] = []
+        self.add_network(ARCHITECTURE, [])
+
+    # ----------------------------------------------------------------- building
+    def add_network(self, key: str, features: Sequence[str]) -> None:
+        if key not in self._network_keys:
+            self._network_keys.append(key)
+        self.recorders[key] = FeatureRecorder(getattr(self, key), list(features),
+                                              clone=self.recorder_clone)
+
+    def network(self, key: str) -> nn.Module:
+        return getattr(self, key)
+
+    def default_features(self, key: str) -> List[str]:
+        """Every output of the neck if there is one, else of the backbone."""
+        net = self.network(key)
+        for part in ('neck', 'backbone'):
+            if getattr(net, part, None) is not None:
+                recorder = FeatureRecorder(net, [part])
+                outs = self._probe(net, recorder, lambda r: r._outputs[part])
+                return [f'{part}[{i}]' for i in range(len(outs))] \
+                    if isinstance(outs, (tuple, list)) else [part]
+        raise ValueError(f'{type(net).__name__} has no neck or backbone to take default '
+                         f'features from; set `features` explicitly.')
+
+    @torch.no_grad()
+    def _probe(self, net: nn.Module, recorder: FeatureRecorder, read):
+        """Run ``net.extract_feat`` once on zeros (eval mode, no grad); ``read(recorder)``."""
+        if not hasattr(net, 'extract_feat'):
+            raise ValueError(f'{type(net).__name__} has no extract_feat(); muse-det measures '
+                             f'feature shapes through it.')
+        was_training = net.training
+        net.eval()
+        try:
+            with recorder:
+                net.extract_feat(torch.zeros(2, *self.probe_input_shape))
+                return read(recorder)
+        finally:
+            net.train(was_training)
+
+    def probe_shapes(self, key: str) -> Dict[str, Tuple[int, ...]]:
+        """Shape (without batch) of every recorded feature of network ``key``."""
+        def read(recorder):
+            shapes = {}
+            for name in recorder.names:
+                try:
+                    shapes[name] = tuple(recorder.get(name).shape[1:])
+                except RuntimeError as e:
+                    raise ValueError(
+                        f'cannot measure feature {name!r}: {e} muse-det records features '
+                        f'computed by extract_feat() (backbone and neck).') from None
+            return shapes
+        return self._probe(self.network(key), self.recorders[key], read)
+
+    def build_pairs(self, pairs: Sequence[FeaturePair]) -> None:
+        """Build one pair loss per pair from the probed channel counts."""
+        shapes = {key: self.probe_shapes(key) for key in self._network_keys
+                  if self.recorders[key].names}
+        self.pairs = list(pairs)
+        losses = []
+        for pair in self.pairs:
+            (s_net, s_feat), (t_net, t_feat) = pair.student, pair.target
+            cfg = dict(copy.deepcopy(self.loss_cfg),
+                       student_channels=shapes[s_net][s_feat][0],
+                       target_channels=shapes[t_net][t_feat][0])
+            losses.append(MODELS.build(cfg))
+        self.pair_losses = nn.ModuleList(losses)
+        names = {type(m).name for m in losses}
+        self.loss_key = f'loss_{names.pop()}' if len(names) == 1 else 'loss_distill'
+
+    def __getattr__(self, name: str):
+        # Hooks written for plain detectors reach into the model (e.g. YOLOX's mode switch sets
+        # `model.bbox_head.use_l1`); let them find the wrapped architecture's attributes.
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            arch = self.__dict__.get('_modules', {}).get(ARCHITECTURE)
+            if arch is None or name.startswith('__'):
+                raise
+            return getattr(arch, name)
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.architecture(inputs, data_samples, mode='tensor')
+        raise RuntimeError(f'invalid mode "{mode}": use "loss", "predict" or "tensor"')
+
+    def predict(self, inputs, data_samples=None):
+        return self.architecture(inputs, data_samples, mode='predict')
+
+    def extract_feat(self, inputs):
+        return self.architecture.extract_feat(inputs)
+
+    def loss(self, inputs, data_samples) -> dict:
+        """The architecture's own losses plus the distillation loss and its logged terms."""
+        with self.recorders[ARCHITECTURE] as rec:
+            losses = dict(self.architecture.loss(inputs, data_samples))
+            features = {(ARCHITECTURE, n): rec.get(n) for n in rec.names}
+        features.update(self.extra_features(inputs, data_samples, losses))
+        losses.update(self.distill_losses(features))
+        return losses
+
+    def extra_features(self, inputs, data_samples, losses: dict) -> dict:
+        """Features of networks other than the architecture (peers, teachers)."""
+        return {}
+
+    @property
+    def distill_active(self) -> bool:
+        return self.distill_weight_scale > 0
+
+    def distill_losses(self, features: Dict[Tuple[str, str], torch.Tensor]) -> dict:
+        """Sum of weighted pair losses as ``loss_<method>`` plus per-pair/per-layer terms.
+
+        Returns:
+            ``{'loss_<method>': scalar, '<term>/<student>--<target>': scalar, ...,
+            'entropy/<student>': scalar}`` where terms are the pair losses' logged values.
+        """
+        out: Dict[str, torch.Tensor] = {}
+        if not self.distill_active:
+            # Keeps the graph's parameter set constant (DDP) at no cost.
+            out[self.loss_key] = sum(p.sum() for p in self.pair_losses.parameters()) * 0.0
+            return out
+        total = 0.0
+        entropies: Dict[str, List[torch.Tensor]] = {}
+        for pair, pair_loss in zip(self.pairs, self.pair_losses):
+            s_label = feature_label(*pair.student)
+            t_label = feature_label(*pair.target)
+            result = pair_loss(features[pair.student], features[pair.target])
+            total = total + pair.weight * result['loss']
+            for term, value in result.items():
+                if term == 'loss':
+                    continue
+                if term == 'entropy':
+                    entropies.setdefault(s_label, []).append(value.detach())
+                else:
+                    out[f'{term}/{s_label}--{t_label}'] = value.detach()
+        for label, values in entropies.items():
+            out[f'entropy/{label}'] = torch.stack(values).mean()
+        out[self.loss_key] = total * self.distill_weight_scale
+        return out
+
+
+def parse_pairs(pairs, features: Sequence[str], net: str = ARCHITECTURE,
+                target_net: Optional[str] = None) -> List[FeaturePair]:
+    """Normalise the ``pairs`` option.
+
+    ``None``: every feature but the last is taught by the last (the deepest). Otherwise a list
+    of ``(student, target)`` tuples or ``dict(student=..., target=..., weight=...)``.
+    """
+    target_net = target_net or net
+    if pairs is None:
+        if len(features) < 2:
+            raise ValueError(
+                f'self-distillation needs at least 2 features (shallow ones taught by the '
+                f'deepest), got {list(features)}; list more in `features`, or set `pairs`.')
+        return [FeaturePair((net, f), (target_net, features[-1])) for f in features[:-1]]
+    result = []
+    for i, p in enumerate(pairs):
+        if isinstance(p, dict):
+            unknown = set(p) - {'student', 'target', 'weight'}
+            if unknown or not {'student', 'target'} <= set(p):
+                raise ValueError(f'pairs[{i}] = {p!r}: a pair dict needs keys "student" and '
+                                 f'"target" (and optionally "weight"); got {sorted(p)}')
+            s, t, w = p['student'], p['target'], p.get('weight', 1.0)
+        elif isinstance(p, (tuple, list)) and len(p) in (2, 3):
+            s, t, w = (*p, 1.0) if len(p) == 2 else p
+        else:
+            raise ValueError(f'pairs[{i}] = {p!r}: give (student, target), '
+                             f'(student, target, weight) or dict(student=, target=, weight=)')
+        for end in (s, t):
+            if end not in features:
+                raise ValueError(f'pairs[{i}] uses {end!r}, which is not in `features` '
+                                 f'{list(features)}; add it to `features`.')
+        result.append(FeaturePair((net, s), (target_net, t),
+                                  _check_weight(w, f'pairs[{i}] weight')))
+    return result
+
+
+def normalise_features(features) -> List[str]:
+    if isinstance(features, str):
+        features = [features]
+    features = list(features)
+    for f in features:
+        FeatureSpec.parse(f)
+    if len(set(features)) != len(features):
+        raise ValueError(f'`features` lists a name twice: {features}')
+    return features

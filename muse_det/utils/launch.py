@@ -1,0 +1,71 @@
+"""What tools/train.py and tools/test.py share: config loading, work dirs, distributed set-up."""
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+import torch
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = 'none',
+                work_dir: Optional[str] = None):
+    """Load a config (local path or ``mmdet::``/``muse_det::`` path) and apply CLI overrides.
+
+    ``work_dir`` priority, as in mmdet: CLI > config > ``./work_dirs/<config name>``.
+    """
+    import muse_det  # noqa: F401  registers types, ``muse_det::`` configs, checkpoint safety
+    from mmengine.config import Config
+    from mmengine.hub import get_config
+
+    if '::' in path:
+        cfg = get_config(path)
+    else:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'config file not found: {path}')
+        cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def setup_distributed(cfg) -> None:
+    """Initialise the process group for ``--launcher pytorch`` on machines without CUDA.
+
+    mmengine's launcher calls ``torch.cuda.set_device`` before ``init_process_group``, which
+    fails on CPU; with the group already initialised (gloo), mmengine skips its own set-up.
+    On CUDA machines nothing changes: mmengine initialises NCCL as usual.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    wrapper = cfg.get('model_wrapper_cfg', None) or {}
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    env = cfg.get('env_cfg', None) or {}
+    env.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    cfg.env_cfg = env
+
+
+def enable_amp(cfg) -> None:
+    """Mixed precision: fp16 with dynamic loss scaling on CUDA, bf16 autocast on CPU."""
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+
+
+def build_runner(cfg):
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+

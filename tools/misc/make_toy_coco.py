@@ -1,0 +1,519 @@
+#!/usr/bin/env python
+"""Generate a small COCO-format detection / instance-segmentation set of coloured shapes.
+
+Writes real JPEG images plus COCO ``instances_*.json`` files::
+
+    <out>/annotations/instances_train.json
+    <out>/annotations/instances_val.json
+    <out>/train/000001.jpg ...
+    <out>/val/000001.jpg ...
+
+Two variants:
+
+* ``easy`` (default, written to ``data/toy_coco``): 3 classes (square, circle, triangle);
+  each class has its own colour (red / green / blue, jittered), 1-4 non-overlapping
+  medium-to-large shapes on a muted textured background. A small detector trained from
+  scratch reaches a high bbox mAP within a few hundred iterations.
+* ``hard`` (written to ``data/toy_coco_hard``): 6 classes (square, circle, triangle, diamond,
+  cross, star) in random colours, so only the shape tells the class; many small objects,
+  mutual occlusion, distractor blobs / ellipses / scribbles that are not objects, thin bars
+  drawn over the objects, a stronger texture and more noise. The same short schedule stays
+  far from saturation.
+
+Every object has a COCO ``bbox`` (xywh), ``area``, ``iscrowd=0`` and a polygon
+``segmentation`` of its *visible* part: occluded regions are cut out of the polygon exactly
+(convex-piece clipping), so Mask R-CNN style configs can train and evaluate ``segm`` too.
+
+The output is a pure function of the arguments: each image is drawn from its own random
+stream seeded by ``(seed, split, index)``, so the same arguments give byte-identical JSON
+and JPEG files (for a given Pillow version), and image ``i`` of a split does not depend on
+how many images the split has. Only numpy and Pillow are needed.
+
+Examples::
+
+    python tools/misc/make_toy_coco.py                      # easy set -> data/toy_coco
+    python tools/misc/make_toy_coco.py --variant hard       # hard set -> data/toy_coco_hard
+    python tools/misc/make_toy_coco.py --num-train 64 --num-val 16 --out /tmp/toy --seed 3
+"""
+import argparse
+import io
+import json
+import math
+import os
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+EASY_CLASSES = ('square', 'circle', 'triangle')
+HARD_CLASSES = ('square', 'circle', 'triangle', 'diamond', 'cross', 'star')
+# Easy variant: class tied to shape AND colour (RGB).
+EASY_COLOURS = {'square': (215, 45, 40), 'circle': (40, 175, 60), 'triangle': (45, 85, 225)}
+# Visualisation palette for the categories (used by the dataset configs' metainfo).
+PALETTE = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0), (150, 40, 200),
+           (0, 190, 190)]
+
+SPLIT_IDS = {'train': 0, 'val': 1}
+JPEG_QUALITY = 92
+MIN_VISIBLE_FRACTION = 0.45  # hard variant: an occluded object keeps at least this much
+MIN_PIECE_AREA = 0.25  # px^2; slivers smaller than this are dropped from a mask
+
+
+# --------------------------------------------------------------------------------------
+# Polygon geometry (float (N, 2) arrays of x, y)
+# --------------------------------------------------------------------------------------
+def signed_area(poly):
+    x, y = poly[:, 0], poly[:, 1]
+    return 0.5 * float(x[:-1] @ y[1:] - x[1:] @ y[:-1] + x[-1] * y[0] - x[0] * y[-1])
+
+
+def as_positive(poly):
+    """Return ``poly`` with positive signed area (interior on the left of each edge)."""
+    return poly if signed_area(poly) > 0 else poly[::-1].copy()
+
+
+def clip_halfplane(poly, a, b, keep_inside):
+    """Sutherland-Hodgman clip of ``poly`` by the line a->b.
+
+    Inside = left of a->b (cross product >= 0). Works for non-convex subjects too (the
+    result may contain zero-width bridges along the line, which do not change its area or
+    its rasterisation).
+    """
+    if len(poly) == 0:
+        return poly
+    ex, ey = b[0] - a[0], b[1] - a[1]
+    d = ex * (poly[:, 1] - a[1]) - ey * (poly[:, 0] - a[0])
+    if not keep_inside:
+        d = -d
+    if (d >= 0).all():
+        return poly
+    if (d <= 0).all():
+        return poly[:0]
+    out = []
+    n = len(poly)
+    for i in range(n):
+        j = (i + 1) % n
+        di, dj = d[i], d[j]
+        if di >= 0:
+            out.append(poly[i])
+        if (di > 0 > dj) or (di < 0 < dj):
+            t = di / (di - dj)
+            out.append(poly[i] + t * (poly[j] - poly[i]))
+    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
+
+
+def subtract_convex(pieces, convex):
+    """``pieces`` minus the convex polygon ``convex`` (positive orientation).
+
+    The complement of a convex polygon is split into disjoint regions, one per edge
+    (outside edge i, inside edges 0..i-1), so the output pieces are disjoint as well.
+    """
+    out = []
+    m = len(convex)
+    for piece in pieces:
+        rest = piece
+        for i in range(m):
+            a, b = convex[i], convex[(i + 1) % m]
+            outside = clip_halfplane(rest, a, b, keep_inside=False)
+            if len(outside) >= 3 and abs(signed_area(outside)) > 1e-9:
+                out.append(outside)
+            rest = clip_halfplane(rest, a, b, keep_inside=True)
+            if len(rest) < 3:
+                break
+    return out
+
+
+def rotate(points, angle, centre):
+    c, s = math.cos(angle), math.sin(angle)
+    p = points - centre
+    return np.stack([c * p[:, 0] - s * p[:, 1], s * p[:, 0] + c * p[:, 1]], 1) + centre
+
+
+def regular_polygon(cx, cy, rx, ry, n, phase=0.0):
+    t = phase + 2 * np.pi * np.arange(n) / n
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], 1)
+
+
+def make_shape(name, cx, cy, size, rng, variant):
+    """Return (outline, convex_pieces) of a shape centred at (cx, cy) with extent ``size``.
+
+    ``outline`` is the polygon that is drawn; the union of the positively oriented convex
+    ``pieces`` equals the outline (used for occlusion).
+    """
+    h = size / 2.0
+    jitter = variant == 'hard'
+    aspect = rng.uniform(0.85, 1.15) if jitter else rng.uniform(0.92, 1.08)
+    hx, hy = h * math.sqrt(aspect), h / math.sqrt(aspect)
+    centre = np.array([cx, cy])
+    if name == 'square':
+        poly = np.array([[cx - hx, cy - hy], [cx + hx, cy - hy], [cx + hx, cy + hy],
+                         [cx - hx, cy + hy]])
+        if jitter:
+            poly = rotate(poly, math.radians(rng.uniform(-12, 12)), centre)
+        pieces = [poly]
+    elif name == 'circle':
+        n = int(np.clip(size * 0.6, 16, 40))
+        poly = regular_polygon(cx, cy, hx, hy, n)
+        pieces = [poly]
+    elif name == 'triangle':
+        ang = rng.uniform(0, 2 * np.pi) if jitter else -np.pi / 2 + rng.uniform(-0.1, 0.1)
+        r = h * 1.12
+        poly = regular_polygon(cx, cy, r, r, 3, phase=ang)
+        # equilateral triangle with circumradius r: shift so the bbox is roughly centred
+        poly = poly - (poly.max(0) + poly.min(0)) / 2 + centre
+        pieces = [poly]
+    elif name == 'diamond':
+        ry = h * rng.uniform(1.0, 1.2)
+        rx = h * rng.uniform(0.75, 0.9)
+        poly = np.array([[cx, cy - ry], [cx + rx, cy], [cx, cy + ry], [cx - rx, cy]])
+        poly = rotate(poly, math.radians(rng.uniform(-10, 10)), centre)
+        pieces = [poly]
+    elif name == 'cross':
+        t = h * rng.uniform(0.28, 0.4)  # half thickness of the arms
+        pts = [(-t, -h), (t, -h), (t, -t), (h, -t), (h, t), (t, t), (t, h), (-t, h), (-t, t),
+               (-h, t), (-h, -t), (-t, -t)]
+        poly = np.array(pts, dtype=np.float64) + centre
+        bar1 = np.array([[-h, -t], [h, -t], [h, t], [-h, t]]) + centre
+        bar2 = np.array([[-t, -h], [t, -h], [t, h], [-t, h]]) + centre
+        ang = math.radians(rng.uniform(0, 90))
+        poly, bar1, bar2 = (rotate(p, ang, centre) for p in (poly, bar1, bar2))
+        pieces = [bar1, bar2]
+    elif name == 'star':
+        phase = rng.uniform(0, 2 * np.pi)
+        outer = h * 1.05
+        inner = outer * rng.uniform(0.4, 0.5)
+        tips = regular_polygon(cx, cy, outer, outer, 5, phase)
+        valleys = regular_polygon(cx, cy, inner, inner, 5, phase + np.pi / 5)
+        poly = np.empty((10, 2))
+        poly[0::2], poly[1::2] = tips, valleys
+        pieces = [valleys]  # inner pentagon
+        for k in range(5):
+            # tip k sits between valleys k-1 and k
+            pieces.append(np.stack([valleys[k - 1], tips[k], valleys[k]]))
+    else:
+        raise ValueError(name)
+    return as_positive(poly), [as_positive(p) for p in pieces]
+
+
+# --------------------------------------------------------------------------------------
+# Drawing
+# --------------------------------------------------------------------------------------
+def smooth_field(rng, size, cells, channels):
+    """Low-frequency random field in [0, 1], bicubic upsampling of a coarse grid."""
+    coarse = rng.uniform(0, 255, size=(cells, cells, channels)).astype(np.uint8)
+    mode = 'RGB' if channels == 3 else 'L'
+    img = Image.fromarray(coarse if channels == 3 else coarse[..., 0], mode)
+    up = np.asarray(img.resize((size, size), Image.BICUBIC), dtype=np.float32) / 255.0
+    return up if channels == 3 else up[..., None]
+
+
+def make_background(rng, size, variant):
+    hard = variant == 'hard'
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    if hard:
+        base = rng.uniform(40, 215, size=3)
+        colour_amp = rng.uniform(30, 70)
+    else:
+        grey = rng.uniform(105, 165)
+        base = grey + rng.uniform(-12, 12, size=3)
+        colour_amp = rng.uniform(10, 25)
+    field = smooth_field(rng, size, int(rng.integers(3, 7)), 3) - 0.5
+    if not hard:  # muted: mostly luminance variation
+        field = 0.7 * field.mean(-1, keepdims=True) + 0.3 * field
+    img = base.astype(np.float32) + np.float32(colour_amp * 2) * field
+    gdir = rng.uniform(0, 2 * np.pi)
+    img += np.float32(rng.uniform(-20, 20)) * (np.cos(gdir) * xx + np.sin(gdir) * yy)[..., None]
+    # one texture layer
+    kind = int(rng.integers(0, 4))
+    amp = rng.uniform(18, 40) if hard else rng.uniform(6, 14)
+    if kind == 0:  # stripes
+        ang = rng.uniform(0, np.pi)
+        freq = rng.uniform(6, 30) if hard else rng.uniform(4, 14)
+        tex = np.sin(2 * np.pi * freq * (np.cos(ang) * xx + np.sin(ang) * yy) + rng.uniform(0, 6))
+    elif kind == 1:  # checker
+        n = int(rng.integers(4, 16))
+        tex = ((np.floor(xx * n) + np.floor(yy * n)) % 2) * 2 - 1.0
+    elif kind == 2:  # mid-frequency blotches
+        tex = (smooth_field(rng, size, int(rng.integers(12, 32)), 1)[..., 0] - 0.5) * 2
+    else:  # grain
+        tex = rng.standard_normal(size=(size, size), dtype=np.float32) * 0.6
+    img += np.float32(amp) * tex[..., None].astype(np.float32)
+    return np.clip(img, 0, 255)
+
+
+def random_colour(rng, avoid, min_dist=80.0):
+    """Random saturated-ish RGB colour at least ``min_dist`` away from ``avoid``."""
+    for _ in range(50):
+        c = rng.uniform(0, 255, size=3)
+        if np.linalg.norm(c - avoid) >= min_dist:
+            return tuple(int(v) for v in c)
+    return tuple(int(v) for v in (255 - avoid))
+
+
+def draw_distractors(draw, rng, size, bg_mean):
+    """Clutter drawn *under* the objects: blobs, elongated ellipses, scribbles, dots."""
+    for _ in range(int(rng.integers(4, 12))):
+        kind = int(rng.integers(0, 4))
+        colour = random_colour(rng, bg_mean, 50)
+        cx, cy = rng.uniform(0, size, size=2)
+        s = rng.uniform(0.03, 0.16) * size
+        if kind == 0:  # irregular (non-convex) blob
+            n = int(rng.integers(7, 13))
+            t = np.sort(rng.uniform(0, 2 * np.pi, n))
+            r = s * rng.uniform(0.35, 1.0, n)
+            pts = np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], 1)
+            draw.polygon([tuple(p) for p in pts], fill=colour)
+        elif kind == 1:  # elongated ellipse (aspect >= 2.5, not a circle)
+            poly = regular_polygon(cx, cy, s, s / rng.uniform(2.5, 5), 24)
+            poly = rotate(poly, rng.uniform(0, np.pi), np.array([cx, cy]))
+            draw.polygon([tuple(p) for p in poly], fill=colour)
+        elif kind == 2:  # scribble
+            pts = [(cx, cy)]
+            for _ in range(int(rng.integers(3, 7))):
+                cx, cy = cx + rng.normal(0, s), cy + rng.normal(0, s)
+                pts.append((cx, cy))
+            draw.line(pts, fill=colour, width=int(rng.integers(1, 4)))
+        else:  # dot cluster
+            for _ in range(int(rng.integers(3, 9))):
+                dx, dy = rng.normal(0, s, size=2)
+                rr = rng.uniform(1, 3.5)
+                draw.ellipse([cx + dx - rr, cy + dy - rr, cx + dx + rr, cy + dy + rr],
+                             fill=colour)
+
+
+def visible_pieces(obj, occluders):
+    pieces = [obj['outline']]
+    for occ in occluders:
+        for convex in occ['pieces']:
+            pieces = subtract_convex(pieces, convex)
+            if not pieces:
+                return []
+    return pieces
+
+
+def pieces_area(pieces):
+    return sum(abs(signed_area(p)) for p in pieces)
+
+
+def bbox_overlap(a, b, margin):
+    return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1]
+                or b[3] + margin <= a[1])
+
+
+def poly_box(poly):
+    return (*poly.min(0), *poly.max(0))
+
+
+def sample_size(rng, size, variant):
+    if variant == 'easy':
+        return rng.uniform(0.12, 0.32) * size
+    u = rng.uniform()
+    if u < 0.5:
+        return rng.uniform(0.035, 0.08) * size  # small: ~9-20 px at 256
+    if u < 0.85:
+        return rng.uniform(0.08, 0.16) * size
+    return rng.uniform(0.16, 0.27) * size
+
+
+def place_objects(rng, size, variant, classes):
+    """Return the list of layers (objects and, for ``hard``, occluding bars) in draw order."""
+    hard = variant == 'hard'
+    n_obj = int(rng.integers(2, 9)) if hard else int(rng.integers(1, 5))
+    layers = []
+    for _ in range(n_obj):
+        label = int(rng.integers(0, len(classes)))
+        for _try in range(30):
+            s = sample_size(rng, size, variant)
+            cx, cy = rng.uniform(0.5 * s + 2, size - 0.5 * s - 2, size=2)
+            outline, pieces = make_shape(classes[label], cx, cy, s, rng, variant)
+            box = poly_box(outline)
+            if box[0] < 1 or box[1] < 1 or box[2] > size - 1 or box[3] > size - 1:
+                continue
+            cand = dict(kind='object', label=label, outline=outline, pieces=pieces, box=box)
+            if not hard:
+                if any(bbox_overlap(box, l['box'], 3) for l in layers):
+                    continue
+            elif not occlusion_ok(layers + [cand]):
+                continue
+            layers.append(cand)
+            break
+    if hard:
+        for _ in range(int(rng.integers(0, 4))):  # thin bars drawn over the objects
+            for _try in range(10):
+                length = rng.uniform(0.15, 0.5) * size
+                width = rng.uniform(1.0, 3.0)
+                cx, cy = rng.uniform(0, size, size=2)
+                bar = np.array([[-length / 2, -width / 2], [length / 2, -width / 2],
+                                [length / 2, width / 2], [-length / 2, width / 2]])
+                bar = rotate(bar + np.array([cx, cy]), rng.uniform(0, np.pi), np.array([cx, cy]))
+                cand = dict(kind='bar', outline=as_positive(bar), pieces=[as_positive(bar)],
+                            box=poly_box(bar))
+                if occlusion_ok(layers + [cand]):
+                    layers.append(cand)
+                    break
+    return layers
+
+
+def occlusion_ok(layers):
+    """Each object keeps >= MIN_VISIBLE_FRACTION of its area visible under later layers."""
+    for i, obj in enumerate(layers):
+        if obj['kind'] != 'object':
+            continue
+        later = [l for l in layers[i + 1:] if bbox_overlap(obj['box'], l['box'], 0)]
+        if not later:
+            continue
+        vis = pieces_area(visible_pieces(obj, later))
+        if vis < MIN_VISIBLE_FRACTION * abs(signed_area(obj['outline'])):
+            return False
+    return True
+
+
+def render_image(seed, split, index, size, variant, classes):
+    """Draw one image. Returns (PIL image, list of (label, visible pieces))."""
+    rng = np.random.default_rng([seed, SPLIT_IDS[split], index, 1 if variant == 'hard' else 0])
+    hard = variant == 'hard'
+    bg = make_background(rng, size, variant)
+    bg_mean = bg.reshape(-1, 3).mean(0)
+    img = Image.fromarray(bg.astype(np.uint8), 'RGB')
+    draw = ImageDraw.Draw(img)
+    if hard:
+        draw_distractors(draw, rng, size, bg_mean)
+    layers = place_objects(rng, size, variant, classes)
+    for layer in layers:
+        if layer['kind'] == 'object':
+            if hard:
+                colour = random_colour(rng, bg_mean, 80)
+            else:
+                base = np.array(EASY_COLOURS[classes[layer['label']]], dtype=np.float64)
+                colour = tuple(int(v) for v in np.clip(base + rng.uniform(-20, 20, 3), 0, 255))
+        else:
+            colour = random_colour(rng, bg_mean, 50)
+        draw.polygon([tuple(p) for p in layer['outline']], fill=colour)
+    if hard and rng.uniform() < 0.5:
+        img = img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.8))))
+    arr = np.asarray(img, dtype=np.float32)
+    arr += rng.standard_normal(size=arr.shape, dtype=np.float32) * (8.0 if hard else 4.0)
+    img = Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), 'RGB')
+
+    objects = []
+    for i, layer in enumerate(layers):
+        if layer['kind'] != 'object':
+            continue
+        later = [l for l in layers[i + 1:] if bbox_overlap(layer['box'], l['box'], 0)]
+        pieces = visible_pieces(layer, later) if later else [layer['outline']]
+        pieces = [p for p in pieces if abs(signed_area(p)) >= MIN_PIECE_AREA]
+        if pieces:
+            objects.append((layer['label'], pieces))
+    return img, objects
+
+
+def encode_jpeg(img):
+    buf = io.BytesIO()
+    img.save(buf, format='JPEG', quality=JPEG_QUALITY)
+    return buf.getvalue()
+
+
+def annotation(ann_id, image_id, cat_id, pieces):
+    pts = np.concatenate(pieces, 0)
+    x0, y0 = pts.min(0)
+    x1, y1 = pts.max(0)
+    seg = [[round(float(v), 2) for v in p.reshape(-1)] for p in pieces]
+    return dict(
+        id=ann_id,
+        image_id=image_id,
+        category_id=cat_id,
+        bbox=[round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2),
+              round(float(y1 - y0), 2)],
+        area=round(pieces_area(pieces), 2),
+        segmentation=seg,
+        iscrowd=0)
+
+
+def make_split(out, split, num, size, seed, variant, classes, log_every=100):
+    img_dir = osp.join(out, split)
+    os.makedirs(img_dir, exist_ok=True)
+    images, anns = [], []
+    for idx in range(num):
+        img, objects = render_image(seed, split, idx, size, variant, classes)
+        image_id = idx + 1
+        file_name = f'{image_id:06d}.jpg'
+        with open(osp.join(img_dir, file_name), 'wb') as f:
+            f.write(encode_jpeg(img))
+        images.append(dict(id=image_id, file_name=file_name, width=size, height=size))
+        for label, pieces in objects:
+            anns.append(annotation(len(anns) + 1, image_id, label + 1, pieces))
+        if log_every and ((idx + 1) % log_every == 0 or idx + 1 == num):
+            print(f'  {split}: {idx + 1}/{num} images, {len(anns)} objects', flush=True)
+    coco = dict(
+        info=dict(description=f'muse-det toy COCO ({variant})', version='1.0',
+                  year=2024, contributor='tools/misc/make_toy_coco.py',
+                  generator_args=dict(variant=variant, seed=seed, size=size, num=num)),
+        licenses=[],
+        images=images,
+        annotations=anns,
+        categories=[dict(id=i + 1, name=n, supercategory='shape') for i, n in enumerate(classes)])
+    ann_file = osp.join(out, 'annotations', f'instances_{split}.json')
+    os.makedirs(osp.dirname(ann_file), exist_ok=True)
+    with open(ann_file, 'w') as f:
+        json.dump(coco, f, separators=(',', ':'))
+    return ann_file, img_dir, len(images), len(anns)
+
+
+def make_toy_coco(out=None, num_train=500, num_val=100, size=256, seed=0, variant='easy',
+                  log_every=100):
+    """Generate the set; return a dict ``split -> (ann_file, img_dir, n_images, n_anns)``."""
+    if variant not in ('easy', 'hard'):
+        raise ValueError(f'unknown variant {variant!r}')
+    if out is None:
+        out = 'data/toy_coco' if variant == 'easy' else 'data/toy_coco_hard'
+    classes = EASY_CLASSES if variant == 'easy' else HARD_CLASSES
+    result = {}
+    for split, num in (('train', num_train), ('val', num_val)):
+        result[split] = make_split(out, split, num, size, seed, variant, classes, log_every)
+    return result
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Generate a toy COCO-format detection/instance-segmentation set of '
+        'coloured shapes (real JPEGs + instances_{train,val}.json).',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--out', default=None,
+                        help='output root (default: data/toy_coco for easy, '
+                        'data/toy_coco_hard for hard)')
+    parser.add_argument('--variant', choices=('easy', 'hard'), default='easy',
+                        help='easy: 3 classes, class = shape + colour, 1-4 large shapes; '
+                        'hard: 6 classes in random colours, small objects, occlusion, clutter')
+    parser.add_argument('--num-train', type=int, default=500, help='number of train images')
+    parser.add_argument('--num-val', type=int, default=100, help='number of val images')
+    parser.add_argument('--size', type=int, default=256, help='image side in pixels (square)')
+    parser.add_argument('--seed', type=int, default=0, help='random seed (output is a pure '
+                        'function of the arguments)')
+    parser.add_argument('--log-every', type=int, default=100,
+                        help='print progress every N images (0: quiet)')
+    args = parser.parse_args(argv)
+    if args.num_train < 0 or args.num_val < 0:
+        parser.error('--num-train/--num-val must be >= 0')
+    if args.size < 32:
+        parser.error('--size must be >= 32')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = args.out or ('data/toy_coco' if args.variant == 'easy' else 'data/toy_coco_hard')
+    t0 = time.time()
+    print(f'Generating toy COCO ({args.variant}, seed={args.seed}, {args.size}px) in {out}')
+    res = make_toy_coco(out, args.num_train, args.num_val, args.size, args.seed, args.variant,
+                        args.log_every)
+    classes = EASY_CLASSES if args.variant == 'easy' else HARD_CLASSES
+    print(f'Done in {time.time() - t0:.1f} s. Classes ({len(classes)}): {", ".join(classes)}')
+    for split, (ann_file, img_dir, n_img, n_ann) in res.items():
+        print(f'  {split:5s}: {n_img} images in {img_dir}/, {n_ann} annotations in {ann_file}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

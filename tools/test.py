@@ -1,0 +1,68 @@
+"""Evaluate a checkpoint (MUSE or plain) with the config's test evaluator, as mmdet's test.py.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
+                         [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+
+A MUSE config evaluates its wrapped detector unchanged; the exported plain checkpoint evaluated
+with the base mmdet config gives the same metrics.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+from muse_det.utils.launch import build_runner, load_config, setup_distributed  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (evaluate) a model (muse-det)')
+    parser.add_argument('config', help='config file path (or mmdet::/muse_det:: path)')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where to save the evaluation logs')
+    parser.add_argument('--out', help='dump predictions to a pickle file (.pkl)')
+    parser.add_argument('--show', action='store_true', help='show predictions in a window')
+    parser.add_argument('--show-dir', help='save images with drawn predictions to this '
+                        'folder (inside work_dir/timestamp)')
+    parser.add_argument('--wait-time', type=float, default=2, help='--show interval (s)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. test_evaluator.classwise=True')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    work_dir = args.work_dir
+    cfg = load_config(args.config, args.cfg_options, args.launcher, work_dir)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        hooks = cfg.setdefault('default_hooks', {})
+        vis = hooks.get('visualization', None) or dict(type='DetVisualizationHook')
+        vis.update(draw=True, show=args.show, wait_time=args.wait_time)
+        if args.show_dir:
+            vis['test_out_dir'] = args.show_dir
+        hooks['visualization'] = vis
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise SystemExit('--out must be a .pkl or .pickle file')
+        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) \
+            else list(cfg.test_evaluator)
+        cfg.test_evaluator.append(dict(type='DumpDetResults', out_file_path=args.out))
+    setup_distributed(cfg)
+    runner = build_runner(cfg)
+    metrics = runner.test()
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
