@@ -56,3 +56,4 @@ _enable_package_configs()
 
 # Importing the implementation modules registers them.
 from . import engine, models  # noqa: F401,E402
+from .engine import checkpoint_safety  # noqa: F401,E402 (safe, atomic checkpoints for MMEngine)

@@ -7,7 +7,7 @@ from typing import Dict, Iterable, List, Sequence
 import torch
 from torch import nn
 
-_NAME_RE = re.compile(r'^(?P<path>[A-Za-z_][\w.]*?)(?P<index>(\[-?\d+\])*)$')
+_NAME_RE = re.compile(r'^(?P<path>\w+(?:\.\w+)*)(?P<index>(?:\[-?\d+\])*)$')
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,109 @@
+"""MMEngine's message hub state in a form ``torch.load(weights_only=True)`` can read.
+
+``Runner.save_checkpoint`` stores ``MessageHub.state_dict()``: ``HistoryBuffer`` objects (numpy
+arrays, and through ``HistoryBuffer.__getstate__`` the class-wide ``_statistics_methods`` dict
+of functions ``HistoryBuffer.min/max/current/mean``, which protocol-2 pickles as
+``builtins.getattr(HistoryBuffer, 'min')``) and numpy scalars in the runtime info (``eta``).
+Reading those back would need ``getattr``, ``HistoryBuffer`` and numpy on the allow-list.
+
+Instead, importing this module makes ``MessageHub.state_dict`` return the same state as tensors
+and plain containers (tagged dicts ``{'__plain__': kind, ...}``) and ``load_state_dict`` rebuild
+the ``HistoryBuffer``s and numpy values from them; nothing besides torch's own types is unpickled.
+A ``HistoryBuffer`` keeps its history, counts and ``max_length``; its statistics methods are
+class-level and registered at import by whoever defines them, so they are not stored.
+"""
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+
+TAG = '__plain__'
+
+
+def _array_to_tensor(value):
+    try:
+        return torch.from_numpy(np.array(value, order='C'))
+    except TypeError:  # a dtype torch has no tensor for (object, str...): left as it is
+        return None
+
+
+def _value_to_plain(value):
+    """numpy arrays and scalars, also inside lists, tuples and dicts, as tagged tensors."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        data = _array_to_tensor(value)
+        kind = 'ndarray' if isinstance(value, np.ndarray) else 'numpy_scalar'
+        return value if data is None else {TAG: kind, 'data': data}
+    if type(value) in (list, tuple):
+        return type(value)(_value_to_plain(v) for v in value)
+    if type(value) in (dict, OrderedDict):
+        return type(value)((k, _value_to_plain(v)) for k, v in value.items())
+    return value
+
+
+def _value_from_plain(value):
+    if type(value) in (list, tuple):
+        return type(value)(_value_from_plain(v) for v in value)
+    if type(value) in (dict, OrderedDict):
+        kind = value.get(TAG)
+        if kind == 'ndarray':
+            return value['data'].cpu().numpy()
+        if kind == 'numpy_scalar':
+            return value['data'].cpu().numpy()[()]
+        if kind == 'HistoryBuffer':  # resume maps tensors to the training device
+            return HistoryBuffer(value['log_history'].cpu().numpy(),
+                                 value['count_history'].cpu().numpy(), value['max_length'])
+        return type(value)((k, _value_from_plain(v)) for k, v in value.items())
+    return value
+
+
+def _buffer_to_plain(buffer):
+    if not isinstance(buffer, HistoryBuffer):
+        return _value_to_plain(buffer)
+    log, count = (_array_to_tensor(a) for a in (buffer._log_history, buffer._count_history))
+    if log is None or count is None:
+        return buffer
+    return {TAG: 'HistoryBuffer', 'log_history': log, 'count_history': count,
+            'max_length': buffer.max_length}
+
+
+def to_plain(state: dict) -> dict:
+    """``MessageHub.state_dict()`` output -> tensors and plain containers only."""
+    state = dict(state)
+    state['log_scalars'] = OrderedDict(
+        (k, _buffer_to_plain(v)) for k, v in state['log_scalars'].items())
+    state['runtime_info'] = _value_to_plain(state['runtime_info'])
+    return state
+
+
+def from_plain(state: dict) -> dict:
+    """Inverse of :func:`to_plain`; state in MMEngine's own form passes unchanged."""
+    state = dict(state)
+    for key in ('log_scalars', 'runtime_info'):
+        if key in state:
+            state[key] = _value_from_plain(state[key])
+    return state
+
+
+def _install():
+    original_state_dict = MessageHub.state_dict
+    original_load_state_dict = MessageHub.load_state_dict
+    if getattr(original_state_dict, '_plain', False):
+        return
+
+    def state_dict(self) -> dict:
+        return to_plain(original_state_dict(self))
+
+    def load_state_dict(self, state_dict) -> None:
+        if isinstance(state_dict, dict):
+            state_dict = from_plain(state_dict)
+        original_load_state_dict(self, state_dict)
+
+    state_dict.__doc__ = original_state_dict.__doc__ + '\n' + to_plain.__doc__
+    load_state_dict.__doc__ = original_load_state_dict.__doc__
+    state_dict._plain = True
+    MessageHub.state_dict = state_dict
+    MessageHub.load_state_dict = load_state_dict
+
+
+_install()

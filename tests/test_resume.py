@@ -1,0 +1,205 @@
+"""Resuming with ``torch.load(weights_only=True)``: a run interrupted after K iterations and
+resumed gives the loss series of the uninterrupted run.
+
+Real MMEngine Runners in tmp dirs. The toy runner here is also used by
+``test_atomic_checkpoint.py`` (as a subprocess) and ``test_checkpoint_safety.py``.
+"""
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+import muse_det  # noqa: F401 (activates muse_det.engine.checkpoint_safety)
+from mmengine.hooks import Hook
+from mmengine.model import BaseModel
+from mmengine.runner import Runner, find_latest_checkpoint, load_checkpoint
+
+from muse_det.utils.checkpoint_io import safe_load
+
+MAX_ITERS = 12
+INTERRUPT_AT = 5  # crosses an epoch boundary: 16 samples, batch 4
+
+
+class ToyModel(BaseModel):
+    """A deterministic MLP regressor; ``pad`` adds an unused buffer to make checkpoints big."""
+
+    def __init__(self, pad: int = 0):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
+        self.register_buffer('pad', torch.zeros(pad))
+
+    def forward(self, x, y, mode='tensor'):
+        pred = self.net(x).squeeze(-1)
+        return dict(loss=((pred - y) ** 2).mean()) if mode == 'loss' else pred
+
+
+class ToyDataset(Dataset):
+    metainfo = dict(classes=('toy', ))
+
+    def __init__(self, n=16):
+        g = torch.Generator().manual_seed(0)
+        self.x, self.y = torch.randn(n, 8, generator=g), torch.randn(n, generator=g)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return dict(x=self.x[i], y=self.y[i])
+
+
+class Interrupt(Exception):
+    pass
+
+
+class RecordLoss(Hook):
+    """Records every iteration's loss; raises ``Interrupt`` after iteration ``stop_after``
+    (once its checkpoint is written: LOWEST runs after CheckpointHook)."""
+    priority = 'LOWEST'
+
+    def __init__(self, stop_after=None):
+        self.losses, self.stop_after = {}, stop_after
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.losses[runner.iter + 1] = outputs['loss'].item()
+        if runner.iter + 1 == self.stop_after:
+            raise Interrupt
+
+
+def toy_runner(work_dir, max_iters=MAX_ITERS, hooks=(), pad=0, sleep=0.0, **kwargs):
+    """A Runner training :class:`ToyModel` with checkpoints every iteration (kwargs: Runner's,
+    ``checkpoint``: CheckpointHook's)."""
+    checkpoint = dict(type='CheckpointHook', interval=1, by_epoch=False,
+                      **kwargs.pop('checkpoint', {}))
+    if sleep:
+        hooks = (*hooks, Sleep(sleep))
+    return Runner(
+        model=ToyModel(pad), work_dir=str(work_dir),
+        train_dataloader=dict(dataset=ToyDataset(), batch_size=4, num_workers=0,
+                              sampler=dict(type='DefaultSampler', shuffle=True),
+                              collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        param_scheduler=dict(type='MultiStepLR', milestones=[4, 8], by_epoch=False),
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        default_hooks=dict(checkpoint=checkpoint, logger=dict(type='LoggerHook', interval=1)),
+        custom_hooks=list(hooks), randomness=dict(seed=0), default_scope='mmengine',
+        log_level='WARNING', **kwargs)
+
+
+class Sleep(Hook):
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        import time
+        time.sleep(self.seconds)
+
+
+def train_toy(work_dir, **kwargs):
+    """Train to the end (resuming when ``resume=True``); returns the recorded losses."""
+    record = RecordLoss()
+    toy_runner(work_dir, hooks=[record], **kwargs).train()
+    return record.losses
+
+
+def test_interrupted_and_resumed_run_matches_uninterrupted(tmp_path):
+    full = train_toy(tmp_path / 'full')
+
+    interrupted = RecordLoss(stop_after=INTERRUPT_AT)
+    with pytest.raises(Interrupt):
+        toy_runner(tmp_path / 'cut', hooks=[interrupted]).train()
+    assert find_latest_checkpoint(str(tmp_path / 'cut')).endswith(f'iter_{INTERRUPT_AT}.pth')
+
+    resumed_record = RecordLoss()
+    resumed = toy_runner(tmp_path / 'cut', hooks=[resumed_record], resume=True)
+    resumed.train()
+
+    assert sorted(interrupted.losses) == list(range(1, INTERRUPT_AT + 1))
+    assert sorted(resumed_record.losses) == list(range(INTERRUPT_AT + 1, MAX_ITERS + 1))
+    series = {**interrupted.losses, **resumed_record.losses}
+    diff = max(abs(series[i] - full[i]) for i in full)
+    print(f'resume: max |loss diff| over {len(full)} iterations = {diff:.3g}')
+    assert diff <= 1e-6
+    # the message hub came back too: its loss history spans both runs
+    history = resumed.message_hub.get_scalar('train/loss').data[0]
+    assert history.tolist() == pytest.approx([full[i] for i in sorted(full)], abs=1e-6)
+
+
+def test_load_from_and_load_checkpoint_read_weights_only(tmp_path):
+    train_toy(tmp_path / 'src', max_iters=2)
+    ckpt = str(tmp_path / 'src' / 'iter_2.pth')
+    weights = safe_load(ckpt)['state_dict']
+
+    runner = toy_runner(tmp_path / 'dst', load_from=ckpt)
+    runner.load_or_resume()
+    model = ToyModel()
+    load_checkpoint(model, ckpt)
+    for loaded in (runner.model.state_dict(), model.state_dict()):
+        assert all(torch.equal(loaded[k], weights[k]) for k in weights)
+
+
+def _tiny_detector_runner(work_dir, **kwargs):
+    """RetinaNet (ResNet-18, no pretrained weights) inside MUSESelfDistiller when available,
+    on four 64x64 random images held in memory."""
+    from mmengine.config import Config
+    from mmengine.structures import InstanceData
+    from mmdet.structures import DetDataSample
+
+    class TinyDet(Dataset):
+        metainfo = dict(classes=('a', 'b'))
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            g = torch.Generator().manual_seed(i)
+            sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
+                                                 scale_factor=(1., 1.)))
+            sample.gt_instances = InstanceData(
+                bboxes=torch.tensor([[8., 8., 40., 44.]]) + i, labels=torch.tensor([i % 2]))
+            return dict(inputs=torch.randint(0, 256, (3, 64, 64), generator=g,
+                                             dtype=torch.uint8), data_samples=sample)
+
+    model = Config.fromfile('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py').model
+    model.backbone.update(depth=18, init_cfg=None)
+    model.neck.in_channels = [64, 128, 256, 512]
+    model.bbox_head.num_classes = 2
+    try:
+        from muse_det.models.distillers import MUSESelfDistiller  # noqa: F401
+        model = dict(type='MUSESelfDistiller', architecture=model, loss=dict(type='l2'),
+                     probe_input_shape=(3, 64, 64))
+    except ImportError:
+        pass
+    return Runner(
+        model=model, work_dir=str(work_dir),
+        train_dataloader=dict(dataset=TinyDet(), batch_size=2, num_workers=0,
+                              sampler=dict(type='DefaultSampler', shuffle=True),
+                              collate_fn=dict(type='pseudo_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9)),
+        train_cfg=dict(by_epoch=False, max_iters=4),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False)),
+        randomness=dict(seed=0), default_scope='mmdet', log_level='WARNING', **kwargs)
+
+
+def test_resume_mmdet_detector(tmp_path):
+    full = RecordLoss()
+    _tiny_detector_runner(tmp_path / 'full', custom_hooks=[full]).train()
+    cut = RecordLoss(stop_after=2)
+    with pytest.raises(Interrupt):
+        _tiny_detector_runner(tmp_path / 'cut', custom_hooks=[cut]).train()
+    rest = RecordLoss()
+    _tiny_detector_runner(tmp_path / 'cut', custom_hooks=[rest], resume=True).train()
+    series = {**cut.losses, **rest.losses}
+    diff = max(abs(series[i] - full.losses[i]) for i in full.losses)
+    print(f'mmdet resume: max |loss diff| = {diff:.3g}')
+    assert sorted(series) == [1, 2, 3, 4] and diff <= 1e-5
+
+
+if __name__ == '__main__':  # the training subprocess of test_atomic_checkpoint.py
+    work_dir, max_iters, pad, keep = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+        int(sys.argv[4])
+    train_toy(work_dir, max_iters=max_iters, pad=pad, sleep=0.02, resume=True,
+              checkpoint=dict(max_keep_ckpts=keep))
+    open(osp.join(work_dir, 'finished'), 'w').close()
