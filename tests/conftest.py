@@ -74,6 +74,8 @@ def shrink_detector(arch: dict, num_classes: int = 3) -> None:
         if isinstance(node, dict):
             if 'num_classes' in node:
                 node['num_classes'] = num_classes
+            if 'score_thr' in node:  # an untrained detector scores below the default 0.05
+                node['score_thr'] = 0.0
             for v in node.values():
                 set_classes(v)
         elif isinstance(node, (list, tuple)):
@@ -101,6 +103,9 @@ def toy_run_cfg(config_path: str, data_root: str, work_dir: str, max_epochs: int
     cfg.default_hooks.pop('visualization', None)
     cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] == 'MUSEHook']
     cfg.work_dir = work_dir
+    # mmdet names its visualizer 'visualizer'; mmengine reuses an instance of the same name,
+    # which would send a second runner's scalars to the first one's work_dir.
+    cfg.visualizer.name = f'visualizer_{work_dir}'
     cfg.randomness = dict(seed=0, deterministic=False)
     cfg.env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
                        dist_cfg=dict(backend='gloo'))

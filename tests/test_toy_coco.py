@@ -216,3 +216,56 @@ def test_mmdet_dataset_and_metric(cfg_name, variant, num_classes, easy_root, har
     metric.process({}, preds)
     results = metric.evaluate(len(preds))
     assert results['coco/bbox_mAP'] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_hard_fcos_config_matches_hard_dataset_config():
+    """configs/toy/fcos_r18_toy_coco_hard.py re-targets the easy baseline to exactly the
+    data settings of configs/_base_/datasets/toy_coco_hard_detection.py."""
+    pytest.importorskip('mmdet')
+    from mmengine.config import Config
+    hard = Config.fromfile(osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco_hard.py'))
+    data = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'datasets', 'toy_coco_hard_detection.py'))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
+                'test_evaluator'):
+        assert hard[key].to_dict() == data[key].to_dict(), key
+    assert hard.model.bbox_head.num_classes == len(data.metainfo['classes']) == 6
+    easy = Config.fromfile(osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco.py'))
+    assert easy.model.bbox_head.num_classes == 3
+    assert easy.model.backbone.frozen_stages == -1 and not easy.model.backbone.norm_eval
+    assert easy.model.backbone.init_cfg is None
+
+
+def test_fcos_toy_config_trains_one_step(easy_root):
+    """The plain toy FCOS builds, takes a training step on the generated set and predicts."""
+    pytest.importorskip('mmdet')
+    import torch
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+
+    from mmdet.registry import DATASETS, MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco.py'))
+    ds_cfg = cfg.train_dataloader.dataset.copy()
+    ds_cfg.data_root = str(easy_root) + '/'
+    dataset = DATASETS.build(ds_cfg)
+    model = MODELS.build(cfg.model)
+    model.train()
+    batch = model.data_preprocessor(pseudo_collate([dataset[0], dataset[1]]), training=True)
+    assert tuple(batch['inputs'].shape) == (2, 3, SIZE, SIZE)
+    losses = model(**batch, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    grads = [p.grad for p in model.backbone.conv1.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads), 'stem is trained'
+    model.eval()
+    with torch.no_grad():
+        batch = model.data_preprocessor(pseudo_collate([dataset[0]]), training=False)
+        preds = model(**batch, mode='predict')
+    assert preds[0].pred_instances.bboxes.shape[-1] == 4

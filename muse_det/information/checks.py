@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 
 def unknown_name_error(kind: str, name, valid: Iterable[str]) -> ValueError:
-    """``ValueError`` for an unknown ``name`` of ``kind``, listing ``valid`` options closest first."""
+    """``ValueError`` for an unknown ``name`` of ``kind``; lists ``valid`` names closest first."""
     valid = list(valid)
     key = str(name).lower()
     ranked = sorted(valid, key=lambda v: -difflib.SequenceMatcher(None, key, v.lower()).ratio())

@@ -16,7 +16,8 @@ from .checks import build_from_table, check_positive_int, check_samples
 def _head(in_dim: int, out_dim: int, hidden: Optional[int]) -> nn.Module:
     if hidden is None:
         return nn.Linear(in_dim, out_dim)
-    return nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, out_dim))
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True),
+                         nn.Linear(hidden, out_dim))
 
 
 def _check_inputs(z_s: Tensor, z_t: Tensor, dim_s: int, dim_t: int) -> None:
@@ -83,7 +84,8 @@ class ConcatCritic(nn.Module):
         self.dim_s = check_positive_int(dim_s, 'dim_s')
         self.dim_t = check_positive_int(dim_t, 'dim_t')
         check_positive_int(hidden, 'hidden')
-        self.chunk_size = None if chunk_size is None else check_positive_int(chunk_size, 'chunk_size')
+        self.chunk_size = (None if chunk_size is None
+                           else check_positive_int(chunk_size, 'chunk_size'))
         self.a = nn.Linear(dim_s, hidden)            # carries the first-layer bias
         self.b = nn.Linear(dim_t, hidden, bias=False)
         self.out = nn.Linear(hidden, 1)

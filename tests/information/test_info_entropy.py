@@ -28,7 +28,8 @@ def test_gaussian_closed_form(estimator, rel_tol):
 
 
 def test_knn_uniform_cube_is_zero():
-    # Uniform on [0,1]^2 has H = 0. Measured (N=2000, seeds 0-4): |H| <= 0.04 (boundary bias); tolerance 0.1.
+    # Uniform on [0,1]^2 has H = 0. Measured (N=2000, seeds 0-4): |H| <= 0.04 (boundary bias);
+    # tolerance 0.1.
     z = torch.rand(2000, 2, generator=torch.Generator().manual_seed(0))
     assert abs(KNNEntropy(normalize=None)(z).item()) < 0.1
 

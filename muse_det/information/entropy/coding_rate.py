@@ -28,7 +28,8 @@ class CodingRateEntropy(EntropyEstimator):
 
     def estimate(self, z: Tensor) -> Tensor:
         n, d = z.shape
-        z = z - z.mean(dim=0)
+        if self.normalize is None:  # 'l2' already centred before normalising the rows
+            z = z - z.mean(dim=0)
         gram = z.t() @ z if d <= n else z @ z.t()
         eye = torch.eye(gram.shape[0], dtype=z.dtype, device=z.device)
         chol, _ = torch.linalg.cholesky_ex(eye + (d / (n * self.eps ** 2)) * gram)

@@ -1,14 +1,11 @@
 """Edgeworth-expansion entropy estimator (Van Hulle 2005)."""
-import math
-from typing import Optional
-
 import torch
 from torch import Tensor
 
-from .base import EntropyEstimator, cholesky_logdet, shrunk_covariance
+from .gaussian import GaussianEntropy
 
 
-class EdgeworthEntropy(EntropyEstimator):
+class EdgeworthEntropy(GaussianEntropy):
     """``H = H_gauss(Sigma) - 1/12 sum_{i,j,k} kappa_ijk^2``: the Gaussian entropy minus the
     leading (third-cumulant) Edgeworth negentropy term.
 
@@ -18,27 +15,17 @@ class EdgeworthEntropy(EntropyEstimator):
     Deviations from the paper's printed formula, both deliberate:
     - Van Hulle standardises each dimension, which equals whitening only for diagonal Sigma;
       whitening makes the correction invariant to any invertible linear map, as negentropy is.
-    - his last weight reads 1/6; expanding the Edgeworth density gives 6 (the ordered-triple sum).
-    The squared cumulant sum is computed without the d^3 tensor, as a U-statistic over pairs
+    - his last weight reads 1/6; expanding the Edgeworth density to second order gives 6 (the
+      ordered-triple sum, each distinct triple appearing 3! times).
+    The squared-cumulant sum is computed without the d^3 tensor, as a U-statistic over pairs
     sum_{ijk} kappa_ijk^2 ~= 1/(N(N-1)) sum_{n != m} (w_n . w_m)^3, O(N^2 d): dropping n = m
     removes the O(d^3 / N) positive bias of squared sample cumulants, which would otherwise swamp
-    H for d ~ 100. ``normalize='standardize'`` (default) as in :class:`GaussianEntropy`;
-    ``eps``: relative covariance shrinkage. z [N, d] -> scalar.
+    H for d ~ 100. ``normalize`` and ``eps`` as in :class:`GaussianEntropy`. z [N, d] -> scalar.
     """
 
-    normalize_options = ('standardize', None)
-
-    def __init__(self, eps: float = 1e-2, normalize: Optional[str] = 'standardize'):
-        super().__init__(normalize)
-        if eps < 0:
-            raise ValueError(f'eps must be >= 0, got {eps}')
-        self.eps = float(eps)
-
     def estimate(self, z: Tensor) -> Tensor:
-        n, d = z.shape
-        zc = z - z.mean(dim=0)
-        chol, logdet = cholesky_logdet(shrunk_covariance(zc, self.eps))
-        h_gauss = 0.5 * d * math.log(2 * math.pi * math.e) + 0.5 * logdet
+        n = z.shape[0]
+        zc, chol, h_gauss = self.gaussian_part(z)
         w = torch.linalg.solve_triangular(chol, zc.t(), upper=False).t()
         cubes = (w @ w.t()).pow(3)
         kappa_sq = (cubes.sum() - cubes.diagonal().sum()) / (n * (n - 1))

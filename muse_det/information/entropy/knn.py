@@ -17,7 +17,9 @@ class KNNEntropy(EntropyEstimator):
     ``normalize='l2'`` (default): samples are centred and put on the unit sphere S^{d-1}, a
     (d-1)-manifold, so m = d - 1 (chord ~ geodesic distance at small r): the estimate tends to
     the entropy on the sphere, at most log area(S^{d-1}) (uniform), and is scale-free.
-    ``normalize=None``: m = d, the entropy of z in R^d. z [N, d] -> scalar.
+    ``normalize=None``: m = d, the entropy of z in R^d. Duplicate samples (r = 0, e.g. several
+    all-zero locations) are clamped to r = 1e-12: they pull the estimate down and pass no
+    gradient. z [N, d] -> scalar.
     """
 
     normalize_options = ('l2', None)

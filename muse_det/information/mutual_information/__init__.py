@@ -9,7 +9,8 @@ MI_ESTIMATORS = {'jsd': JSDEstimator, 'dv': DVEstimator, 'infonce': InfoNCEEstim
 
 
 def build_mi_estimator(cfg='jsd', **kwargs) -> MIEstimator:
-    """``build_mi_estimator('dv', ema_momentum=0.99)`` or ``build_mi_estimator(dict(type='dv'))``."""
+    """``build_mi_estimator('dv', ema_momentum=0.99)`` or ``build_mi_estimator(dict(type='dv'))``
+    (a module is returned as is)."""
     return build_from_table('MI estimator', cfg, MI_ESTIMATORS, **kwargs)
 
 

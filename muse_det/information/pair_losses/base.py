@@ -60,8 +60,8 @@ class PairLoss(nn.Module):
     def check_inputs(self, student: Tensor, target: Tensor) -> None:
         if self.needs_maps and not (getattr(student, 'ndim', 0) == 4 == getattr(target, 'ndim', 0)):
             raise ValueError(
-                f"the {self.name!r} loss compares spatial maps and needs [B, C, H, W] features, got "
-                f"student {tuple(getattr(student, 'shape', ()))}, target "
+                f"the {self.name!r} loss compares spatial maps and needs [B, C, H, W] features, "
+                f"got student {tuple(getattr(student, 'shape', ()))}, target "
                 f"{tuple(getattr(target, 'shape', ()))}; record map-valued layers or use a loss "
                 f"that works on vectors: 'muse', 'l2', 'cosine', 'vid', 'crd'")
         check_pair(student, target)

@@ -1,0 +1,229 @@
+"""Pair losses: golden values, gradient routing, runtime weight, state."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from muse_det.information import (PAIR_LOSSES, ATDistillLoss, CosineDistillLoss, CRDDistillLoss,
+                                  L2DistillLoss, MUSELoss, NSTDistillLoss, VIDDistillLoss,
+                                  build_pair_loss)
+
+RNG = np.random.default_rng(0)
+S_VEC = RNG.normal(size=(4, 3))
+T_VEC = RNG.normal(size=(4, 3))
+S_MAP = RNG.normal(size=(2, 3, 2, 2))
+T_MAP = RNG.normal(size=(2, 2, 4, 4))
+
+
+def identity_(module):
+    """Make every Linear in ``module`` an identity map (square weights), so golden values can be
+    computed on the raw inputs."""
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.copy_(torch.eye(*layer.weight.shape))
+                if layer.bias is not None:
+                    layer.bias.zero_()
+    return module
+
+
+def run(loss, s, t):
+    return loss(torch.tensor(s, dtype=torch.float32), torch.tensor(t, dtype=torch.float32))
+
+
+def mean(xs):
+    xs = list(xs)
+    return sum(xs) / len(xs)
+
+
+# --- golden values ------------------------------------------------------------------------------
+def test_golden_l2_cosine_vid():
+    s, t = S_VEC.tolist(), T_VEC.tolist()
+    pairs = [(s[i][c], t[i][c]) for i in range(4) for c in range(3)]
+    kw = dict(pool=True, adapter='linear', loss_weight=2.5)
+
+    l2 = run(identity_(L2DistillLoss(3, 3, **kw)), S_VEC, T_VEC)
+    assert l2['loss'].item() == pytest.approx(2.5 * mean((a - b) ** 2 for a, b in pairs), abs=1e-5)
+
+    def cos(u, v):
+        return (sum(a * b for a, b in zip(u, v))
+                / math.sqrt(sum(a * a for a in u) * sum(b * b for b in v)))
+    cosine = run(identity_(CosineDistillLoss(3, 3, **kw)), S_VEC, T_VEC)
+    assert cosine['loss'].item() == pytest.approx(2.5 * mean(1 - cos(s[i], t[i]) for i in range(4)),
+                                                  abs=1e-5)
+
+    var = 5.0  # softplus(alpha_init) + eps == init_var
+    vid = run(identity_(VIDDistillLoss(3, 3, init_var=var, **kw)), S_VEC, T_VEC)
+    expected = mean(0.5 * (math.log(var) + (b - a) ** 2 / var) for a, b in pairs)
+    assert vid['loss'].item() == pytest.approx(2.5 * expected, abs=1e-5)
+    assert set(l2) == set(cosine) == set(vid) == {'loss'}
+
+
+def pooled_target():
+    """T_MAP (4x4) average-pooled to the student's 2x2 grid, by explicit 2x2 block means."""
+    return [[[[mean(T_MAP[b, c, 2 * i + u, 2 * j + v] for u in range(2) for v in range(2))
+               for j in range(2)] for i in range(2)] for c in range(2)] for b in range(2)]
+
+
+def test_golden_at():
+    def attention(f):  # f [C][2][2] -> normalised channel mean of f^2 over the 4 locations
+        a = [mean(f[c][i][j] ** 2 for c in range(len(f))) for i in range(2) for j in range(2)]
+        norm = math.sqrt(sum(v * v for v in a))
+        return [v / norm for v in a]
+    t = pooled_target()
+    expected = mean((x - y) ** 2 for b in range(2)
+                    for x, y in zip(attention(S_MAP[b].tolist()), attention(t[b])))
+    out = run(ATDistillLoss(3, 2), S_MAP, T_MAP)
+    assert out['loss'].item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_golden_nst():
+    def channels(f):  # each channel's 4-location pattern, L2-normalised
+        vecs = [[f[c][i][j] for i in range(2) for j in range(2)] for c in range(len(f))]
+        return [[x / math.sqrt(sum(y * y for y in v)) for x in v] for v in vecs]
+
+    def k(u, v):
+        return sum(a * b for a, b in zip(u, v)) ** 2  # polynomial kernel, degree 2, c = 0
+    t = pooled_target()
+    per_image = []
+    for b in range(2):
+        fs, ft = channels(S_MAP[b].tolist()), channels(t[b])
+        per_image.append(mean(k(u, v) for u in fs for v in fs)
+                         + mean(k(u, v) for u in ft for v in ft)
+                         - 2 * mean(k(u, v) for u in fs for v in ft))
+    out = run(NSTDistillLoss(3, 2), S_MAP, T_MAP)
+    assert out['loss'].item() == pytest.approx(mean(per_image), abs=1e-5)
+
+
+def cosine_scores(s, t, tau):
+    def unit(v):
+        n = math.sqrt(sum(x * x for x in v))
+        return [x / n for x in v]
+    s, t = [unit(v) for v in s], [unit(v) for v in t]
+    return [[sum(a * b for a, b in zip(u, v)) / tau for v in t] for u in s]
+
+
+def critic_kw(**extra):
+    return dict(pool=True, adapter='linear', embed_dim=3,
+                critic=dict(type='separable', proj_dim=3, tau=0.5), **extra)
+
+
+def test_golden_crd():
+    scores = cosine_scores(S_VEC.tolist(), T_VEC.tolist(), 0.5)
+    n = 4
+    nce = math.log(n) + mean(scores[i][i] - math.log(sum(math.exp(x) for x in scores[i]))
+                             for i in range(n))
+    out = run(identity_(CRDDistillLoss(3, 3, **critic_kw())), S_VEC, T_VEC)
+    assert out['loss'].item() == pytest.approx(-nce, abs=1e-5)
+
+
+def golden_jsd(t):
+    n = len(t)
+    sp = lambda v: math.log1p(math.exp(v))  # noqa: E731
+    return (mean(-sp(-t[i][i]) for i in range(n))
+            - mean(sp(t[i][j]) for i in range(n) for j in range(n) if i != j))
+
+
+def test_golden_muse_additive():
+    # J = I_JSD + lambda * H / d; H: Gaussian entropy of the standardised student (correlation
+    # matrix), no shrinkage, no projection.
+    lam, d = 0.3, 3
+    scores = cosine_scores(S_VEC.tolist(), T_VEC.tolist(), 0.5)
+    corr = np.corrcoef(S_VEC, rowvar=False)
+    entropy = 0.5 * d * math.log(2 * math.pi * math.e) + 0.5 * math.log(np.linalg.det(corr))
+    expected = -(golden_jsd(scores) + lam * entropy / d)
+    loss = identity_(MUSELoss(3, 3, entropy_weight=lam, entropy_dim=None,
+                              entropy_estimator=dict(type='gaussian', eps=0), **critic_kw()))
+    out = run(loss, S_VEC, T_VEC)
+    assert out['loss'].item() == pytest.approx(expected, abs=1e-5)
+    assert out['mi'].item() == pytest.approx(golden_jsd(scores), abs=1e-5)
+    assert out['entropy'].item() == pytest.approx(entropy, abs=1e-4)
+
+
+def test_golden_muse_multiplicative():
+    # J = max(I_JSD + log 4, 0) * R / d; R: coding rate of the centred, unit-norm student rows.
+    d, n, eps = 3, 4, 0.5
+    t_vec = S_VEC + 0.1 * T_VEC  # informative target, so that I_JSD is above chance
+    scores = cosine_scores(S_VEC.tolist(), t_vec.tolist(), 0.5)
+    assert golden_jsd(scores) > -math.log(4)
+    z = S_VEC - S_VEC.mean(0)
+    z = z / np.linalg.norm(z, axis=1, keepdims=True)
+    rate = 0.5 * math.log(np.linalg.det(np.eye(d) + d / (n * eps ** 2) * z.T @ z))
+    expected = -max(golden_jsd(scores) + math.log(4), 0) * rate / d
+    loss = identity_(MUSELoss(3, 3, variant='multiplicative', entropy_dim=None, **critic_kw()))
+    out = run(loss, S_VEC, t_vec)
+    assert out['loss'].item() == pytest.approx(expected, abs=1e-5)
+    assert out['entropy'].item() == pytest.approx(rate, abs=1e-5)
+
+
+# --- gradient routing ---------------------------------------------------------------------------
+def maps(requires_grad=True):
+    gen = torch.Generator().manual_seed(0)
+    s = torch.randn(2, 8, 8, 8, generator=gen).requires_grad_(requires_grad)
+    t = torch.randn(2, 16, 4, 4, generator=gen).requires_grad_(requires_grad)
+    return s, t
+
+
+@pytest.mark.parametrize('name', sorted(PAIR_LOSSES))
+def test_gradients_reach_student_and_modules_not_detached_target(name):
+    loss = build_pair_loss(dict(type=name, num_samples=8), 8, 16)
+    s, t = maps()
+    loss(s, t)['loss'].backward()
+    assert s.grad is not None and s.grad.abs().sum() > 0
+    assert t.grad is None  # detach_target=True
+    for pname, p in loss.named_parameters():  # adapters, critics (incl. the target adapter), vid
+        assert p.grad is not None and torch.isfinite(p.grad).all(), pname
+
+
+@pytest.mark.parametrize('name', ['muse', 'crd', 'at'])
+def test_target_gets_gradient_when_not_detached(name):
+    loss = build_pair_loss(dict(type=name, num_samples=8, detach_target=False), 8, 16)
+    s, t = maps()
+    loss(s, t)['loss'].backward()
+    assert t.grad is not None and t.grad.abs().sum() > 0
+
+
+def test_target_adapter_trains_with_detached_target():
+    loss = MUSELoss(8, 16, num_samples=8)
+    s, t = maps()
+    loss(s, t)['loss'].backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0
+               for p in loss.target_adapter.parameters())
+
+
+# --- runtime weight, logs, state ----------------------------------------------------------------
+def test_loss_weight_changes_at_run_time():
+    loss = MUSELoss(8, 16, num_samples=8, generator=torch.Generator().manual_seed(0))
+    s, t = maps(requires_grad=False)
+    loss.eval()  # BatchNorm running stats frozen so both calls see the same function
+    base = loss(s, t)
+    loss.loss_weight = 0.25
+    loss.sampler.generator.manual_seed(0)  # same locations as the first call
+    loss2 = loss(s, t)
+    assert base['loss'].item() != 0
+    assert loss2['loss'].item() == pytest.approx(0.25 * base['loss'].item(), rel=1e-5)
+    assert not base['mi'].requires_grad and not base['entropy'].requires_grad
+
+
+def test_modules_and_projection_are_saved():
+    keys = MUSELoss(8, 16).state_dict().keys()
+    for prefix in ('student_adapter.', 'target_adapter.', 'critic.', 'entropy_projection'):
+        assert any(k.startswith(prefix) for k in keys), prefix
+    proj = MUSELoss(8, 16).entropy_projection
+    assert proj.shape == (128, 32)
+    assert torch.allclose(proj.t() @ proj, torch.eye(32), atol=1e-5)  # orthonormal, fixed
+    assert torch.equal(proj, MUSELoss(4, 4).entropy_projection)  # same on every rank/run
+
+
+def test_registry_names():
+    assert set(PAIR_LOSSES) == {'muse', 'l2', 'at', 'nst', 'cosine', 'vid', 'crd'}
+    assert all(cls.name == key for key, cls in PAIR_LOSSES.items())
+
+
+def test_vector_inputs_sample_per_image():
+    gen = torch.Generator().manual_seed(0)
+    s, t = torch.randn(6, 8, generator=gen), torch.randn(6, 16, generator=gen)
+    for name in ('muse', 'l2', 'cosine', 'vid', 'crd'):
+        out = build_pair_loss(name, 8, 16)(s, t)
+        assert out['loss'].ndim == 0 and torch.isfinite(out['loss'])

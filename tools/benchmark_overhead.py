@@ -1,0 +1,196 @@
+"""Training-step cost of MUSE: a shipped MUSE config vs the same detector without it.
+
+Both models are built from the same config (same weights), trained side by side in one process
+on the same synthetic batches, their steps interleaved (order alternating every step, so drift
+and background load hit both alike). Reported: median step time over --steps steps after
+--warmup, the time ratio MUSE / plain, and the memory of a step with its ratio (CUDA: max
+allocated during the step; CPU: weights + gradients + momentum + buffers + the activations
+autograd saves for backward, counted exactly, see SavedTensorBytes).
+
+    python tools/benchmark_overhead.py                       # Faster R-CNN + RetinaNet, 320 & 800
+    python tools/benchmark_overhead.py --device cuda --steps 50
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import statistics
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = {
+    'faster-rcnn': 'configs/muse/muse_faster-rcnn_r50_fpn_1x_coco.py',
+    'retinanet': 'configs/muse/muse_retinanet_r50_fpn_1x_coco.py',
+    'fcos': 'configs/muse/muse_fcos_r50-caffe_fpn_gn-head_1x_coco.py',
+}
+
+
+class SavedTensorBytes:
+    """Bytes of the distinct tensor storages autograd saves for backward during a block.
+
+    On CPU, PyTorch keeps no allocator statistics and resident-set size mixes in allocator
+    caching; the activations saved for backward are what a training step adds to memory
+    beyond the (fixed) weights, gradients and optimizer state, and they are counted exactly.
+    """
+
+    def __enter__(self):
+        self.nbytes, self._seen = 0, set()
+
+        def pack(t):
+            storage = t.untyped_storage()
+            key = storage.data_ptr()
+            if key not in self._seen:
+                self._seen.add(key)
+                self.nbytes += storage.nbytes()
+            return t
+        self._ctx = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
+        self._ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)
+
+
+def state_bytes(model):
+    """Weights + gradients + SGD momentum of the trainable parameters, plus buffers."""
+    params = sum(p.numel() * p.element_size() for p in model.parameters() if p.requires_grad)
+    frozen = sum(p.numel() * p.element_size() for p in model.parameters() if not p.requires_grad)
+    buffers = sum(b.numel() * b.element_size() for b in model.buffers())
+    return 3 * params + frozen + buffers
+
+
+def synthetic_batch(batch_size, size, num_classes, device, seed):
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    g = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(batch_size, 3, size, size, generator=g).to(device)
+    samples = []
+    for _ in range(batch_size):
+        n = 4
+        xy = torch.rand(n, 2, generator=g) * size * 0.6
+        wh = torch.rand(n, 2, generator=g) * size * 0.3 + size * 0.05
+        s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+                                        pad_shape=(size, size), batch_input_shape=(size, size),
+                                        scale_factor=(1., 1.)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.cat([xy, xy + wh], 1).to(device),
+            labels=torch.randint(0, num_classes, (n,), generator=g).to(device))
+        samples.append(s)
+    return inputs, samples
+
+
+def build_pair(config, device):
+    """(plain detector, MUSE distiller) with identical detector weights."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmdet.registry import MODELS
+    import muse_det  # noqa: F401
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    arch = cfg.model.architecture
+    arch.backbone.init_cfg = None  # no download; speed does not depend on the weights
+    torch.manual_seed(0)
+    muse = MODELS.build(copy.deepcopy(cfg.model))
+    plain = MODELS.build(copy.deepcopy(arch))
+    plain.load_state_dict(muse.architecture.state_dict())
+    muse.distill_weight_scale = 1.0
+    return plain.to(device).train(), muse.to(device).train(), arch
+
+
+def make_step(model, device):
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+
+    def step(inputs, samples):
+        losses = model.loss(inputs, samples)
+        loss, _ = model.parse_losses(losses)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if device == 'cuda':
+            torch.cuda.synchronize()
+    return step
+
+
+def measure(step, batch, device):
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        t = time.perf_counter()
+        step(*batch)
+        dt = time.perf_counter() - t
+        return dt, torch.cuda.max_memory_allocated() - base
+    with SavedTensorBytes() as mem:
+        t = time.perf_counter()
+        step(*batch)
+        dt = time.perf_counter() - t
+    return dt, mem.nbytes
+
+
+def run_case(name, size, args):
+    plain, muse, arch = build_pair(CONFIGS[name], args.device)
+    num_classes = 80
+    steps = {'plain': make_step(plain, args.device), 'muse': make_step(muse, args.device)}
+    times = {k: [] for k in steps}
+    mems = {k: [] for k in steps}
+    total = args.warmup + args.steps
+    for i in range(total):
+        batch = synthetic_batch(args.batch_size, size, num_classes, args.device, seed=i)
+        order = ['plain', 'muse'] if i % 2 == 0 else ['muse', 'plain']
+        for k in order:
+            dt, mem = measure(steps[k], batch, args.device)
+            if i >= args.warmup:
+                times[k].append(dt)
+                mems[k].append(mem)
+        print(f'[{name} {size}px] step {i + 1}/{total} plain {times["plain"][-1:] or "-"} '
+              f'muse {times["muse"][-1:] or "-"}', file=sys.stderr, flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    peak = {k: max(v) for k, v in mems.items()}
+    if args.device == 'cpu':  # activations + the model's fixed training state
+        peak = {'plain': peak['plain'] + state_bytes(plain), 'muse': peak['muse'] + state_bytes(muse)}
+    return dict(model=name, size=size, plain_s=med['plain'], muse_s=med['muse'],
+                time_ratio=med['muse'] / med['plain'], plain_mem=peak['plain'],
+                muse_mem=peak['muse'],
+                mem_ratio=peak['muse'] / peak['plain'] if peak['plain'] > 0 else float('nan'))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--models', nargs='+', default=['faster-rcnn', 'retinanet'],
+                        choices=sorted(CONFIGS))
+    parser.add_argument('--sizes', nargs='+', type=int, default=[320, 800])
+    parser.add_argument('--steps', type=int, default=20)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.warmup < 0:
+        parser.error('--steps must be >= 1 and --warmup >= 0')
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: no CUDA device is available')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = [run_case(m, s, args) for m in args.models for s in args.sizes]
+    dev = torch.cuda.get_device_name() if args.device == 'cuda' else \
+        f'CPU ({torch.get_num_threads()} threads)'
+    mem_kind = 'max allocated' if args.device == 'cuda' else 'state+activations'
+    print(f'\nMUSE overhead, {dev}, batch {args.batch_size}, median of {args.steps} steps '
+          f'after {args.warmup} warm-up, torch {torch.__version__}\n')
+    print(f'| model | size | plain s/step | MUSE s/step | time ratio | plain {mem_kind} MiB '
+          f'| MUSE {mem_kind} MiB | memory ratio |')
+    print('|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        print(f'| {r["model"]} | {r["size"]} | {r["plain_s"]:.3f} | {r["muse_s"]:.3f} | '
+              f'{r["time_ratio"]:.3f} | {r["plain_mem"] / 2**20:.0f} | '
+              f'{r["muse_mem"] / 2**20:.0f} | {r["mem_ratio"]:.3f} |')
+    return rows
+
+
+if __name__ == '__main__':
+    main()
