@@ -84,14 +84,24 @@ def shrink_detector(arch: dict, num_classes: int = 3) -> None:
     set_classes(arch)
 
 
+def networks(model_cfg) -> list:
+    """The detector configs inside a (distiller) model config."""
+    if 'peers' in model_cfg:
+        return list(model_cfg['peers'])
+    nets = [model_cfg.get('architecture', model_cfg)]
+    if 'teacher' in model_cfg:
+        nets.append(model_cfg['teacher'])
+    return nets
+
+
 def toy_run_cfg(config_path: str, data_root: str, work_dir: str, max_epochs: int = 1,
                 with_mask: bool = False, **overrides):
     """A shipped detection config, shrunk to one short epoch on the toy set in work_dir."""
     from mmengine.config import Config
     import muse_det  # noqa: F401
     cfg = Config.fromfile(config_path)
-    arch = cfg.model.architecture if 'architecture' in cfg.model else cfg.model
-    shrink_detector(arch)
+    for net in networks(cfg.model):
+        shrink_detector(net)
     cfg.merge_from_dict(toy_data_cfg(data_root, with_mask=with_mask))
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
     cfg.param_scheduler = []

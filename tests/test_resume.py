@@ -188,7 +188,10 @@ def _tiny_detector_runner(work_dir, **kwargs):
         train_dataloader=dict(dataset=TinyDet(), batch_size=2, num_workers=0,
                               sampler=dict(type='InfiniteSampler', shuffle=True),
                               collate_fn=dict(type='pseudo_collate')),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9)),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9,
+                                          weight_decay=1e-4)),
+        param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, end=2),
+                         dict(type='MultiStepLR', milestones=[3], by_epoch=False)],
         train_cfg=dict(by_epoch=False, max_iters=4),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False)),
         randomness=dict(seed=0), default_scope='mmdet', experiment_name=unique_name(work_dir),
@@ -210,6 +213,8 @@ def test_resume_mmdet_detector(tmp_path, one_thread):
     cut = RecordLoss(stop_after=2)
     with pytest.raises(Interrupt):
         _tiny_detector_runner(tmp_path / 'cut', custom_hooks=[cut]).train()
+    assert torch.serialization.get_unsafe_globals_in_checkpoint(
+        str(tmp_path / 'cut' / 'iter_2.pth')) == []
     rest = RecordLoss()
     _tiny_detector_runner(tmp_path / 'cut', custom_hooks=[rest], resume=True).train()
     series = {**cut.losses, **rest.losses}

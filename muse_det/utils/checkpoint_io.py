@@ -56,17 +56,17 @@ def _refusal(path, error):
         f'its pickle is refused ({reason.group(1) if reason else type(error).__name__})'
     if names and all(n.startswith(_MMENGINE_TRAINING_STATE) for n in names):
         hint = ('It looks like a checkpoint saved by MMEngine without muse_det imported (its '
-                'message hub pickles HistoryBuffer methods through builtins.getattr). Resume '
-                'from a checkpoint saved with muse_det imported, or, if you trust the file, '
-                "re-save only its 'meta' and 'state_dict' once and load that.")
+                'message hub pickles HistoryBuffer methods through builtins.getattr): resume '
+                'from one saved with muse_det imported or, if you trust this file, re-save only '
+                "its 'meta' and 'state_dict' once and load that.")
     else:
-        hint = ('It may carry code that would run on load; nothing from it was executed. Use '
-                'only checkpoints from a source you trust; re-save a trusted one with plain '
-                'tensors and containers (e.g. only its state_dict).')
+        hint = ('It may carry code that runs on load. Use only checkpoints from a source you '
+                'trust, and re-save a trusted one with plain tensors and containers (e.g. only '
+                'its state_dict).')
     return UnsafeCheckpointError(
-        f'refusing to load checkpoint {path}: {why}. Checkpoints are read with '
-        f'torch.load(weights_only=True), which builds only tensors, plain containers and '
-        f'allow-listed types. {hint}')
+        f'refusing to load checkpoint {path}: {why}, so nothing from it was executed '
+        f'(checkpoints are read with torch.load(weights_only=True), which builds only tensors, '
+        f'plain containers and allow-listed types). {hint}')
 
 
 def safe_load(path: str, map_location='cpu'):

@@ -57,7 +57,7 @@ PALETTE = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0), (150, 40, 
 
 SPLIT_IDS = {'train': 0, 'val': 1}
 JPEG_QUALITY = 92
-MIN_VISIBLE_FRACTION = 0.45  # hard variant: an occluded object keeps at least this much
+MIN_VISIBLE_FRACTION = 0.5  # hard variant: an occluded object keeps at least this much
 MIN_PIECE_AREA = 0.25  # px^2; slivers smaller than this are dropped from a mask
 
 
@@ -227,7 +227,7 @@ def make_background(rng, size, variant):
     img += np.float32(rng.uniform(-20, 20)) * (np.cos(gdir) * xx + np.sin(gdir) * yy)[..., None]
     # one texture layer
     kind = int(rng.integers(0, 4))
-    amp = rng.uniform(18, 40) if hard else rng.uniform(6, 14)
+    amp = rng.uniform(12, 30) if hard else rng.uniform(6, 14)
     if kind == 0:  # stripes
         ang = rng.uniform(0, np.pi)
         freq = rng.uniform(6, 30) if hard else rng.uniform(4, 14)
@@ -254,7 +254,7 @@ def random_colour(rng, avoid, min_dist=80.0):
 
 def draw_distractors(draw, rng, size, bg_mean):
     """Clutter drawn *under* the objects: blobs, elongated ellipses, scribbles, dots."""
-    for _ in range(int(rng.integers(4, 12))):
+    for _ in range(int(rng.integers(3, 9))):
         kind = int(rng.integers(0, 4))
         colour = random_colour(rng, bg_mean, 50)
         cx, cy = rng.uniform(0, size, size=2)
@@ -310,17 +310,17 @@ def sample_size(rng, size, variant):
     if variant == 'easy':
         return rng.uniform(0.12, 0.32) * size
     u = rng.uniform()
-    if u < 0.5:
-        return rng.uniform(0.035, 0.08) * size  # small: ~9-20 px at 256
-    if u < 0.85:
-        return rng.uniform(0.08, 0.16) * size
-    return rng.uniform(0.16, 0.27) * size
+    if u < 0.3:
+        return rng.uniform(0.05, 0.09) * size  # small: ~13-23 px at 256
+    if u < 0.8:
+        return rng.uniform(0.09, 0.18) * size
+    return rng.uniform(0.18, 0.3) * size
 
 
 def place_objects(rng, size, variant, classes):
     """Return the list of layers (objects and, for ``hard``, occluding bars) in draw order."""
     hard = variant == 'hard'
-    n_obj = int(rng.integers(2, 9)) if hard else int(rng.integers(1, 5))
+    n_obj = int(rng.integers(2, 8)) if hard else int(rng.integers(1, 5))
     layers = []
     for _ in range(n_obj):
         label = int(rng.integers(0, len(classes)))
@@ -384,17 +384,17 @@ def render_image(seed, split, index, size, variant, classes):
     for layer in layers:
         if layer['kind'] == 'object':
             if hard:
-                colour = random_colour(rng, bg_mean, 80)
+                colour = random_colour(rng, bg_mean, 90)
             else:
                 base = np.array(EASY_COLOURS[classes[layer['label']]], dtype=np.float64)
                 colour = tuple(int(v) for v in np.clip(base + rng.uniform(-20, 20, 3), 0, 255))
         else:
             colour = random_colour(rng, bg_mean, 50)
         draw.polygon([tuple(p) for p in layer['outline']], fill=colour)
-    if hard and rng.uniform() < 0.5:
-        img = img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.8))))
+    if hard and rng.uniform() < 0.3:
+        img = img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.6))))
     arr = np.asarray(img, dtype=np.float32)
-    arr += rng.standard_normal(size=arr.shape, dtype=np.float32) * (8.0 if hard else 4.0)
+    arr += rng.standard_normal(size=arr.shape, dtype=np.float32) * (6.0 if hard else 4.0)
     img = Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), 'RGB')
 
     objects = []

@@ -1,4 +1,7 @@
 from .base_distiller import BaseDistiller, FeaturePair, feature_label
+from .offline_distiller import MUSEOfflineDistiller
+from .online_distiller import MUSEOnlineDistiller
 from .self_distiller import MUSESelfDistiller
 
-__all__ = ['BaseDistiller', 'FeaturePair', 'feature_label', 'MUSESelfDistiller']
+__all__ = ['BaseDistiller', 'FeaturePair', 'feature_label', 'MUSESelfDistiller',
+           'MUSEOnlineDistiller', 'MUSEOfflineDistiller']

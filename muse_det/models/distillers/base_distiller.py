@@ -239,13 +239,15 @@ class BaseDistiller(BaseModel):
 
 
 def parse_pairs(pairs, features: Sequence[str], net: str = ARCHITECTURE,
-                target_net: Optional[str] = None) -> List[FeaturePair]:
+                target_net: Optional[str] = None,
+                target_features: Optional[Sequence[str]] = None) -> List[FeaturePair]:
     """Normalise the ``pairs`` option.
 
     ``None``: every feature but the last is taught by the last (the deepest). Otherwise a list
     of ``(student, target)`` tuples or ``dict(student=..., target=..., weight=...)``.
     """
     target_net = target_net or net
+    target_features = features if target_features is None else target_features
     if pairs is None:
         if len(features) < 2:
             raise ValueError(
@@ -265,10 +267,12 @@ def parse_pairs(pairs, features: Sequence[str], net: str = ARCHITECTURE,
         else:
             raise ValueError(f'pairs[{i}] = {p!r}: give (student, target), '
                              f'(student, target, weight) or dict(student=, target=, weight=)')
-        for end in (s, t):
-            if end not in features:
-                raise ValueError(f'pairs[{i}] uses {end!r}, which is not in `features` '
-                                 f'{list(features)}; add it to `features`.')
+        for end, known, what in ((s, features, 'features'),
+                                 (t, target_features, 'features' if target_net == net
+                                  else f'{target_net}_features')):
+            if end not in known:
+                raise ValueError(f'pairs[{i}] uses {end!r}, which is not in `{what}` '
+                                 f'{list(known)}; add it to `{what}`.')
         result.append(FeaturePair((net, s), (target_net, t),
                                   _check_weight(w, f'pairs[{i}] weight')))
     return result
