@@ -29,6 +29,7 @@ DATASETS = MMDET_DATASETS
 TRANSFORMS = MMDET_TRANSFORMS
 METRICS = MMDET_METRICS
 HOOKS = MMDET_HOOKS
+OPTIM_WRAPPERS = MMDET_OPTIM_WRAPPERS
 
 _SCOPED_CHILDREN = [
     Registry(parent.name, parent=parent, scope=SCOPE)
@@ -57,3 +58,4 @@ _enable_package_configs()
 # Importing the implementation modules registers them.
 from . import engine, models  # noqa: F401,E402
 from .engine import checkpoint_safety  # noqa: F401,E402 (safe, atomic checkpoints for MMEngine)
+from . import datasets, evaluation  # noqa: F401,E402 (classification data and metric)

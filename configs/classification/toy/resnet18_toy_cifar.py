@@ -1,0 +1,37 @@
+# ResNet-18 (CIFAR stem, quarter width: 16..128 channels) from scratch on the toy CIFAR-100-format
+# set: the plain baseline of the classification demo, ~1-2 minutes on 2 CPU cores.
+#
+#   python tools/misc/make_toy_cifar.py                 # writes data/toy_cifar100/
+#   python tools/train.py configs/classification/toy/resnet18_toy_cifar.py
+_base_ = [
+    '../_base_/models/resnet18_cifar.py', '../_base_/datasets/toy_cifar100.py',
+    '../_base_/default_runtime.py'
+]
+
+max_iters = 150
+warmup_iters = 15
+base_lr = 0.1
+
+model = dict(
+    backbone=dict(base_channels=16),
+    head=dict(num_classes=10, in_channels=128))
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict()
+test_cfg = dict()
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=base_lr, momentum=0.9, nesterov=True, weight_decay=5e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=warmup_iters),
+    dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters, eta_min=base_lr * 0.01,
+         by_epoch=False, begin=warmup_iters, end=max_iters)
+]
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
+                    max_keep_ckpts=1))
+log_processor = dict(by_epoch=False, window_size=10)
+randomness = dict(seed=0)
+# The lr above is for batch 32 on one device.
+auto_scale_lr = dict(base_batch_size=32)
