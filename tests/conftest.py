@@ -1,24 +1,11 @@
-"""Shared fixtures: a tiny real toy COCO set on disk, and shipped configs shrunk to run on it."""
-import copy
-import importlib.util
+"""Shared fixtures: a tiny real toy COCO set on disk; a fresh default scope per test."""
 import os
-import os.path as osp
-import warnings
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+from muse_test_utils import load_tool
 
-
-def load_tool(relpath: str):
-    """Import a script under tools/ as a module (tools are not a package)."""
-    path = osp.join(ROOT, relpath)
-    name = osp.splitext(osp.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 
 @pytest.fixture(scope='session')
@@ -31,98 +18,6 @@ def toy_coco(tmp_path_factory):
     return str(out)
 
 
-def toy_data_cfg(data_root: str, with_mask: bool = False, num_train: int = 4,
-                 batch_size: int = 2):
-    """Dataloaders/evaluators of configs/_base_/datasets/toy_coco_detection.py on data_root."""
-    from mmengine.config import Config
-    base = Config.fromfile(osp.join(ROOT, 'configs/_base_/datasets/toy_coco_detection.py'))
-    root = data_root.rstrip('/') + '/'
-    out = {}
-    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dl = copy.deepcopy(base[split])
-        dl.dataset.data_root = root
-        dl.batch_size = batch_size
-        if split == 'train_dataloader':
-            dl.dataset.indices = num_train
-            dl.sampler.shuffle = False
-        if with_mask:
-            for t in dl.dataset.pipeline:
-                if t['type'] == 'LoadAnnotations':
-                    t['with_mask'] = True
-        out[split] = dl
-    metric = ['bbox', 'segm'] if with_mask else 'bbox'
-    for split in ('val_evaluator', 'test_evaluator'):
-        ev = copy.deepcopy(base[split])
-        ev.ann_file = root + 'annotations/instances_val.json'
-        ev.metric = metric
-        out[split] = ev
-    return out
-
-
-def shrink_detector(arch: dict, num_classes: int = 3) -> None:
-    """ResNet-18, no pretrained weights, `num_classes` classes: real detectors, CPU-test sized."""
-    bb = arch['backbone']
-    if bb.get('type') == 'ResNet':
-        bb.update(depth=18, init_cfg=None, style='pytorch', frozen_stages=-1,
-                  norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False)
-        arch['neck']['in_channels'] = [64, 128, 256, 512]
-    if 'data_preprocessor' in arch:
-        arch['data_preprocessor'].update(mean=[123.675, 116.28, 103.53],
-                                         std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
-
-    def set_classes(node):
-        if isinstance(node, dict):
-            if 'num_classes' in node:
-                node['num_classes'] = num_classes
-            if 'score_thr' in node:  # an untrained detector scores below the default 0.05
-                node['score_thr'] = 0.0
-            for v in node.values():
-                set_classes(v)
-        elif isinstance(node, (list, tuple)):
-            for v in node:
-                set_classes(v)
-    set_classes(arch)
-
-
-def networks(model_cfg) -> list:
-    """The detector configs inside a (distiller) model config."""
-    if 'peers' in model_cfg:
-        return list(model_cfg['peers'])
-    nets = [model_cfg.get('architecture', model_cfg)]
-    if 'teacher' in model_cfg:
-        nets.append(model_cfg['teacher'])
-    return nets
-
-
-def toy_run_cfg(config_path: str, data_root: str, work_dir: str, max_epochs: int = 1,
-                with_mask: bool = False, **overrides):
-    """A shipped detection config, shrunk to one short epoch on the toy set in work_dir."""
-    from mmengine.config import Config
-    import muse_det  # noqa: F401
-    cfg = Config.fromfile(config_path)
-    for net in networks(cfg.model):
-        shrink_detector(net)
-    cfg.merge_from_dict(toy_data_cfg(data_root, with_mask=with_mask))
-    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
-    cfg.param_scheduler = []
-    cfg.optim_wrapper = dict(type='OptimWrapper',
-                             optimizer=dict(type='SGD', lr=0.001, momentum=0.9),
-                             clip_grad=dict(max_norm=10, norm_type=2))
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
-    cfg.default_hooks.pop('visualization', None)
-    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] == 'MUSEHook']
-    cfg.work_dir = work_dir
-    # mmdet names its visualizer 'visualizer'; mmengine reuses an instance of the same name,
-    # which would send a second runner's scalars to the first one's work_dir.
-    cfg.visualizer.name = f'visualizer_{work_dir}'
-    cfg.randomness = dict(seed=0, deterministic=False)
-    cfg.env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
-                       dist_cfg=dict(backend='gloo'))
-    cfg.merge_from_dict(overrides)
-    return cfg
-
-
 @pytest.fixture(autouse=True)
 def _fresh_default_scope():
     """Each test builds in mmdet's scope, whatever the previous test set."""
@@ -132,6 +27,3 @@ def _fresh_default_scope():
         DefaultScope._instance_dict.clear()
     except ImportError:
         pass
-
-
-os.environ.setdefault('OMP_NUM_THREADS', '2')

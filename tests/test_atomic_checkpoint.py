@@ -98,8 +98,10 @@ def _check_loadable(work_dir):
 
 
 def test_sigkill_during_training_always_leaves_a_resumable_checkpoint(tmp_path, processes):
-    """Train (checkpoint every iteration, 8 MB each, keep only the last) in a process, SIGKILL it at a
-    random moment after each new checkpoint, check, resume; finally train to the end."""
+    """Train (checkpoint every iteration, 8 MB each, keep only the last) in a process, SIGKILL
+    it at a random moment after each new checkpoint, check, resume; finally train to the end.
+    Plain MMEngine fails it: it deletes the checkpoint ``last_checkpoint`` names before saving
+    the next one, so a kill in between leaves nothing to resume from."""
     work_dir, max_iters, rng = str(tmp_path / 'work'), 30, random.Random(0)
     args = (work_dir, max_iters, 2 << 20, 1)
     for _ in range(5):
@@ -126,4 +128,4 @@ def test_sigkill_during_training_always_leaves_a_resumable_checkpoint(tmp_path, 
     reference = safe_load(str(tmp_path / 'uninterrupted' / f'iter_{max_iters}.pth'))
     for key, value in reference['state_dict'].items():
         if key != 'pad':  # the 8 MB filler
-                torch.testing.assert_close(final['state_dict'][key], value, rtol=0, atol=1e-6)
+            torch.testing.assert_close(final['state_dict'][key], value, rtol=0, atol=1e-6)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from muse_test_utils import ROOT
 
 
 def _quick_start_commands():

@@ -5,6 +5,7 @@ Real MMEngine Runners in tmp dirs. The toy runner here is also used by
 ``test_atomic_checkpoint.py`` (in killed processes) and ``test_checkpoint_safety.py``.
 """
 import os.path as osp
+import time
 import uuid
 
 import pytest
@@ -20,7 +21,7 @@ from mmengine.runner import Runner, find_latest_checkpoint, load_checkpoint
 from muse_det.utils.checkpoint_io import safe_load
 
 MAX_ITERS = 12
-INTERRUPT_AT = 5  # crosses an epoch boundary: 16 samples, batch 4
+INTERRUPT_AT = 5  # past one pass over the data: 16 samples, batch 4
 
 
 class ToyModel(BaseModel):
@@ -71,6 +72,14 @@ class RecordLoss(Hook):
             raise Interrupt
 
 
+class Sleep(Hook):
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        time.sleep(self.seconds)
+
+
 def unique_name(work_dir):
     """Runners named alike share one MessageHub (and logger): give each its own."""
     return f'{osp.basename(str(work_dir))}_{uuid.uuid4().hex[:8]}'
@@ -94,15 +103,6 @@ def toy_runner(work_dir, max_iters=MAX_ITERS, hooks=(), pad=0, sleep=0.0, **kwar
         default_hooks=dict(checkpoint=checkpoint, logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=list(hooks), randomness=dict(seed=0), default_scope='mmengine',
         experiment_name=unique_name(work_dir), log_level='WARNING', **kwargs)
-
-
-class Sleep(Hook):
-    def __init__(self, seconds):
-        self.seconds = seconds
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        import time
-        time.sleep(self.seconds)
 
 
 def train_toy(work_dir, **kwargs):
@@ -149,8 +149,8 @@ def test_load_from_and_load_checkpoint_read_weights_only(tmp_path):
 
 
 def _tiny_detector_runner(work_dir, **kwargs):
-    """A narrow RetinaNet (ResNet-18, no pretrained weights) inside MUSESelfDistiller when
-    available, on four 64x64 random images held in memory."""
+    """A narrow RetinaNet (ResNet-18, no pretrained weights) inside MUSESelfDistiller, on four
+    64x64 random images held in memory."""
     from mmengine.hub import get_config
     from mmengine.structures import InstanceData
     from mmdet.structures import DetDataSample
@@ -175,16 +175,12 @@ def _tiny_detector_runner(work_dir, **kwargs):
     model.backbone.update(depth=18, base_channels=16, stem_channels=16, init_cfg=None)
     model.neck.update(in_channels=[16, 32, 64, 128], out_channels=32)
     model.bbox_head.update(num_classes=2, in_channels=32, feat_channels=32, stacked_convs=1)
-    try:
-        from muse_det.models.distillers import MUSESelfDistiller  # noqa: F401
-        # every location, no random draws: mmengine restores no RNG state on resume
-        model = dict(type='MUSESelfDistiller', architecture=model, features=['neck[0]', 'neck[1]'],
-                     loss=dict(type='MUSELoss', num_samples='all', embed_dim=32),
-                     probe_input_shape=(3, 64, 64))
-    except ImportError:
-        pass
+    # every location, no random draws: mmengine restores no RNG state on resume
+    distiller = dict(type='MUSESelfDistiller', architecture=model,
+                     features=['neck[0]', 'neck[1]'], probe_input_shape=(3, 64, 64),
+                     loss=dict(type='MUSELoss', num_samples='all', embed_dim=32))
     return Runner(
-        model=model, work_dir=str(work_dir),
+        model=distiller, work_dir=str(work_dir),
         train_dataloader=dict(dataset=TinyDet(), batch_size=2, num_workers=0,
                               sampler=dict(type='InfiniteSampler', shuffle=True),
                               collate_fn=dict(type='pseudo_collate')),

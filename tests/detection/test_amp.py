@@ -1,7 +1,7 @@
 """--amp on CPU: bf16 autocast trains a real MUSE detector; the estimators stay fp32 and finite."""
 import torch
 
-from conftest import ROOT, toy_run_cfg
+from muse_test_utils import ROOT, toy_run_cfg
 
 
 def test_bf16_autocast_trains_muse_detector(toy_coco, tmp_path):

@@ -10,7 +10,7 @@ import os.path as osp
 
 import pytest
 
-from conftest import ROOT, toy_run_cfg
+from muse_test_utils import ROOT, toy_run_cfg
 
 CONFIGS = {
     'faster-rcnn': 'muse_faster-rcnn_r50_fpn_1x_coco.py',

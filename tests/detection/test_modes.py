@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 import torch
 
-from conftest import ROOT, toy_run_cfg
+from muse_test_utils import ROOT, toy_run_cfg
 
 OFFLINE = osp.join(ROOT, 'configs/muse/offline/muse-offline_faster-rcnn_r50-to-r18_fpn_1x_coco.py')
 ONLINE = osp.join(ROOT, 'configs/muse/online/muse-online_retinanet_r50_fpn_1x_coco.py')
@@ -21,7 +21,7 @@ def teacher_ckpt(tmp_path):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmdet.registry import MODELS
-    from conftest import shrink_detector
+    from muse_test_utils import shrink_detector
     init_default_scope('mmdet')
     teacher = copy.deepcopy(Config.fromfile(OFFLINE).model.teacher)
     shrink_detector(teacher)

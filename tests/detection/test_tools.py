@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from muse_test_utils import ROOT
 
 OVERRIDES = """
 data_root = '{root}/'

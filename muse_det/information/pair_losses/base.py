@@ -51,6 +51,9 @@ class PairLoss(nn.Module):
         if self.detach_target:
             target = target.detach()
         s, t = self.sample(student, target)
+        if not torch.is_autocast_enabled(s.device.type):
+            # half-precision features outside autocast would meet fp32 adapter weights
+            s, t = s.float(), t.float()
         z_s, z_t = self.embed(s, t)
         with fp32_island(z_s.device):
             out = self.discrepancy(z_s.float(), z_t.float())
