@@ -148,7 +148,7 @@ def test_load_from_and_load_checkpoint_read_weights_only(tmp_path):
         assert all(torch.equal(loaded[k], weights[k]) for k in weights)
 
 
-def _tiny_detector_runner(work_dir, **kwargs):
+def _tiny_detector_runner(work_dir, mode='self', **kwargs):
     """A narrow RetinaNet (ResNet-18, no pretrained weights) inside MUSESelfDistiller, on four
     64x64 random images held in memory."""
     from mmengine.hub import get_config
@@ -175,10 +175,16 @@ def _tiny_detector_runner(work_dir, **kwargs):
     model.backbone.update(depth=18, base_channels=16, stem_channels=16, init_cfg=None)
     model.neck.update(in_channels=[16, 32, 64, 128], out_channels=32)
     model.bbox_head.update(num_classes=2, in_channels=32, feat_channels=32, stacked_convs=1)
-    # every location, no random draws: mmengine restores no RNG state on resume
-    distiller = dict(type='MUSESelfDistiller', architecture=model,
-                     features=['neck[0]', 'neck[1]'], probe_input_shape=(3, 64, 64),
-                     loss=dict(type='MUSELoss', num_samples='all', embed_dim=32))
+    # random location sampling: the distiller saves its sampling generator in the checkpoint
+    loss = dict(type='MUSELoss', num_samples=8, embed_dim=32)
+    common = dict(features=['neck[0]', 'neck[1]'], probe_input_shape=(3, 64, 64), loss=loss)
+    if mode == 'self':
+        distiller = dict(type='MUSESelfDistiller', architecture=model, **common)
+    elif mode == 'online':
+        distiller = dict(type='MUSEOnlineDistiller', peers=[model, model], **common)
+    else:
+        distiller = dict(type='MUSEOfflineDistiller', architecture=model, teacher=model,
+                         **common)
     return Runner(
         model=distiller, work_dir=str(work_dir),
         train_dataloader=dict(dataset=TinyDet(), batch_size=2, num_workers=0,
@@ -203,19 +209,20 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def test_resume_mmdet_detector(tmp_path, one_thread):
+@pytest.mark.parametrize('mode', ['self', 'online', 'offline'])
+def test_resume_mmdet_detector(tmp_path, one_thread, mode):
     full = RecordLoss()
-    _tiny_detector_runner(tmp_path / 'full', custom_hooks=[full]).train()
+    _tiny_detector_runner(tmp_path / 'full', mode, custom_hooks=[full]).train()
     cut = RecordLoss(stop_after=2)
     with pytest.raises(Interrupt):
-        _tiny_detector_runner(tmp_path / 'cut', custom_hooks=[cut]).train()
+        _tiny_detector_runner(tmp_path / 'cut', mode, custom_hooks=[cut]).train()
     assert torch.serialization.get_unsafe_globals_in_checkpoint(
         str(tmp_path / 'cut' / 'iter_2.pth')) == []
     rest = RecordLoss()
-    _tiny_detector_runner(tmp_path / 'cut', custom_hooks=[rest], resume=True).train()
+    _tiny_detector_runner(tmp_path / 'cut', mode, custom_hooks=[rest], resume=True).train()
     series = {**cut.losses, **rest.losses}
     diff = max(abs(series[i] - full.losses[i]) for i in full.losses)
-    print(f'mmdet resume: max |loss diff| = {diff:.3g}')
+    print(f'mmdet resume ({mode}): max |loss diff| = {diff:.3g}')
     assert sorted(series) == [1, 2, 3, 4] and diff <= 1e-6
 
 

@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from muse_det.utils.checkpoint_io import UnsafeCheckpointError  # noqa: E402
 from muse_det.utils.export import export_checkpoint  # noqa: E402
 
 
@@ -21,7 +22,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         summary = export_checkpoint(args.checkpoint, args.out)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, UnsafeCheckpointError) as e:
         raise SystemExit(f'export failed: {e}')
     print(f'wrote {args.out}: {summary["kept"]} tensors of the plain model; dropped '
           f'{summary["dropped"]} distillation-only tensors (adapters, critics, teachers, peers)')

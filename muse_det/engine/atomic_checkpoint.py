@@ -8,7 +8,7 @@ Importing this module changes three things in MMEngine:
 2. ``CheckpointHook`` writes ``last_checkpoint`` the same way (it calls plain ``open``).
 3. ``CheckpointHook`` deletes checkpoints beyond ``max_keep_ckpts`` only after the new checkpoint
    and ``last_checkpoint`` are written. MMEngine deletes first, so with ``max_keep_ckpts=1`` a
-   kill in between left ``last_checkpoint`` naming a deleted file.
+   kill in between leaves ``last_checkpoint`` naming a deleted file.
 """
 import builtins
 

@@ -12,6 +12,7 @@ the ``HistoryBuffer``s and numpy values from them; nothing besides torch's own t
 A ``HistoryBuffer`` keeps its history, counts and ``max_length``; its statistics methods are
 class-level and registered at import by whoever defines them, so they are not stored.
 """
+import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -91,16 +92,16 @@ def _install():
     if getattr(original_state_dict, '_plain', False):
         return
 
+    @functools.wraps(original_state_dict)
     def state_dict(self) -> dict:
         return to_plain(original_state_dict(self))
 
+    @functools.wraps(original_load_state_dict)
     def load_state_dict(self, state_dict) -> None:
         if isinstance(state_dict, dict):
             state_dict = from_plain(state_dict)
         original_load_state_dict(self, state_dict)
 
-    state_dict.__doc__ = original_state_dict.__doc__ + '\n' + to_plain.__doc__
-    load_state_dict.__doc__ = original_load_state_dict.__doc__
     state_dict._plain = True
     MessageHub.state_dict = state_dict
     MessageHub.load_state_dict = load_state_dict

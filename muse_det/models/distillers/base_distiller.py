@@ -14,10 +14,13 @@ import torch
 from mmengine.model import BaseModel
 from torch import nn
 
+from muse_det.information import PAIR_LOSSES
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder, FeatureSpec
 
 ARCHITECTURE = 'architecture'
+# Loss types that take the shared sampling generator (the registered pair losses).
+PAIR_LOSS_TYPES = {*PAIR_LOSSES, *(cls.__name__ for cls in PAIR_LOSSES.values())}
 
 
 @dataclass(frozen=True)
@@ -151,16 +154,30 @@ class BaseDistiller(BaseModel):
         shapes = {key: self.probe_shapes(key) for key in self._network_keys
                   if self.recorders[key].names}
         self.pairs = list(pairs)
+        # One generator for every pair's location sampling, saved in the state dict (see
+        # get_extra_state) so a resumed run draws the same locations as an uninterrupted one.
+        self.sample_generator = torch.Generator().manual_seed(torch.initial_seed() % 2**63)
         losses = []
         for pair in self.pairs:
             (s_net, s_feat), (t_net, t_feat) = pair.student, pair.target
             cfg = dict(copy.deepcopy(self.loss_cfg),
                        student_channels=shapes[s_net][s_feat][0],
                        target_channels=shapes[t_net][t_feat][0])
+            if cfg['type'] in PAIR_LOSS_TYPES:
+                cfg['generator'] = self.sample_generator
             losses.append(MODELS.build(cfg))
         self.pair_losses = nn.ModuleList(losses)
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(names) == 1 else 'loss_distill'
+
+    def get_extra_state(self) -> dict:
+        gen = self.__dict__.get('sample_generator')
+        return {'sample_generator': gen.get_state()} if gen is not None else {}
+
+    def set_extra_state(self, state: dict) -> None:
+        gen = self.__dict__.get('sample_generator')
+        if gen is not None and state and 'sample_generator' in state:
+            gen.set_state(state['sample_generator'])
 
     def __getattr__(self, name: str):
         # Hooks written for plain detectors reach into the model (e.g. YOLOX's mode switch sets
