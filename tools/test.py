@@ -15,7 +15,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
-from muse_det.utils.launch import build_runner, load_config, setup_distributed  # noqa: E402
+from muse_det.utils.config_checks import check_config  # noqa: E402
+from muse_det.utils.launch import (build_runner, load_config, run_cli,  # noqa: E402
+                                   setup_distributed)
 
 
 def parse_args(argv=None):
@@ -58,6 +60,7 @@ def main(argv=None):
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) \
             else list(cfg.test_evaluator)
         cfg.test_evaluator.append(dict(type='DumpDetResults', out_file_path=args.out))
+    check_config(cfg, training=False)
     setup_distributed(cfg)
     runner = build_runner(cfg)
     metrics = runner.test()
@@ -65,4 +68,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

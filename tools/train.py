@@ -12,8 +12,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
+from muse_det.utils.config_checks import check_config  # noqa: E402
 from muse_det.utils.launch import (build_runner, enable_amp, load_config,  # noqa: E402
-                                   setup_distributed)
+                                   run_cli, setup_distributed)
 
 
 def parse_args(argv=None):
@@ -53,10 +54,11 @@ def main(argv=None):
         if not osp.isfile(args.resume):
             raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
+    check_config(cfg, training=True)
     setup_distributed(cfg)
     runner = build_runner(cfg)
     runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -2,3 +2,4 @@
 from .accuracy import Accuracy, topk_accuracy
 
 __all__ = ['Accuracy', 'topk_accuracy']
+from .faster_coco_metric import FasterCocoMetric  # noqa: F401 (COCO mAP with faster-coco-eval)

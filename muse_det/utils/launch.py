@@ -63,6 +63,23 @@ def enable_amp(cfg) -> None:
         cfg.optim_wrapper.dtype = 'bfloat16'
 
 
+def run_cli(main, argv=None):
+    """Run a tool's ``main``: known user errors print one line (the full traceback with
+    ``MUSE_DET_DEBUG=1``) and exit with status 1."""
+    import os
+    import sys
+    from muse_det.utils.checkpoint_io import UnsafeCheckpointError
+    try:
+        return main(argv)
+    except (ValueError, FileNotFoundError, UnsafeCheckpointError, KeyError) as e:
+        if os.environ.get('MUSE_DET_DEBUG'):
+            raise
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f'error: {msg}\n(set MUSE_DET_DEBUG=1 to see the full traceback)',
+              file=sys.stderr)
+        raise SystemExit(1)
+
+
 def build_runner(cfg):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

@@ -155,3 +155,15 @@ def test_hook_schedule():
         MUSEHook(warmup_iters=-1)
     with pytest.raises(ValueError, match=r'start_factor must be a number in \[0, 1\]'):
         MUSEHook(start_factor='a')
+
+
+def test_switching_type_over_a_muse_loss_config_keeps_only_what_applies(arch_cfg):
+    """`--cfg-options model.loss.type=l2` merges into the MUSE loss dict: MUSE-only keys are
+    dropped for l2, the shared ones (grid, num_samples) kept; a typo is still an error."""
+    muse = dict(type='MUSELoss', variant='additive', mi_estimator='jsd', grid=4,
+                num_samples=16, embed_dim=64)
+    d = build(arch_cfg, features=['neck[1]', 'neck[3]'], loss=dict(muse, type='l2'))
+    assert d.loss_key == 'loss_l2' and d.pair_losses[0].sampler.num_samples == 16
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['num_sample'\]"):
+        build(arch_cfg, features=['neck[1]', 'neck[3]'],
+              loss=dict(type='l2', num_sample=16))

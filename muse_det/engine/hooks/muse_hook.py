@@ -69,5 +69,7 @@ class MUSEHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         scale = self.scale_at(runner.iter, runner.epoch)
-        self._distiller(runner).distill_weight_scale = scale
+        distiller = self._distiller(runner)
+        distiller.distill_weight_scale = scale
+        distiller.current_iter = runner.iter
         runner.message_hub.update_scalar('train/muse_weight_scale', scale)

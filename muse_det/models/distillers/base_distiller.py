@@ -6,6 +6,7 @@ DDP, optimisers, EMA and checkpoints see them. ``loss()`` returns the wrapped mo
 dict plus ``loss_<method>``; ``predict()`` and ``tensor`` mode are the wrapped model's.
 """
 import copy
+import inspect
 import re
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -21,6 +22,42 @@ from ..recorders import FeatureRecorder, FeatureSpec
 ARCHITECTURE = 'architecture'
 # Loss types that take the shared sampling generator (the registered pair losses).
 PAIR_LOSS_TYPES = {*PAIR_LOSSES, *(cls.__name__ for cls in PAIR_LOSSES.values())}
+
+
+def _init_keywords(cls) -> set:
+    """Keyword arguments ``cls`` accepts, following ``**kwargs`` up the class hierarchy."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names - {'self'}
+
+
+def adapt_loss_cfg(cfg: dict) -> dict:
+    """Drop options that belong to *other* pair losses, so switching ``type`` (e.g. by
+    ``--cfg-options model.loss.type=l2`` over a MUSE config) is the whole change; an option no
+    pair loss knows is an error listing the valid ones."""
+    if cfg.get('type') not in PAIR_LOSS_TYPES:
+        return cfg
+    cls = MODELS.get(cfg['type'])
+    own = _init_keywords(cls)
+    known = set().union(*(_init_keywords(c) for c in PAIR_LOSSES.values()))
+    given = set(cfg) - {'type'}
+    unknown = sorted(given - known)
+    if unknown:
+        raise ValueError(f'unknown option(s) {unknown} for loss {cfg["type"]!r}; valid: '
+                         f'{sorted(own - {"student_channels", "target_channels", "generator"})}')
+    foreign = sorted(given - own)
+    if foreign:
+        from mmengine.logging import print_log
+        print_log(f'loss {cfg["type"]!r} ignores options of other losses: {foreign}',
+                  logger='current')
+    return {k: v for k, v in cfg.items() if k not in foreign}
 
 
 @dataclass(frozen=True)
@@ -93,6 +130,7 @@ class BaseDistiller(BaseModel):
         self.probe_input_shape = tuple(probe_input_shape)
         # Scaled by MUSEHook (warm-up, stop after an epoch); plain floats, not state.
         self.distill_weight_scale = 1.0
+        self.current_iter: Optional[int] = None  # set by MUSEHook, for error messages
         self._network_keys: List[str] = []
         self.recorders: Dict[str, FeatureRecorder] = {}
         self.pairs: List[FeaturePair] = []
@@ -163,6 +201,7 @@ class BaseDistiller(BaseModel):
             cfg = dict(copy.deepcopy(self.loss_cfg),
                        student_channels=shapes[s_net][s_feat][0],
                        target_channels=shapes[t_net][t_feat][0])
+            cfg = adapt_loss_cfg(cfg)
             if cfg['type'] in PAIR_LOSS_TYPES:
                 cfg['generator'] = self.sample_generator
             losses.append(MODELS.build(cfg))
@@ -240,7 +279,11 @@ class BaseDistiller(BaseModel):
         for pair, pair_loss in zip(self.pairs, self.pair_losses):
             s_label = feature_label(*pair.student)
             t_label = feature_label(*pair.target)
-            result = pair_loss(features[pair.student], features[pair.target])
+            try:
+                result = pair_loss(features[pair.student], features[pair.target])
+            except ValueError as e:
+                at = '' if self.current_iter is None else f'iteration {self.current_iter}, '
+                raise ValueError(f'{at}pair {s_label} -> {t_label}: {e}') from None
             total = total + pair.weight * result['loss']
             for term, value in result.items():
                 if term == 'loss':

@@ -1,0 +1,107 @@
+"""Checks of a training/test config that turn deep failures into one clear sentence.
+
+Run by tools/train.py and tools/test.py before the runner is built: the dataset files exist and
+annotations parse, and the model's ``num_classes`` matches the dataset's classes.
+"""
+import json
+import os.path as osp
+from typing import Iterator, List, Tuple
+
+# Parsing a COCO json twice costs little below this size; larger files are checked by
+# existence only (COCO train2017 is ~450 MB).
+_JSON_CHECK_MAX_BYTES = 64 * 2**20
+
+
+class ConfigCheckError(ValueError):
+    """A config that would fail deep inside the runner, or train silently wrong."""
+
+
+def _datasets(cfg) -> Iterator[Tuple[str, dict]]:
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(split, None)
+        if not loader or 'dataset' not in loader:
+            continue
+        ds = loader['dataset']
+        while isinstance(ds, dict) and 'dataset' in ds:  # RepeatDataset, ClassBalanced...
+            ds = ds['dataset']
+        if isinstance(ds, dict):
+            yield split, ds
+
+
+def _join(root, path):
+    if not path or osp.isabs(path) or '://' in str(path):
+        return path
+    return osp.join(root or '', path)
+
+
+def check_data_paths(cfg, splits=('train_dataloader', 'val_dataloader', 'test_dataloader')):
+    """Annotation files exist (and parse, when small) and image folders exist."""
+    for split, ds in _datasets(cfg):
+        if split not in splits:
+            continue
+        root = ds.get('data_root', '') or ''
+        if root and '://' not in root and not osp.isdir(root):
+            raise ConfigCheckError(
+                f'{split}.dataset.data_root does not exist: {root!r}. Put the dataset there '
+                f'(docs/get_started.md), make the toy set with '
+                f'`python tools/misc/make_toy_coco.py`, or set {split}.dataset.data_root.')
+        ann = _join(root, ds.get('ann_file', ''))
+        if ann and '://' not in ann:
+            if not osp.isfile(ann):
+                raise ConfigCheckError(
+                    f'{split}: annotation file not found: {ann!r} (data_root={root!r}, '
+                    f'ann_file={ds.get("ann_file")!r}); fix the path or set '
+                    f'{split}.dataset.ann_file.')
+            if ann.endswith('.json') and osp.getsize(ann) <= _JSON_CHECK_MAX_BYTES:
+                try:
+                    with open(ann) as f:
+                        json.load(f)
+                except json.JSONDecodeError as e:
+                    raise ConfigCheckError(
+                        f'{split}: annotation file {ann!r} is not valid JSON ({e.msg} at line '
+                        f'{e.lineno}, column {e.colno}); it is truncated or corrupted: '
+                        f'regenerate or re-download it.') from None
+        prefix = ds.get('data_prefix', {}) or {}
+        for key in ('img', 'img_path'):
+            folder = _join(root, prefix.get(key, '')) if isinstance(prefix, dict) else None
+            if folder and '://' not in folder and not osp.isdir(folder):
+                raise ConfigCheckError(
+                    f'{split}: image folder not found: {folder!r} (data_root={root!r}, '
+                    f'data_prefix.{key}={prefix.get(key)!r}).')
+
+
+def _num_classes(node, path='model') -> List[Tuple[str, int]]:
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == 'num_classes' and isinstance(v, int):
+                found.append((f'{path}.{k}', v))
+            else:
+                found.extend(_num_classes(v, f'{path}.{k}'))
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            found.extend(_num_classes(v, f'{path}[{i}]'))
+    return found
+
+
+def check_num_classes(cfg) -> None:
+    """Every ``num_classes`` in the model equals the dataset's number of classes, when the
+    dataset config names its classes (``metainfo.classes``)."""
+    for split, ds in _datasets(cfg):
+        classes = (ds.get('metainfo') or {}).get('classes')
+        if not classes:
+            continue
+        wrong = [(p, n) for p, n in _num_classes(cfg.get('model', {})) if n != len(classes)]
+        if wrong:
+            where = ', '.join(f'{p}={n}' for p, n in wrong[:4])
+            raise ConfigCheckError(
+                f'the model predicts a different number of classes than {split} has: {where}, '
+                f'but metainfo.classes lists {len(classes)} ({", ".join(map(str, classes[:5]))}'
+                f'{", ..." if len(classes) > 5 else ""}); set num_classes={len(classes)}.')
+        return
+
+
+def check_config(cfg, training: bool = True) -> None:
+    splits = ('train_dataloader', 'val_dataloader') if training else ('test_dataloader',)
+    check_data_paths(cfg, splits)
+    check_num_classes(cfg)
