@@ -182,6 +182,7 @@ def test_online_needs_two_peers_and_offline_needs_matching_lists():
 
 def test_map_losses_refuse_vector_features():
     """at/nst compare spatial maps: features of a classifier's pooled neck are vectors."""
+    import muse_det  # noqa: F401
     from mmdet.registry import MODELS
     at = MODELS.build(dict(type='at', student_channels=8, target_channels=8))
     with pytest.raises(ValueError, match="compares spatial maps"):
