@@ -36,7 +36,11 @@ class ClsRandomCrop(BaseTransform):
     def transform(self, results: dict) -> dict:
         img = results['img']
         if self.padding:
-            img = mmcv.impad(img, padding=self.padding, pad_val=self.pad_val,
+            pad_val = self.pad_val
+            if isinstance(pad_val, (int, float)) and img.ndim == 3:
+                # OpenCV 5 fills only the first channel with a scalar border value.
+                pad_val = (pad_val,) * img.shape[2]
+            img = mmcv.impad(img, padding=self.padding, pad_val=pad_val,
                              padding_mode=self.padding_mode)
         (h, w), (th, tw) = img.shape[:2], self.crop_size
         if h < th or w < tw:

@@ -1,0 +1,124 @@
+"""The classification models: CIFAR-stem ResNet, ImageClassifier modes, head, losses,
+data preprocessor, and mmdet backbones inside the classifier."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from muse_det.structures import ClsDataSample
+
+
+@pytest.fixture(autouse=True)
+def _scope():
+    from mmengine.registry import init_default_scope
+    import muse_det  # noqa: F401
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+
+
+def build(cfg):
+    from muse_det.registry import MODELS
+    return MODELS.build(cfg)
+
+
+def classifier(num_classes=5, **backbone):
+    return build(dict(
+        type='ImageClassifier',
+        backbone=dict(dict(type='ResNet_CIFAR', depth=18, base_channels=8, out_indices=(3,)),
+                      **backbone),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=num_classes, in_channels=64, topk=(1, 2),
+                  cal_acc=True),
+        data_preprocessor=dict(type='ClsDataPreprocessor', mean=[128] * 3, std=[64] * 3)))
+
+
+def samples(labels):
+    return [ClsDataSample().set_gt_label(y) for y in labels]
+
+
+@pytest.mark.parametrize('depth,channels', [(18, (16, 32, 64, 128)), (50, (64, 128, 256, 512))])
+def test_cifar_stem_keeps_32px_at_the_first_stage(depth, channels):
+    net = build(dict(type='ResNet_CIFAR', depth=depth, base_channels=16))
+    assert net.conv1.kernel_size == (3, 3) and net.conv1.stride == (1, 1)
+    assert isinstance(net.maxpool, torch.nn.Identity) and not net.norm_eval
+    outs = net(torch.zeros(2, 3, 32, 32))
+    assert [tuple(o.shape) for o in outs] == [(2, c, 32 // 2 ** i, 32 // 2 ** i)
+                                            for i, c in enumerate(channels)]
+    with pytest.raises(ValueError, match='deep_stem'):
+        build(dict(type='ResNet_CIFAR', depth=18, deep_stem=True))
+
+
+def test_classifier_loss_predict_tensor():
+    model = classifier()
+    x = torch.rand(4, 3, 32, 32)
+    losses = model(x, samples([0, 1, 2, 3]), mode='loss')
+    assert set(losses) == {'loss_cls', 'accuracy_top-1', 'accuracy_top-2'}
+    assert losses['loss_cls'].requires_grad and 0 <= losses['accuracy_top-2'] <= 100
+    losses['loss_cls'].backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+    model.eval()
+    with torch.no_grad():
+        logits = model(x, mode='tensor')
+        preds = model(x, samples([0, 1, 2, 3]), mode='predict')
+        bare = model(x, mode='predict')
+    assert logits.shape == (4, 5)
+    for p, q, row in zip(preds, bare, logits):
+        assert torch.allclose(p.pred_score, F.softmax(row, 0)) and p.pred_score.shape == (5,)
+        assert p.pred_label.tolist() == [int(row.argmax())] and 'gt_label' in p
+        assert torch.equal(q.pred_label, p.pred_label) and 'gt_label' not in q
+    with pytest.raises(RuntimeError, match='invalid mode'):
+        model(x, mode='features')
+    headless = build(dict(type='ImageClassifier', backbone=dict(type='ResNet_CIFAR', depth=18,
+                                                     base_channels=8)))
+    assert len(headless(x, mode='tensor')) == 4
+    with pytest.raises(RuntimeError, match='without a head'):
+        headless(x, samples([0] * 4), mode='loss')
+
+
+def test_label_smoothing_and_mmdet_cross_entropy():
+    logits, target = torch.randn(6, 4), torch.tensor([0, 1, 2, 3, 0, 1])
+    smooth = build(dict(type='LabelSmoothLoss', label_smooth_val=0.1, loss_weight=2.0))
+    soft = torch.full((6, 4), 0.1 / 4).scatter_(1, target[:, None], 0.9 + 0.1 / 4)
+    expected = -(soft * F.log_softmax(logits, 1)).sum(1).mean() * 2.0
+    assert torch.allclose(smooth(logits, target, avg_factor=6), expected, atol=1e-6)
+    ce = build(dict(type='CrossEntropyLoss', loss_weight=1.0))
+    assert torch.allclose(ce(logits, target, avg_factor=6), F.cross_entropy(logits, target))
+    with pytest.raises(ValueError, match='original'):
+        build(dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='multi_label'))
+
+
+def test_data_preprocessor_normalises_and_swaps_channels():
+    pre = build(dict(type='ClsDataPreprocessor', num_classes=3, mean=[1, 2, 3], std=[2, 2, 2],
+                     to_rgb=True))
+    img = torch.stack([torch.full((4, 4), v, dtype=torch.uint8) for v in (10, 20, 30)])
+    out = pre(dict(inputs=[img, img], data_samples=samples([1, 2])), training=True)
+    assert out['inputs'].shape == (2, 3, 4, 4) and pre.num_classes == 3
+    assert out['inputs'][0, :, 0, 0].tolist() == [(30 - 1) / 2, (20 - 2) / 2, (10 - 3) / 2]
+    assert [s.gt_label.item() for s in out['data_samples']] == [1, 2]
+
+
+@pytest.mark.parametrize('backbone,channels', [
+    (dict(type='MobileNetV2', out_indices=(7,)), 1280),
+    (dict(type='RegNet', arch='regnetx_400mf', out_indices=(3,)), 384),
+    (dict(type='ResNeXt', depth=50, groups=32, base_width=4, out_indices=(3,),
+          norm_eval=False), 2048),
+])
+def test_mmdet_backbones_classify(backbone, channels):
+    model = build(dict(type='ImageClassifier', backbone=backbone,
+                       neck=dict(type='GlobalAveragePooling'),
+                       head=dict(type='LinearClsHead', num_classes=3, in_channels=channels)))
+    losses = model(torch.rand(2, 3, 32, 32), samples([0, 2]), mode='loss')
+    assert set(losses) == {'loss_cls'} and torch.isfinite(losses['loss_cls'])
+
+
+def test_self_distiller_wraps_a_classifier():
+    model = build(dict(type='MUSESelfDistiller', architecture=classifier(),
+                       features=['backbone.layer1', 'backbone.layer2', 'backbone.layer4'],
+                       loss=dict(type='MUSELoss', pool=True), probe_input_shape=(3, 32, 32)))
+    x = torch.rand(8, 3, 32, 32)
+    losses = model(x, samples(list(range(5)) + [0, 1, 2]), mode='loss')
+    assert {'loss_cls', 'loss_muse', 'mi/backbone.layer1--backbone.layer4',
+            'entropy/backbone.layer2'} <= set(losses)
+    model.eval()
+    with torch.no_grad():
+        assert model(x, mode='tensor').shape == (8, 5)
+        assert model(x, mode='predict')[0].pred_score.shape == (5,)
