@@ -7,17 +7,14 @@ A MUSE config evaluates its wrapped detector unchanged; the exported plain check
 with the base mmdet config gives the same metrics.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
-
 from muse_det.utils.config_checks import check_config  # noqa: E402
-from muse_det.utils.launch import (build_runner, load_config, run_cli,  # noqa: E402
-                                   setup_distributed)
+from muse_det.utils.launch import (build_runner, load_config,  # noqa: E402
+                                   parse_tool_args, run_cli, setup_distributed)
 
 
 def parse_args(argv=None):
@@ -30,14 +27,7 @@ def parse_args(argv=None):
     parser.add_argument('--show-dir', help='save images with drawn predictions to this '
                         'folder (inside work_dir/timestamp)')
     parser.add_argument('--wait-time', type=float, default=2, help='--show interval (s)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. test_evaluator.classwise=True')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_tool_args(parser, argv, 'test_evaluator.classwise=True')
 
 
 def main(argv=None):

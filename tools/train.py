@@ -4,17 +4,14 @@
                                  [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
-
 from muse_det.utils.config_checks import check_config  # noqa: E402
 from muse_det.utils.launch import (build_runner, enable_amp, load_config,  # noqa: E402
-                                   run_cli, setup_distributed)
+                                   parse_tool_args, run_cli, setup_distributed)
 
 
 def parse_args(argv=None):
@@ -28,14 +25,7 @@ def parse_args(argv=None):
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from CKPT, or from the latest checkpoint in work_dir '
                         'if no path is given')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config keys, e.g. train_cfg.max_iters=100')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_tool_args(parser, argv, 'train_cfg.max_iters=100')
 
 
 def main(argv=None):

@@ -63,6 +63,20 @@ def enable_amp(cfg) -> None:
         cfg.optim_wrapper.dtype = 'bfloat16'
 
 
+def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
+    """Add the options every tool shares (config overrides, launcher, local rank), parse."""
+    import os
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help=f'override config keys, e.g. {cfg_example}')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
 def run_cli(main, argv=None):
     """Run a tool's ``main``: known user errors print one line (the full traceback with
     ``MUSE_DET_DEBUG=1``) and exit with status 1."""
