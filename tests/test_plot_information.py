@@ -65,7 +65,8 @@ def test_plot_muse_and_baseline(runs, tmp_path, capsys):
         # validation after the 2nd iteration is placed there (its `step` is the epoch)
         vx, vy = run.val['coco/bbox_mAP']
         assert vx.tolist() == [2.0] and 0.0 <= vy[0] <= 1.0
-    assert m.train['muse_weight_scale'][1].tolist() == pytest.approx([0.02, 0.04])  # warmup_iters=50
+    # MUSEHook(warmup_iters=50): 1/50, 2/50
+    assert m.train['muse_weight_scale'][1].tolist() == pytest.approx([0.02, 0.04])
 
     printed = capsys.readouterr().out
     assert "run 'MUSE': 1 file(s)" in printed and 'mi/neck.0--neck.4' in printed

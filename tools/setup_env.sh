@@ -4,13 +4,21 @@
 # files skips the work when nothing changed. pip caches the compiled mmcv wheel, so a second
 # fresh venv on the same machine reuses it.
 #
-#   VENV=.venv PYTHON=python3 bash tools/setup_env.sh [--with-optional]
+# requirements/optional.txt (matplotlib, tensorboard, faster-coco-eval: wheels, seconds) is
+# installed by default so the tests that use them run; --no-optional skips it.
+#
+#   VENV=.venv PYTHON=python3 bash tools/setup_env.sh [--no-optional]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-OPTIONAL=0
-[ "${1:-}" = "--with-optional" ] && OPTIONAL=1
+OPTIONAL=1
+case "${1:-}" in
+  "") ;;
+  --with-optional) OPTIONAL=1 ;;  # the default; kept for older callers
+  --no-optional) OPTIONAL=0 ;;
+  *) echo "usage: bash tools/setup_env.sh [--no-optional]" >&2; exit 2 ;;
+esac
 
 stamp_src=$(cat requirements/*.txt setup.py tools/setup_env.sh | sha1sum | cut -d' ' -f1)-$OPTIONAL
 stamp_file="$VENV/.muse_det_stamp"

@@ -1,4 +1,5 @@
-"""Classification metrics (detection metrics come from mmdet)."""
+"""Metrics registered in mmdet's METRICS: classification top-k ``Accuracy``, and
+``FasterCocoMetric`` (COCO mAP with faster-coco-eval)."""
 from .accuracy import Accuracy, topk_accuracy
 
 __all__ = ['Accuracy', 'topk_accuracy']

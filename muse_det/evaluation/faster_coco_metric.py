@@ -10,6 +10,7 @@ metric names, rounding) unchanged, with its ``COCO`` / ``COCOeval`` names bound 
 faster-coco-eval's classes; the numbers are pycocotools' (see ``tests/test_faster_coco_eval.py``
 and ``tools/benchmark_coco_eval.py``).
 """
+import os
 import types
 from typing import Optional
 
@@ -26,11 +27,14 @@ _COMPUTE = None  # CocoMetric.compute_metrics reading them
 def faster_coco_backend():
     """``(COCO, COCOeval)`` of faster-coco-eval, imported on first use.
 
-    ``COCOeval`` is faster-coco-eval's ``COCOeval_faster`` with pycocotools' conventions where
-    they differ: it prints the summary with ``print`` as pycocotools does, and ``stats[0]`` (mAP)
-    is measured at ``maxDets=100`` like pycocotools' ``summarize`` (faster-coco-eval takes the
-    last ``maxDets``, 1000 in mmdet's setting, which differs once an image has more than 100
-    detections).
+    Both follow pycocotools where faster-coco-eval differs, so that the metrics are the same:
+
+    * ``COCOeval.summarize`` measures ``stats[0]`` (mAP) at ``maxDets=100`` as pycocotools does
+      (faster-coco-eval takes the last ``maxDets``, 1000 in mmdet's setting, which differs once
+      an image has more than 100 detections of one class) and prints with ``print``;
+    * ``COCO.loadRes`` of no results raises ``IndexError`` as pycocotools does, which
+      ``CocoMetric`` reports as "The testing results of the whole dataset is empty" and returns
+      no metric (faster-coco-eval would return zeros).
     """
     global _BACKEND
     if _BACKEND is not None:
@@ -42,6 +46,15 @@ def faster_coco_backend():
             f'FasterCocoMetric needs the `{PIP_PACKAGE}` package: `pip install {PIP_PACKAGE}` '
             f"(listed in requirements/optional.txt), or use type='CocoMetric' "
             f'(pycocotools). Import failed with: {e}') from e
+
+    class PycocotoolsCompatibleCOCO(COCO):
+
+        def loadRes(self, resFile, *args, **kwargs):
+            if isinstance(resFile, (str, os.PathLike)):
+                resFile = COCO.load_json(resFile)
+            if isinstance(resFile, list) and not resFile:
+                raise IndexError('no results to load (pycocotools fails the same way)')
+            return super().loadRes(resFile, *args, **kwargs)
 
     class PycocotoolsCompatibleEval(COCOeval_faster):
 
@@ -60,7 +73,7 @@ def faster_coco_backend():
                 finally:
                     self.print_function = printer
 
-    _BACKEND = (COCO, PycocotoolsCompatibleEval)
+    _BACKEND = (PycocotoolsCompatibleCOCO, PycocotoolsCompatibleEval)
     return _BACKEND
 
 

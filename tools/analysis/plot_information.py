@@ -203,22 +203,16 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
          lambda r: r.mi_keys, 'mi/* (MUSE runs only)'),
         (axes[0, 1], 'entropy per layer (student features)', 'entropy (nats)',
          lambda r: r.entropy_keys, 'entropy/* (MUSE runs only)'),
-        (axes[1, 0], 'distillation loss (as logged: weighted, warm-up scaled)', 'loss',
-         lambda r: r.loss_keys, 'loss_<method>'),
     ]
+    suffix = f' (smoothed over {smooth_window})' if smooth_window > 1 else ''
     for ax, panel_title, ylabel, keys_of, what in panels:
         names = sorted({_short(k) for r in runs for k in keys_of(r)})
         style_of = {n: LINE_STYLES[i % len(LINE_STYLES)] for i, n in enumerate(names)}
         drawn = False
         for ci, run in enumerate(runs):
-            colour = colours[ci % len(colours)]
             for key in keys_of(run):
-                xs, ys = run.train[key]
-                style = style_of[_short(key)]
-                if smooth_window > 1:
-                    ax.plot(xs, ys, color=colour, linestyle=style, linewidth=0.7, alpha=0.25)
-                ax.plot(xs, smooth(ys, smooth_window), color=colour, linestyle=style,
-                        linewidth=1.6)
+                _curve(ax, run.train[key], colours[ci % len(colours)], style_of[_short(key)],
+                       smooth_window)
                 drawn = True
         if not drawn:
             ax.text(0.5, 0.5, f'no {what} in these runs', transform=ax.transAxes,
@@ -228,9 +222,30 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
                        for n in names]
             ax.legend(handles=handles, fontsize=8, loc='best', framealpha=0.85,
                       ncol=2 if len(names) > 4 else 1)
-        ax.set_title(panel_title + (f' (smoothed over {smooth_window})'
-                                    if smooth_window > 1 and drawn else ''), fontsize=10)
+        ax.set_title(panel_title + (suffix if drawn else ''), fontsize=10)
         ax.set_ylabel(ylabel)
+
+    # Distillation loss: one solid curve per run and loss key, labelled with the key (the
+    # methods' losses have different units; a log-like scale keeps them all readable).
+    ax = axes[1, 0]
+    handles, series = [], []
+    for ci, run in enumerate(runs):
+        for li, key in enumerate(run.loss_keys):
+            style = LINE_STYLES[li % len(LINE_STYLES)]
+            _curve(ax, run.train[key], colours[ci % len(colours)], style, smooth_window)
+            handles.append(Line2D([], [], color=colours[ci % len(colours)], linestyle=style,
+                                  label=f'{run.label}: {key}'))
+            series.append(run.train[key][1])
+    scale_note = _loss_scale(ax, series)
+    if handles:
+        ax.legend(handles=handles, fontsize=8, loc='upper left', framealpha=0.85)
+    else:
+        ax.text(0.5, 0.5, 'no loss_<method> in these runs', transform=ax.transAxes,
+                ha='center', va='center', color='0.4')
+    notes = [n for n in (suffix.strip(' ()') if handles else '', scale_note) if n]
+    ax.set_title('distillation loss as logged' + (f' ({", ".join(notes)})' if notes else ''),
+                 fontsize=10)
+    ax.set_ylabel('loss (weighted, warm-up scaled)')
 
     _draw_weight_scale(axes[1, 0], runs, colours)
 
@@ -263,6 +278,23 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
     fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
+
+
+def _curve(ax, series: Series, colour, style, smooth_window: int):
+    xs, ys = series
+    if smooth_window > 1:  # raw values stay visible, faint
+        ax.plot(xs, ys, color=colour, linestyle=style, linewidth=0.7, alpha=0.25)
+    ax.plot(xs, smooth(ys, smooth_window), color=colour, linestyle=style, linewidth=1.6)
+
+
+def _loss_scale(ax, series: Sequence[np.ndarray], max_ratio: float = 30.0) -> str:
+    """A symmetric-log y scale when the curves' typical magnitudes differ by > max_ratio."""
+    magnitudes = [float(np.median(np.abs(v))) for v in series if len(v)]
+    magnitudes = [m for m in magnitudes if m > 0]
+    if len(magnitudes) < 2 or max(magnitudes) / min(magnitudes) <= max_ratio:
+        return ''
+    ax.set_yscale('symlog', linthresh=min(magnitudes))
+    return 'symlog scale'
 
 
 def _draw_weight_scale(ax, runs, colours):
@@ -322,7 +354,7 @@ def main(argv=None):
     try:
         runs = [load_run(w, label, args.all_runs) for w, label in zip(args.work_dirs, labels)]
         names = [r.label for r in runs]
-        if len(set(names)) < len(names):  # same folder names: tell them apart by their path
+        if not args.labels and len(set(names)) < len(names):  # same folder names: use paths
             for r in runs:
                 r.label = osp.normpath(r.work_dir)
         for run in runs:

@@ -11,8 +11,9 @@ Writes the three pickle files of ``cifar-100-python.tar.gz``, unpacked::
 so ``dict(type='CIFAR100', data_root=<out>)`` reads it exactly like the real CIFAR-100.
 
 The 10 fine classes are coloured shapes and textures on a noisy gradient background, in random
-colours, sizes and positions, so only the form tells the class: filled square, circle,
-triangle, diamond, cross, star; outlined ring and frame; horizontal and vertical stripes. The
+sizes and positions: filled square, circle, triangle, diamond, cross, star; outlined ring and
+frame; horizontal and vertical stripes. Each class's colours lean towards its own hue, with
+neighbouring classes overlapping, so colour is a quick partial cue and the form settles it. The
 3 coarse classes group them as filled / outline / texture. A small ResNet learns them from
 scratch in a minute or two on a CPU without reaching 100 % at once.
 
@@ -25,6 +26,7 @@ Examples::
     python tools/misc/make_toy_cifar.py --num-train 500 --num-test 100 --out /tmp/toy
 """
 import argparse
+import colorsys
 import math
 import os
 import os.path as osp
@@ -43,14 +45,20 @@ SPLIT_IDS = {'train': 0, 'test': 1}
 SIZE = 32
 SUPERSAMPLE = 4  # draw at 128 px, then area-downsample to 32 px (anti-aliased edges)
 FOLDER = 'cifar-100-python'
+HUE_JITTER = 0.09  # +-32 degrees around the class hue; hues are 36 degrees apart
 
 
-def _colour(rng, avoid=None, min_dist=110.0):
-    """A random RGB colour at least ``min_dist`` away from ``avoid``."""
-    while True:
-        c = rng.integers(0, 256, 3)
-        if avoid is None or np.linalg.norm(c - avoid) >= min_dist:
-            return tuple(int(v) for v in c)
+def _class_colour(rng, label: int, avoid, min_dist: float = 110.0):
+    """A colour whose hue leans towards the class's own (``HUE_JITTER`` around one of 10
+    evenly spaced hues, so neighbouring classes overlap), at least ``min_dist`` from ``avoid``
+    (the background under the shape; the bound loosens when no shade of the hue is that far)."""
+    for attempt in range(1000):
+        hue = (label / len(FINE_CLASSES) + rng.uniform(-HUE_JITTER, HUE_JITTER)) % 1.0
+        c = 255 * np.array(colorsys.hsv_to_rgb(hue, rng.uniform(0.5, 1.0),
+                                               rng.uniform(0.45, 1.0)))
+        if np.linalg.norm(c - avoid) >= min_dist * 0.9 ** (attempt // 50):
+            break
+    return tuple(int(v) for v in c)
 
 
 def _background(rng):
@@ -116,7 +124,7 @@ def render_image(seed: int, split: str, index: int):
     r = rng.uniform(0.22, 0.38) * s
     cx, cy = (rng.uniform(r * 1.3, s - r * 1.3) for _ in range(2))
     _draw(ImageDraw.Draw(img), FINE_CLASSES[label], cx, cy, r,
-          _colour(rng, avoid=bg[int(cy), int(cx)]), rng)
+          _class_colour(rng, label, avoid=bg[int(cy), int(cx)]), rng)
     small = np.asarray(img.resize((SIZE, SIZE), Image.BOX), dtype=np.float32)
     small += rng.normal(0, 8.0, small.shape)
     return np.clip(small, 0, 255).astype(np.uint8), label

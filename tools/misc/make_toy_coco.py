@@ -45,7 +45,7 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 EASY_CLASSES = ('square', 'circle', 'triangle')
 HARD_CLASSES = ('square', 'circle', 'triangle', 'diamond', 'cross', 'star')
@@ -57,7 +57,7 @@ PALETTE = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0), (150, 40, 
 
 SPLIT_IDS = {'train': 0, 'val': 1}
 JPEG_QUALITY = 92
-MIN_VISIBLE_FRACTION = 0.5  # hard variant: an occluded object keeps at least this much
+MIN_VISIBLE_FRACTION = 0.6  # hard variant: an occluded object keeps at least this much
 MIN_PIECE_AREA = 0.25  # px^2; slivers smaller than this are dropped from a mask
 
 
@@ -227,7 +227,7 @@ def make_background(rng, size, variant):
     img += np.float32(rng.uniform(-20, 20)) * (np.cos(gdir) * xx + np.sin(gdir) * yy)[..., None]
     # one texture layer
     kind = int(rng.integers(0, 4))
-    amp = rng.uniform(10, 24) if hard else rng.uniform(6, 14)
+    amp = rng.uniform(8, 20) if hard else rng.uniform(6, 14)
     if kind == 0:  # stripes
         ang = rng.uniform(0, np.pi)
         freq = rng.uniform(6, 30) if hard else rng.uniform(4, 14)
@@ -254,7 +254,7 @@ def random_colour(rng, avoid, min_dist=80.0):
 
 def draw_distractors(draw, rng, size, bg_mean):
     """Clutter drawn *under* the objects: blobs, elongated ellipses, scribbles, dots."""
-    for _ in range(int(rng.integers(2, 7))):
+    for _ in range(int(rng.integers(2, 6))):
         kind = int(rng.integers(0, 4))
         colour = random_colour(rng, bg_mean, 50)
         cx, cy = rng.uniform(0, size, size=2)
@@ -276,7 +276,7 @@ def draw_distractors(draw, rng, size, bg_mean):
                 pts.append((cx, cy))
             draw.line(pts, fill=colour, width=int(rng.integers(1, 4)))
         else:  # dot cluster
-            for _ in range(int(rng.integers(2, 7))):
+            for _ in range(int(rng.integers(2, 6))):
                 dx, dy = rng.normal(0, s, size=2)
                 rr = rng.uniform(1, 3.5)
                 draw.ellipse([cx + dx - rr, cy + dy - rr, cx + dx + rr, cy + dy + rr],
@@ -310,17 +310,15 @@ def sample_size(rng, size, variant):
     if variant == 'easy':
         return rng.uniform(0.12, 0.32) * size
     u = rng.uniform()
-    if u < 0.2:
-        return rng.uniform(0.06, 0.1) * size  # small: ~15-26 px at 256
-    if u < 0.7:
-        return rng.uniform(0.1, 0.2) * size
-    return rng.uniform(0.2, 0.32) * size
+    if u < 0.15:
+        return rng.uniform(0.07, 0.11) * size  # small: ~18-28 px at 256
+    return rng.uniform(0.11, 0.32) * size
 
 
 def place_objects(rng, size, variant, classes):
     """Return the list of layers (objects and, for ``hard``, occluding bars) in draw order."""
     hard = variant == 'hard'
-    n_obj = int(rng.integers(2, 7)) if hard else int(rng.integers(1, 5))
+    n_obj = int(rng.integers(2, 6)) if hard else int(rng.integers(1, 5))
     layers = []
     for _ in range(n_obj):
         label = int(rng.integers(0, len(classes)))
@@ -384,15 +382,13 @@ def render_image(seed, split, index, size, variant, classes):
     for layer in layers:
         if layer['kind'] == 'object':
             if hard:
-                colour = random_colour(rng, bg_mean, 100)
+                colour = random_colour(rng, bg_mean, 120)
             else:
                 base = np.array(EASY_COLOURS[classes[layer['label']]], dtype=np.float64)
                 colour = tuple(int(v) for v in np.clip(base + rng.uniform(-20, 20, 3), 0, 255))
         else:
             colour = random_colour(rng, bg_mean, 50)
         draw.polygon([tuple(p) for p in layer['outline']], fill=colour)
-    if hard and rng.uniform() < 0.3:
-        img = img.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.6))))
     arr = np.asarray(img, dtype=np.float32)
     arr += rng.standard_normal(size=arr.shape, dtype=np.float32) * (5.0 if hard else 4.0)
     img = Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), 'RGB')

@@ -10,7 +10,7 @@ _base_ = [
 
 max_iters = 150
 warmup_iters = 15
-base_lr = 0.1
+base_lr = 6e-3
 
 model = dict(
     backbone=dict(base_channels=16),
@@ -19,8 +19,10 @@ model = dict(
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict()
 test_cfg = dict()
+# AdamW: from scratch in ~150 steps it learns far faster than the 200-epoch recipe's SGD.
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=base_lr, momentum=0.9, nesterov=True, weight_decay=5e-4))
+    optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=warmup_iters),
     dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters, eta_min=base_lr * 0.01,

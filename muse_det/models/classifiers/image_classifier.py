@@ -1,8 +1,9 @@
 """Backbone -> optional neck -> head, as mmpretrain's ``ImageClassifier``."""
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModel
+from torch import nn
 
 from muse_det.registry import MODELS
 from muse_det.structures import ClsDataSample
@@ -23,9 +24,11 @@ class ImageClassifier(BaseModel):
     """
 
     def __init__(self, backbone: dict, neck: Optional[dict] = None, head: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
-        data_preprocessor = dict(data_preprocessor or {})
-        data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
+                 data_preprocessor: Union[None, dict, nn.Module] = None,
+                 init_cfg: Optional[dict] = None):
+        if not isinstance(data_preprocessor, nn.Module):
+            data_preprocessor = dict(data_preprocessor or {})
+            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
