@@ -33,11 +33,12 @@ def one_line_error(proc, *needles):
 
 @pytest.fixture
 def cfg_file(toy_coco, tmp_path):
-    def write(extra=''):
+    def write(extra='', train_dataset=''):
         path = tmp_path / 'cfg.py'
         path.write_text(f"_base_ = '{ROOT}/configs/toy/muse_fcos_r18_toy_coco.py'\n"
                         f"data_root = '{toy_coco}/'\n"
-                        "train_dataloader = dict(dataset=dict(data_root=data_root))\n"
+                        f"train_dataloader = dict(dataset=dict(data_root=data_root, "
+                        f"{train_dataset}))\n"
                         "val_dataloader = dict(dataset=dict(data_root=data_root))\n"
                         "test_dataloader = val_dataloader\n"
                         "val_evaluator = dict(ann_file=data_root + "
@@ -55,8 +56,7 @@ def test_dataset_root_missing(cfg_file, tmp_path):
 
 
 def test_annotation_file_missing(cfg_file):
-    proc = tool('tools/train.py', cfg_file(
-        "train_dataloader = dict(dataset=dict(ann_file='annotations/missing.json'))\n"))
+    proc = tool('tools/train.py', cfg_file(train_dataset="ann_file='annotations/missing.json'"))
     one_line_error(proc, 'annotation file not found', 'missing.json')
 
 
@@ -64,8 +64,7 @@ def test_annotation_json_corrupted(cfg_file, tmp_path, toy_coco):
     bad = tmp_path / 'broken.json'
     with open(osp.join(toy_coco, 'annotations/instances_train.json')) as f:
         bad.write_text(f.read()[:500])
-    proc = tool('tools/train.py', cfg_file(
-        f"train_dataloader = dict(dataset=dict(ann_file='{bad}'))\n"))
+    proc = tool('tools/train.py', cfg_file(train_dataset=f"ann_file='{bad}'"))
     one_line_error(proc, 'is not valid JSON', 'truncated or corrupted')
 
 

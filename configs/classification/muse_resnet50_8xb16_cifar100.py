@@ -1,10 +1,5 @@
-# MUSE self-distillation (additive) on ResNet-50 / CIFAR-100: layer1..layer3 are each taught
-# by layer4 through pooled (one vector per image) mutual information + self-information.
-_base_ = './resnet50_8xb16_cifar100.py'
+# MUSE self-distillation (additive) on ResNet-50 / CIFAR-100: the ResNet-18 recipe (layer1..3
+# taught by layer4) on resnet50_8xb16_cifar100.py's network.
+_base_ = './muse_resnet18_8xb16_cifar100.py'
 
-model = dict(
-    _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
-    features=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4'],
-    loss=dict(type='MUSELoss', variant='additive', pool=True),
-    probe_input_shape=(3, 32, 32))
-custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
+model = dict(architecture=dict(backbone=dict(depth=50), head=dict(in_channels=2048)))

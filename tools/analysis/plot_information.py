@@ -193,10 +193,10 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
     metric = pick_metric(runs, metric)
     colours = plt.get_cmap('tab10').colors
-    from matplotlib.ticker import MaxNLocator
     fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), dpi=dpi, sharex=True)
     panels = [
         (axes[0, 0], 'mutual information per pair', 'MI estimate (nats)',
@@ -204,7 +204,7 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
         (axes[0, 1], 'entropy per layer (student features)', 'entropy (nats)',
          lambda r: r.entropy_keys, 'entropy/* (MUSE runs only)'),
     ]
-    suffix = f' (smoothed over {smooth_window})' if smooth_window > 1 else ''
+    smooth_note = f'smoothed over {smooth_window}' if smooth_window > 1 else ''
     for ax, panel_title, ylabel, keys_of, what in panels:
         names = sorted({_short(k) for r in runs for k in keys_of(r)})
         style_of = {n: LINE_STYLES[i % len(LINE_STYLES)] for i, n in enumerate(names)}
@@ -222,11 +222,12 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
                        for n in names]
             ax.legend(handles=handles, fontsize=8, loc='best', framealpha=0.85,
                       ncol=2 if len(names) > 4 else 1)
-        ax.set_title(panel_title + (suffix if drawn else ''), fontsize=10)
+        ax.set_title(panel_title + (f' ({smooth_note})' if smooth_note and drawn else ''),
+                     fontsize=10)
         ax.set_ylabel(ylabel)
 
-    # Distillation loss: one solid curve per run and loss key, labelled with the key (the
-    # methods' losses have different units; a log-like scale keeps them all readable).
+    # Distillation loss: coloured by run, labelled with its key (the methods' losses have
+    # different units; a log-like scale keeps them all readable).
     ax = axes[1, 0]
     handles, series = [], []
     for ci, run in enumerate(runs):
@@ -242,7 +243,7 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
     else:
         ax.text(0.5, 0.5, 'no loss_<method> in these runs', transform=ax.transAxes,
                 ha='center', va='center', color='0.4')
-    notes = [n for n in (suffix.strip(' ()') if handles else '', scale_note) if n]
+    notes = [n for n in (smooth_note if handles else '', scale_note) if n]
     ax.set_title('distillation loss as logged' + (f' ({", ".join(notes)})' if notes else ''),
                  fontsize=10)
     ax.set_ylabel('loss (weighted, warm-up scaled)')

@@ -209,14 +209,15 @@ class BaseDistiller(BaseModel):
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(names) == 1 else 'loss_distill'
 
-    def get_extra_state(self) -> dict:
+    def get_extra_state(self) -> torch.Tensor:
+        # A plain tensor: DDP broadcasts every state_dict value at start-up.
         gen = self.__dict__.get('sample_generator')
-        return {'sample_generator': gen.get_state()} if gen is not None else {}
+        return gen.get_state() if gen is not None else torch.zeros(0, dtype=torch.uint8)
 
-    def set_extra_state(self, state: dict) -> None:
+    def set_extra_state(self, state) -> None:
         gen = self.__dict__.get('sample_generator')
-        if gen is not None and state and 'sample_generator' in state:
-            gen.set_state(state['sample_generator'])
+        if gen is not None and isinstance(state, torch.Tensor) and state.numel():
+            gen.set_state(state.to('cpu', torch.uint8))
 
     def __getattr__(self, name: str):
         # Hooks written for plain detectors reach into the model (e.g. YOLOX's mode switch sets

@@ -1,15 +1,5 @@
-# ResNet-50 with the CIFAR stem, mmpretrain's resnet50_cifar.py.
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=50,
-        num_stages=4,
-        out_indices=(3, ),
-        style='pytorch'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=2048,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+# ResNet-50 with the CIFAR stem (mmpretrain's resnet50_cifar.py): ResNet-18's classifier with
+# a deeper backbone and a 2048-channel head input.
+_base_ = './resnet18_cifar.py'
+
+model = dict(backbone=dict(depth=50), head=dict(in_channels=2048))
