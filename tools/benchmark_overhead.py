@@ -110,6 +110,8 @@ def make_step(model, device):
         loss, _ = model.parse_losses(losses)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        # random weights on synthetic images: clip so neither model diverges mid-benchmark
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=10.0)
         opt.step()
         if device == 'cuda':
             torch.cuda.synchronize()
