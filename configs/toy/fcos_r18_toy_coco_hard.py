@@ -1,6 +1,8 @@
 # The plain FCOS-R18 toy baseline on the HARD toy set: 6 classes in random colours (only the
-# shape tells the class), many small objects, occlusion and clutter. With the same short
-# schedule as the easy set it stays far from saturation, which leaves room to show gains.
+# shape tells the class), smaller objects, occlusion and clutter. With the same short
+# schedule as the easy set it stays far from saturation, which leaves room to show gains:
+# measured bbox mAP 0.111 after 125 iterations and 0.213 (mAP_50 0.311) after 250
+# (easy set: 0.575 / 0.887).
 #
 #   python tools/misc/make_toy_coco.py --variant hard     # writes data/toy_coco_hard/
 #   python tools/train.py configs/toy/fcos_r18_toy_coco_hard.py
