@@ -4,79 +4,17 @@
 #
 # Layout: data/toy_coco_hard/{train,val}/*.jpg,
 #         data/toy_coco_hard/annotations/instances_{train,val}.json
-#
-# Note on overriding: mmengine evaluates the variables below when this file is read, so a
-# derived config that only redefines e.g. `train_batch_size = 4` does NOT change
-# `train_dataloader.batch_size`; override the dict field instead:
-#     train_dataloader = dict(batch_size=4, num_workers=2, persistent_workers=True)
-dataset_type = 'CocoDataset'
+# Everything else (pipelines, batch sizes, evaluator) is the easy variant's.
+_base_ = './toy_coco_detection.py'
+
 data_root = 'data/toy_coco_hard/'
-img_size = 256  # the generator's --size; images are square
 classes = ('square', 'circle', 'triangle', 'diamond', 'cross', 'star')
 palette = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0), (150, 40, 200),
            (0, 190, 190)]
 metainfo = dict(classes=classes, palette=palette)
-backend_args = None
 
-train_batch_size = 8
-val_batch_size = 8
-# 2-core CPU machines: loading a 256 px JPEG costs ~1 ms, so the main process is enough.
-num_workers = 0
-persistent_workers = num_workers > 0
-
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=(img_size, img_size), keep_ratio=True),
-    # LoadAnnotations after Resize: the gt boxes stay in original image coordinates
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-]
-
-train_dataloader = dict(
-    batch_size=train_batch_size,
-    num_workers=num_workers,
-    persistent_workers=persistent_workers,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_train.json',
-        data_prefix=dict(img='train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=4),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
-val_dataloader = dict(
-    batch_size=val_batch_size,
-    num_workers=num_workers,
-    persistent_workers=persistent_workers,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/instances_val.json',
-        data_prefix=dict(img='val/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+train_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
+val_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/instances_val.json',
-    metric='bbox',
-    format_only=False,
-    backend_args=backend_args)
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
