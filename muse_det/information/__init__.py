@@ -25,6 +25,7 @@ from .entropy import (ENTROPY_ESTIMATORS, CodingRateEntropy, EdgeworthEntropy, E
                       GaussianEntropy, KNNEntropy, build_entropy_estimator)
 from .mutual_information import (MI_ESTIMATORS, DVEstimator, InfoNCEEstimator, JSDEstimator,
                                  MIEstimator, build_mi_estimator)
+from .mutual_learning import mutual_learning_losses
 from .objective import MUSEObjective
 from .pair_losses import (PAIR_LOSSES, ATDistillLoss, CosineDistillLoss, CRDDistillLoss,
                           CriticPairLoss, L2DistillLoss, MUSELoss, NSTDistillLoss, PairLoss,
@@ -38,7 +39,7 @@ __all__ = [
     'ENTROPY_ESTIMATORS', 'build_entropy_estimator',
     'SeparableCritic', 'ConcatCritic', 'CRITICS', 'build_critic',
     'MLPAdapter', 'LinearAdapter', 'ADAPTERS', 'build_adapter',
-    'PairSampler', 'align_maps', 'resize_map', 'MUSEObjective',
+    'PairSampler', 'align_maps', 'resize_map', 'MUSEObjective', 'mutual_learning_losses',
     'PairLoss', 'StudentAdaptedLoss', 'CriticPairLoss', 'MUSELoss', 'L2DistillLoss',
     'ATDistillLoss', 'NSTDistillLoss', 'CosineDistillLoss', 'VIDDistillLoss', 'CRDDistillLoss',
     'PAIR_LOSSES', 'build_pair_loss', 'unknown_name_error',

@@ -63,14 +63,27 @@ def test_offline_teacher_checkpoint_errors(toy_coco, tmp_path):
         Runner.from_cfg(cfg)
 
 
-def test_online_every_peer_trains(toy_coco, tmp_path):
+def test_online_every_peer_trains_and_every_peer_and_the_ensemble_are_evaluated(toy_coco,
+                                                                                 tmp_path):
     from mmengine.runner import Runner
-    cfg = toy_run_cfg(ONLINE, toy_coco, str(tmp_path / 'work'))
+    work_dir = str(tmp_path / 'work')
+    cfg = toy_run_cfg(ONLINE, toy_coco, work_dir)
+    cfg.val_evaluator = dict(type='PeerEnsembleMetric', metric=cfg.val_evaluator)
     runner = Runner.from_cfg(cfg)
     model = runner.model
+    assert model.eval_all_peers
     before = [_snapshot(model.architecture), _snapshot(model.peer1)]
     runner.train()
     for peer, snap in zip((model.architecture, model.peer1), before):
         assert any(not torch.equal(v, snap[k]) for k, v in peer.state_dict().items()
                    if v.dtype.is_floating_point)
     assert len(model.pairs) == 2 * 5
+    metrics = runner.val_loop.run()
+    for prefix in ('', 'peer1/', 'ensemble/'):
+        assert 0 <= metrics[f'{prefix}coco/bbox_mAP'] <= 1, prefix
+    # test.py with eval_peer=1 evaluates the other peer under the plain keys
+    model.eval_peer = 1
+    swapped = runner.val_loop.run()
+    assert swapped['coco/bbox_mAP'] == metrics['peer1/coco/bbox_mAP']
+    assert swapped['peer0/coco/bbox_mAP'] == metrics['coco/bbox_mAP']
+    assert swapped['ensemble/coco/bbox_mAP'] == metrics['ensemble/coco/bbox_mAP']

@@ -1,14 +1,26 @@
 """Online distillation: peers trained together teach each other."""
+from contextlib import ExitStack
 from typing import Optional, Sequence
 
+from muse_det.information import mutual_learning_losses
+from muse_det.information.checks import check_weight
 from muse_det.registry import MODELS
+from ..recorders import FeatureRecorder
 from .base_distiller import (ARCHITECTURE, BaseDistiller, FeaturePair, build_network,
                              normalise_features)
+from .peer_ensemble import attach_peer_predictions, prediction_fields
+
+LOGIT_KD_KEYS = {'logits', 'weight', 'temperature'}
 
 
 def peer_key(i: int) -> str:
     """Peer 0 is the distiller's ``architecture`` (exported, evaluated by default)."""
     return ARCHITECTURE if i == 0 else f'peer{i}'
+
+
+def peer_name(i: int) -> str:
+    """How peer ``i`` is named in validation metrics (``peer1/accuracy/top1``)."""
+    return f'peer{i}'
 
 
 @MODELS.register_module()
@@ -21,19 +33,36 @@ class MUSEOnlineDistiller(BaseDistiller):
     ``peer{k}_``). ``predict``/``test`` use peer ``eval_peer`` (default 0); ``tools/export.py``
     exports peer 0.
 
+    Optional logit distillation, deep mutual learning style (``logit_kd``): every peer also
+    matches the others' softened predictions, ``loss_kd = weight * sum_i L_i`` with
+    ``L_i = T^2 / (K-1) * sum_{j != i} KL(p_j || p_i)`` (see
+    :func:`~muse_det.information.mutual_learning_losses`). The logits are recorded, like the
+    features, from a module of each peer (``logits='head.fc'`` for ``ImageClassifier``), so the
+    peers' forward passes are not repeated.
+
     Args:
         peers: a list of >= 2 model configs.
         features: the recorded features, the same names in every peer; ``None``: every neck
             (or backbone) output of peer 0.
         loss: the pair loss config (MUSE or a baseline).
-        eval_peer: which peer ``predict`` uses.
+        logit_kd: ``None`` (off) or ``dict(logits='head.fc', weight=1.0, temperature=1.0)``.
+        eval_peer: the peer whose predictions ``predict`` returns (what plain metrics and
+            ``tools/test.py`` evaluate).
+        eval_all_peers: ``predict`` also runs the other peers and adds their predictions and
+            the ensemble's (mean class probabilities; pooled boxes after NMS) to each data
+            sample, for :class:`~muse_det.evaluation.PeerEnsembleMetric`.
+        ensemble_cfg: detection ensemble, ``dict(nms=dict(type='nms', iou_threshold=0.5),
+            max_per_img=100)``.
     """
 
     def __init__(self,
                  peers: Sequence[dict],
                  features: Optional[Sequence[str]] = None,
                  loss: dict = dict(type='MUSELoss'),
+                 logit_kd: Optional[dict] = None,
                  eval_peer: int = 0,
+                 eval_all_peers: bool = False,
+                 ensemble_cfg: Optional[dict] = None,
                  **kwargs):
         if not isinstance(peers, (list, tuple)) or len(peers) < 2:
             raise ValueError(f'online distillation needs a list of at least 2 peer configs, '
@@ -42,9 +71,15 @@ class MUSEOnlineDistiller(BaseDistiller):
         for i, cfg in enumerate(peers[1:], start=1):
             setattr(self, peer_key(i), build_network(cfg))
         self.num_peers = len(peers)
-        if not 0 <= eval_peer < self.num_peers:
-            raise ValueError(f'eval_peer must be in 0..{self.num_peers - 1}, got {eval_peer}')
+        if isinstance(eval_peer, bool) or eval_peer not in range(self.num_peers):
+            raise ValueError(f'eval_peer must be in 0..{self.num_peers - 1}, got {eval_peer!r}')
         self.eval_peer = eval_peer
+        self.eval_all_peers = bool(eval_all_peers)
+        self.ensemble_cfg = dict(ensemble_cfg or {})
+        unknown = set(self.ensemble_cfg) - {'nms', 'max_per_img'}
+        if unknown:
+            raise ValueError(f'ensemble_cfg: unknown key(s) {sorted(unknown)}; valid: '
+                             f"'nms', 'max_per_img'")
         features = self.default_features(ARCHITECTURE) if features is None \
             else normalise_features(features)
         for i in range(self.num_peers):
@@ -52,9 +87,45 @@ class MUSEOnlineDistiller(BaseDistiller):
         self.build_pairs([FeaturePair((peer_key(i), f), (peer_key(j), f))
                           for i in range(self.num_peers) for j in range(self.num_peers)
                           if i != j for f in features])
+        self.logit_kd = self._build_logit_kd(logit_kd)
+
+    def _build_logit_kd(self, cfg: Optional[dict]) -> Optional[dict]:
+        if cfg is None:
+            return None
+        if not isinstance(cfg, dict) or 'logits' not in cfg or set(cfg) - LOGIT_KD_KEYS:
+            raise ValueError(f'logit_kd must be None or dict(logits=<module path of each '
+                             f"peer's logits, e.g. 'head.fc'>, weight=1.0, temperature=1.0), "
+                             f'got {cfg!r}')
+        cfg = dict(dict(weight=1.0, temperature=1.0), **cfg)
+        cfg['weight'] = check_weight(cfg['weight'], 'logit_kd weight')
+        # validated once here (a typo in the module path fails at build, listing valid names)
+        self.logit_recorders = [FeatureRecorder(self.network(peer_key(i)), [cfg['logits']])
+                                for i in range(self.num_peers)]
+        return cfg
+
+    def loss(self, inputs, data_samples) -> dict:
+        if self.logit_kd is None:
+            return super().loss(inputs, data_samples)
+        name = self.logit_kd['logits']
+        with ExitStack() as stack:
+            recorders = [stack.enter_context(r) for r in self.logit_recorders]
+            losses = super().loss(inputs, data_samples)  # runs every peer once
+            logits = [r.get(name) for r in recorders]
+        kd = mutual_learning_losses(logits, self.logit_kd['temperature'])
+        losses['loss_kd'] = sum(kd) * (self.logit_kd['weight'] * self.distill_weight_scale)
+        return losses
 
     def predict(self, inputs, data_samples=None):
-        return self.network(peer_key(self.eval_peer))(inputs, data_samples, mode='predict')
+        if not self.eval_all_peers:
+            return self.network(peer_key(self.eval_peer))(inputs, data_samples, mode='predict')
+        per_peer = []
+        for i in range(self.num_peers):
+            # each peer writes its predictions into the same samples; keep them field by field
+            samples = self.network(peer_key(i))(inputs, data_samples, mode='predict')
+            per_peer.append([prediction_fields(s) for s in samples])
+        return attach_peer_predictions(samples, per_peer, self.eval_peer,
+                                       [peer_name(i) for i in range(self.num_peers)],
+                                       self.ensemble_cfg)
 
     def extra_features(self, inputs, data_samples, losses: dict) -> dict:
         features = {}

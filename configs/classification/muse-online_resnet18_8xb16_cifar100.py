@@ -1,0 +1,16 @@
+# Online MUSE on CIFAR-100: two ResNet-18 peers trained together. layer1..layer4 of each peer
+# are informative about the same stage of the other (both directions), and each peer matches
+# the other's softened predictions (deep mutual learning, `logit_kd`). Validation reports
+# peer 0 (accuracy/top1: exported), peer 1 (peer1/accuracy/...) and the ensemble
+# (ensemble/accuracy/...: mean class probabilities).
+_base_ = './resnet18_8xb16_cifar100.py'
+
+model = dict(
+    _delete_=True, type='MUSEOnlineDistiller', peers=[_base_.model, _base_.model],
+    features=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4'],
+    loss=dict(type='MUSELoss', variant='additive', pool=True),
+    logit_kd=dict(logits='head.fc', weight=1.0, temperature=1.0),
+    eval_all_peers=True, probe_input_shape=(3, 32, 32))
+custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
+val_evaluator = dict(_delete_=True, type='PeerEnsembleMetric', metric=_base_.val_evaluator)
+test_evaluator = val_evaluator

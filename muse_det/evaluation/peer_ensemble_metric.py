@@ -1,0 +1,76 @@
+"""Evaluate every peer of an online distiller, and their ensemble, with one metric config."""
+import copy
+from typing import Dict, Optional, Sequence
+
+from mmengine.evaluator import BaseMetric
+
+from muse_det.registry import METRICS
+
+# The data-sample field of MUSEOnlineDistiller(eval_all_peers=True): the other peers' and the
+# ensemble's prediction fields, by name.
+PEER_PREDICTIONS = 'peer_predictions'
+ENSEMBLE = 'ensemble'
+
+
+@METRICS.register_module()
+class PeerEnsembleMetric(BaseMetric):
+    """Wraps any metric (``CocoMetric``, ``Accuracy``, ...) and evaluates it once per peer.
+
+    The evaluated peer keeps the metric's own keys (``coco/bbox_mAP``: what checkpoint
+    selection and ``tools/test.py`` read); every other peer and the ensemble get a prefix
+    (``peer1/coco/bbox_mAP``, ``ensemble/coco/bbox_mAP``). Needs
+    ``MUSEOnlineDistiller(eval_all_peers=True)``; without peer predictions in the samples it
+    reports the wrapped metric alone. Config::
+
+        val_evaluator = dict(type='PeerEnsembleMetric', metric=_base_.val_evaluator)
+    """
+
+    def __init__(self, metric: dict, collect_device: str = 'cpu', prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not isinstance(metric, dict) or 'type' not in metric:
+            raise ValueError(f'PeerEnsembleMetric needs `metric`: one metric config dict with '
+                             f'a "type" (e.g. dict(type="CocoMetric", ...)), got {metric!r}')
+        self.metric_cfg = copy.deepcopy(metric)
+        self.metrics: Dict[str, BaseMetric] = {'': METRICS.build(copy.deepcopy(metric))}
+        self._seen = set()  # peers with predictions in the current evaluation
+
+    @property
+    def dataset_meta(self):
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, meta) -> None:
+        self._dataset_meta = meta
+        for metric in self.metrics.values():
+            metric.dataset_meta = meta
+
+    def _metric(self, name: str) -> BaseMetric:
+        if name not in self.metrics:
+            metric = METRICS.build(copy.deepcopy(self.metric_cfg))
+            metric.dataset_meta = self._dataset_meta
+            self.metrics[name] = metric
+        return self.metrics[name]
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        main, by_peer = [], {}
+        for sample in data_samples:
+            sample = dict(sample)
+            others = sample.pop(PEER_PREDICTIONS, None) or {}
+            main.append(sample)
+            for name, fields in others.items():
+                by_peer.setdefault(name, []).append({**sample, **fields})
+        self.metrics[''].process(data_batch, main)
+        for name, samples in by_peer.items():
+            self._metric(name).process(data_batch, samples)
+            self._seen.add(name)
+
+    def compute_metrics(self, results: list) -> dict:  # pragma: no cover (evaluate delegates)
+        raise NotImplementedError('PeerEnsembleMetric delegates to the wrapped metrics')
+
+    def evaluate(self, size: int) -> dict:
+        out = {}
+        for name in ['', *sorted(self._seen)]:
+            for key, value in self.metrics[name].evaluate(size).items():
+                out[f'{name}/{key}' if name else key] = value
+        self._seen = set()
+        return out

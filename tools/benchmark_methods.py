@@ -1,0 +1,266 @@
+"""MUSE against the discrepancies it is compared with, at the same budget, over seeds.
+
+Every method is the task's MUSE config with one key changed (``model.loss.type``, or the MUSE
+``variant``); ``none`` is the plain model of the same config. Each run trains with a real
+mmengine Runner in this process and evaluates on the validation split at the end; the table
+reports the metric's mean +- sample sd over seeds and the median training-step time as a
+ratio to ``none`` measured in the same invocation.
+
+Tasks (toy data is generated when missing):
+  cls  toy CIFAR-100-format set, ResNet-18 (quarter width), top-1 accuracy (%)
+  det  hard toy COCO set, FCOS ResNet-18, COCO bbox mAP
+
+    python tools/benchmark_methods.py                              # both tasks, 9 methods, 3 seeds
+    python tools/benchmark_methods.py --tasks cls --methods none muse l2 --seeds 0 1 2 3 4
+    python tools/benchmark_methods.py --results work_dirs/methods.json   # resumes from the file
+
+Finished runs are appended to ``--results`` (JSON lines) as they end, so an interrupted
+benchmark continues where it stopped; ``--fresh`` discards earlier results.
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+import tempfile
+import time
+
+from mmengine.config import DictAction
+from mmengine.hooks import Hook
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+TASKS = {
+    'cls': dict(config='configs/classification/toy/muse_resnet18_toy_cifar.py',
+                metric='accuracy/top1', scale=1.0, unit='top-1 %',
+                data='data/toy_cifar100', maker='make_toy_cifar'),
+    'det': dict(config='configs/toy/muse_fcos_r18_toy_coco_hard.py',
+                metric='coco/bbox_mAP', scale=100.0, unit='bbox mAP x100',
+                data='data/toy_coco_hard', maker='make_toy_coco'),
+}
+# method -> the one change to the MUSE config (None: the plain model)
+METHODS = {
+    'none': None,
+    'muse': dict(type='MUSELoss', variant='additive'),
+    'muse-mul': dict(type='MUSELoss', variant='multiplicative'),
+    'l2': dict(type='l2'), 'at': dict(type='at'), 'nst': dict(type='nst'),
+    'cosine': dict(type='cosine'), 'vid': dict(type='vid'), 'crd': dict(type='crd'),
+}
+
+
+def method_config(task: str, method: str, seed: int, work_dir: str, iters=None,
+                  cfg_options=None):
+    """The config of one run: the task's MUSE config with ``method``'s one change, then
+    ``cfg_options`` (distilled methods only: e.g. ``model.loss.loss_weight=0.5``)."""
+    from mmengine.config import Config
+    import muse_det  # noqa: F401
+    cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
+    change = METHODS[method]
+    if change is None:
+        cfg.model = cfg.model.architecture
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] != 'MUSEHook']
+    else:
+        cfg.merge_from_dict({'model.loss.type': change['type']})  # the one key
+        if 'variant' in change:
+            cfg.model.loss.variant = change['variant']
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    if iters is not None:
+        set_iterations(cfg, iters)
+    cfg.train_cfg.val_interval = cfg.train_cfg.max_iters  # evaluate once, at the end
+    cfg.default_hooks.checkpoint = None  # nothing to resume in a benchmark
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
+    cfg.randomness = dict(seed=seed, deterministic=False)
+    cfg.work_dir = work_dir
+    cfg.visualizer.name = f'visualizer_{task}_{method}_{seed}_{time.time_ns()}'
+    cfg.log_level = 'WARNING'
+    return cfg
+
+
+def set_iterations(cfg, iters: int) -> None:
+    """Shorten/lengthen an iteration-based schedule, keeping its warm-up and cosine shape."""
+    old = cfg.train_cfg.max_iters
+    cfg.train_cfg.max_iters = iters
+    for sched in cfg.param_scheduler:
+        if sched.get('end') == old:
+            sched['end'] = iters
+        if 'T_max' in sched:
+            sched['T_max'] = iters - sched['begin']
+
+
+def ensure_data(task: str) -> str:
+    spec = TASKS[task]
+    root = osp.join(ROOT, spec['data'])
+    if osp.isdir(root):
+        return root
+    print(f'[benchmark] {root} is missing; generating it', flush=True)
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))
+    maker = __import__(spec['maker'])
+    if task == 'cls':
+        maker.make_toy_cifar(root)
+    else:
+        maker.make_toy_coco(root, variant='hard')
+    return root
+
+
+class StepProbe(Hook):
+    """Times training steps and keeps the last validation metrics (no parameters)."""
+    priority = 'VERY_LOW'
+
+    def __init__(self):
+        self.step_times, self.metrics, self._t = [], {}, None
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self._t = time.perf_counter()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.step_times.append(time.perf_counter() - self._t)
+
+    def after_val_epoch(self, runner, metrics=None):
+        self.metrics = dict(metrics or {})
+
+
+def run_one(task: str, method: str, seed: int, iters, work_root: str, warmup: int,
+            cfg_options=None, tag: str = '') -> dict:
+    from mmengine.runner import Runner
+    work_dir = osp.join(work_root, f'{task}_{method}{tag and "_" + tag}_seed{seed}')
+    cfg = method_config(task, method, seed, work_dir, iters, cfg_options)
+    probe = StepProbe()
+    t0 = time.perf_counter()
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(probe)
+    runner.train()
+    key = TASKS[task]['metric']
+    if key not in probe.metrics:
+        raise RuntimeError(f'{task}/{method}/seed {seed}: no {key!r} in the validation '
+                           f'metrics {sorted(probe.metrics)}')
+    steps = probe.step_times[warmup:] or probe.step_times
+    return dict(task=task, method=method, tag=tag, seed=seed, iters=cfg.train_cfg.max_iters,
+                metric=float(probe.metrics[key]) * TASKS[task]['scale'],
+                step_s=statistics.median(steps), wall_s=time.perf_counter() - t0)
+
+
+def load_results(path: str) -> list:
+    if not osp.isfile(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def append_result(path: str, row: dict) -> None:
+    with open(path, 'a') as f:
+        f.write(json.dumps(row) + '\n')
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def summarise(rows: list, tasks, methods) -> str:
+    """Markdown tables, one per task: metric mean +- sd and step-time ratio to ``none``."""
+    out = []
+    for task in tasks:
+        task_rows = [r for r in rows if r['task'] == task]
+        if not task_rows:
+            continue
+        iters = sorted({r['iters'] for r in task_rows})
+        base = [r['step_s'] for r in task_rows if r['method'] == 'none']
+        base_step = statistics.median(base) if base else None
+        out.append(f'\n{task}: {TASKS[task]["unit"]}, {"/".join(map(str, iters))} iterations, '
+                   f'metric on the validation split after the last iteration\n')
+        out.append(f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed | '
+                   f'median s/step | step-time ratio to none |')
+        out.append('|---|---:|---:|---|---:|---:|')
+        for method in methods:
+            rs = sorted((r for r in task_rows if r['method'] == method), key=lambda r: r['seed'])
+            if not rs:
+                continue
+            vals = [r['metric'] for r in rs]
+            sd = statistics.stdev(vals) if len(vals) > 1 else float('nan')
+            step = statistics.median(r['step_s'] for r in rs)
+            ratio = f'{step / base_step:.3f}' if base_step else 'n/a'
+            out.append(f'| {method} | {statistics.mean(vals):.2f} +- {sd:.2f} | {len(vals)} | '
+                       f'{", ".join(f"{v:.2f}" for v in vals)} | {step:.3f} | {ratio} |')
+    return '\n'.join(out)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--tasks', nargs='+', default=list(TASKS), choices=list(TASKS))
+    parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--cls-iters', type=int, default=None,
+                        help='training iterations of the cls task (default: its config, 150)')
+    parser.add_argument('--det-iters', type=int, default=None,
+                        help='training iterations of the det task (default: its config, 250)')
+    parser.add_argument('--results', default='work_dirs/benchmark_methods/results.jsonl',
+                        help='JSON lines of finished runs; read to resume, appended to')
+    parser.add_argument('--fresh', action='store_true', help='ignore and replace --results')
+    parser.add_argument('--work-dir', default=None,
+                        help='where runs write their logs (default: a temporary folder)')
+    parser.add_argument('--warmup-steps', type=int, default=5,
+                        help='training steps left out of the step-time median')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='overrides for the distilled methods, e.g. '
+                        'model.loss.loss_weight=0.5 (an ablation: give it a --tag)')
+    parser.add_argument('--tag', default='',
+                        help='names this setting in --results, so ablations resume separately')
+    args = parser.parse_args(argv)
+    if args.cfg_options and not args.tag:
+        parser.error('--cfg-options changes the methods: name the setting with --tag')
+    if len(set(args.seeds)) < len(args.seeds):
+        parser.error('--seeds lists a seed twice')
+    for name in ('cls_iters', 'det_iters'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.fresh and osp.isfile(args.results):
+        os.remove(args.results)
+    os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
+    done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters']): r
+            for r in load_results(args.results)}
+    work_root = args.work_dir or tempfile.mkdtemp(prefix='benchmark_methods_')
+    iters = {'cls': args.cls_iters, 'det': args.det_iters}
+    plan = [(t, m, s) for t in args.tasks for m in args.methods for s in args.seeds]
+    rows, started = [], time.perf_counter()
+    for n, (task, method, seed) in enumerate(plan, start=1):
+        from mmengine.config import Config
+        cfg_iters = iters[task] or Config.fromfile(
+            osp.join(ROOT, TASKS[task]['config'])).train_cfg.max_iters
+        # the plain model ignores --cfg-options: every tag shares its runs
+        tag = '' if method == 'none' else args.tag
+        key = (task, method, tag, seed, cfg_iters)
+        if key in done:
+            rows.append(done[key])
+            print(f'[benchmark] {n}/{len(plan)} {task} {method} seed {seed}: '
+                  f'{done[key]["metric"]:.2f} (from {args.results})', flush=True)
+            continue
+        os.chdir(ROOT)  # configs name data relative to the repository
+        ensure_data(task)
+        row = run_one(task, method, seed, cfg_iters, work_root, args.warmup_steps,
+                      None if method == 'none' else args.cfg_options, tag)
+        append_result(args.results, row)
+        rows.append(row)
+        elapsed = time.perf_counter() - started
+        print(f'[benchmark] {n}/{len(plan)} {task} {method} seed {seed}: '
+              f'{TASKS[task]["unit"]} {row["metric"]:.2f}, {row["step_s"]:.3f} s/step, '
+              f'{row["wall_s"]:.0f} s (elapsed {elapsed / 60:.1f} min)', flush=True)
+    print(f'\nMethod benchmark, torch {torch.__version__}, {torch.get_num_threads()} CPU '
+          f'threads; results: {args.results}')
+    if args.tag:
+        print(f'setting {args.tag!r}: {args.cfg_options}')
+    print(summarise(rows, args.tasks, args.methods))
+    return rows
+
+
+if __name__ == '__main__':
+    main()
