@@ -81,14 +81,16 @@ def method_config(task: str, method: str, seed: int, work_dir: str, iters=None,
 
 
 def set_iterations(cfg, iters: int) -> None:
-    """Shorten/lengthen an iteration-based schedule, keeping its warm-up and cosine shape."""
+    """Rescale an iteration-based schedule to ``iters``: every scheduler's span (warm-up,
+    cosine) keeps its share of the run."""
     old = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = iters
     for sched in cfg.param_scheduler:
-        if sched.get('end') == old:
-            sched['end'] = iters
+        begin = min(round(sched.get('begin', 0) * iters / old), iters - 1)
+        end = max(round(min(sched.get('end', old), old) * iters / old), begin + 1)
+        sched.update(begin=begin, end=end)
         if 'T_max' in sched:
-            sched['T_max'] = iters - sched['begin']
+            sched['T_max'] = end - begin
 
 
 def ensure_data(task: str) -> str:

@@ -11,6 +11,6 @@ model = dict(
     _delete_=True, type='MUSEOfflineDistiller', architecture=_base_.model, teacher=teacher,
     teacher_ckpt='work_dirs/resnet50_8xb16_cifar100/epoch_200.pth',
     features=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4'],
-    loss=dict(type='MUSELoss', variant='additive', pool=True),
+    loss=dict(type='MUSELoss', variant='additive', pool=False, grid=4, num_samples=16),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

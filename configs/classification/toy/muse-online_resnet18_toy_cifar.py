@@ -6,7 +6,7 @@ _base_ = './resnet18_toy_cifar.py'
 model = dict(
     _delete_=True, type='MUSEOnlineDistiller', peers=[_base_.model, _base_.model],
     features=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4'],
-    loss=dict(type='MUSELoss', variant='additive', pool=True),
+    loss=dict(type='MUSELoss', variant='additive', pool=False, grid=4, num_samples=16),
     logit_kd=dict(logits='head.fc', weight=1.0, temperature=1.0),
     eval_all_peers=True, probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=15)]
