@@ -90,6 +90,16 @@ RUN = [
      '--work-dir work_dirs/info_plot/l2 --cfg-options model.loss.type=l2', TRAIN_SHRINK),
     ('python tools/analysis/plot_information.py work_dirs/info_plot/muse work_dirs/info_plot/l2 '
      '--labels MUSE L2 --smooth 5 --out information_curves.png', []),
+    ('python tools/train.py configs/classification/toy/muse_resnet18_toy_cifar.py '
+     '--work-dir work_dirs/info_plot_cls/muse', ['--cfg-options', *TRAIN_SHRINK]),
+    ('python tools/train.py configs/classification/toy/muse_resnet18_toy_cifar.py '
+     '--work-dir work_dirs/info_plot_cls/l2 --cfg-options model.loss.type=l2', TRAIN_SHRINK),
+    ('python tools/train.py configs/classification/toy/resnet18_toy_cifar.py '
+     '--work-dir work_dirs/info_plot_cls/none', ['--cfg-options', *TRAIN_SHRINK]),
+    ('python tools/analysis/plot_information.py work_dirs/info_plot_cls/muse '
+     'work_dirs/info_plot_cls/l2 work_dirs/info_plot_cls/none --labels "MUSE (additive)" L2 '
+     '"no distillation" --metric accuracy/top1 --out docs/images/information_curves_cls.png',
+     []),
     ('python tools/analysis/plot_information.py work_dirs/info_plot/muse work_dirs/info_plot/l2 '
      '--labels "MUSE (additive)" "L2 baseline" --smooth 5 '
      '--out docs/images/information_curves.png', []),
@@ -102,7 +112,8 @@ RUN = [
      ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
     ('python tools/benchmark_overhead.py --sizes 800 --batch-size 1 --steps 20 --warmup 2',
      ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
-    ('python tools/benchmark_methods.py --results work_dirs/benchmark_methods/results.jsonl',
+    ('python tools/benchmark_methods.py --det-iters 120 --threads 2 '
+     '--results work_dirs/benchmark_methods/results.jsonl',
      ['--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
 ]
 # The shrunk demo stops after 2 iterations: its checkpoint is iter_2.pth, not iter_250.pth.
@@ -169,5 +180,6 @@ def test_documented_commands_run_on_toy_data(sandbox):
                  'data/toy_coco_hard/annotations/instances_train.json',
                  'data/toy_cifar100/cifar-100-python/meta', 'work_dirs/demo/plain_detector.pth',
                  'plain.pth', 'information_curves.png', 'docs/images/information_curves.png',
+                 'docs/images/information_curves_cls.png',
                  'work_dirs/benchmark_methods/results.jsonl'):
         assert osp.getsize(sandbox / path) > 0, path
