@@ -3,6 +3,9 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
                          [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
 
+``--out`` keeps the predictions (mmdet's ``DumpDetResults`` for detectors, mmengine's
+``DumpResults`` for classifiers); ``--show``/``--show-dir`` draw detections.
+
 A MUSE config evaluates its wrapped detector unchanged; the exported plain checkpoint evaluated
 with the base mmdet config gives the same metrics.
 """
@@ -30,6 +33,17 @@ def parse_args(argv=None):
     return parse_tool_args(parser, argv, 'test_evaluator.classwise=True')
 
 
+def is_detection(cfg) -> bool:
+    """Whether the test set is an mmdet detection dataset (else classification)."""
+    from mmdet.datasets import BaseDetDataset
+    from mmengine.registry import init_default_scope
+    from muse_det.registry import DATASETS
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    dataset_type = cfg.test_dataloader.dataset.get('type')
+    cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
+    return isinstance(cls, type) and issubclass(cls, BaseDetDataset)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
@@ -37,6 +51,10 @@ def main(argv=None):
     work_dir = args.work_dir
     cfg = load_config(args.config, args.cfg_options, args.launcher, work_dir)
     cfg.load_from = args.checkpoint
+    detection = is_detection(cfg)
+    if (args.show or args.show_dir) and not detection:
+        raise SystemExit('--show/--show-dir draw detections; this config evaluates a '
+                         'classifier (use --out to keep its predictions)')
     if args.show or args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
         vis = hooks.get('visualization', None) or dict(type='DetVisualizationHook')
@@ -49,7 +67,8 @@ def main(argv=None):
             raise SystemExit('--out must be a .pkl or .pickle file')
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(cfg.test_evaluator, dict) \
             else list(cfg.test_evaluator)
-        cfg.test_evaluator.append(dict(type='DumpDetResults', out_file_path=args.out))
+        dump = 'DumpDetResults' if detection else 'DumpResults'
+        cfg.test_evaluator.append(dict(type=dump, out_file_path=args.out))
     check_config(cfg, training=False)
     setup_distributed(cfg)
     runner = build_runner(cfg)
