@@ -84,6 +84,17 @@ RUN = [
      []),
     ('python tools/export.py work_dirs/demo/iter_250.pth plain.pth', []),
     ('python tools/test.py configs/toy/fcos_r18_toy_coco.py plain.pth', []),
+    ('python tools/train.py configs/classification/toy/resnet18_toy_cifar.py',
+     ['--cfg-options', *TRAIN_SHRINK]),
+    ('python tools/train.py configs/classification/toy/muse_resnet18_toy_cifar.py',
+     ['--cfg-options', *TRAIN_SHRINK]),
+    ('python tools/train.py configs/classification/toy/muse-offline_resnet18_toy_cifar.py',
+     ['--cfg-options', *TRAIN_SHRINK,
+      'model.teacher_ckpt=work_dirs/resnet18_toy_cifar/iter_2.pth']),
+    ('python tools/train.py configs/classification/toy/muse-online_resnet18_toy_cifar.py',
+     ['--cfg-options', *TRAIN_SHRINK]),
+    ('python tools/test.py configs/classification/toy/muse-online_resnet18_toy_cifar.py '
+     'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth --out preds.pkl', []),
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
      '--work-dir work_dirs/info_plot/muse', ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
@@ -116,8 +127,10 @@ RUN = [
      '--results work_dirs/benchmark_methods/results.jsonl',
      ['--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
 ]
-# The shrunk demo stops after 2 iterations: its checkpoint is iter_2.pth, not iter_250.pth.
-RENAMES = {'work_dirs/demo/iter_250.pth': 'work_dirs/demo/iter_2.pth'}
+# The shrunk runs stop after 2 iterations: their last checkpoints are iter_2.pth.
+RENAMES = {'work_dirs/demo/iter_250.pth': 'work_dirs/demo/iter_2.pth',
+           'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth':
+               'work_dirs/muse-online_resnet18_toy_cifar/iter_2.pth'}
 # What the sandbox links from the repository (the rest it writes itself).
 LINKED = ('tools', 'configs', 'muse_det', 'requirements', 'setup.py', '.venv')
 
@@ -180,6 +193,6 @@ def test_documented_commands_run_on_toy_data(sandbox):
                  'data/toy_coco_hard/annotations/instances_train.json',
                  'data/toy_cifar100/cifar-100-python/meta', 'work_dirs/demo/plain_detector.pth',
                  'plain.pth', 'information_curves.png', 'docs/images/information_curves.png',
-                 'docs/images/information_curves_cls.png',
+                 'docs/images/information_curves_cls.png', 'preds.pkl',
                  'work_dirs/benchmark_methods/results.jsonl'):
         assert osp.getsize(sandbox / path) > 0, path
