@@ -123,7 +123,7 @@ RUN = [
      ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
     ('python tools/benchmark_overhead.py --sizes 800 --batch-size 1 --steps 20 --warmup 2',
      ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
-    ('python tools/benchmark_methods.py --det-iters 120 --threads 2 '
+    ('python tools/benchmark_methods.py --det-iters 150 --threads 2 '
      '--results work_dirs/benchmark_methods/results.jsonl',
      ['--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
 ]
