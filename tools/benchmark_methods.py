@@ -4,7 +4,8 @@ Every method is the task's MUSE config with one key changed (``model.loss.type``
 ``variant``); ``none`` is the plain model of the same config. Each run trains with a real
 mmengine Runner in this process and evaluates on the validation split at the end; the table
 reports the metric's mean +- sample sd over seeds and the median training-step time as a
-ratio to ``none`` measured in the same invocation.
+ratio to ``none`` (runs resumed from ``--results`` keep their timings, so run a benchmark to the
+end on an otherwise idle machine for clean ratios; the thread count is part of a run's key).
 
 Tasks (toy data is generated when missing):
   cls  toy CIFAR-100-format set, ResNet-18 (quarter width), top-1 accuracy (%)
@@ -82,15 +83,18 @@ def method_config(task: str, method: str, seed: int, work_dir: str, iters=None,
 
 def set_iterations(cfg, iters: int) -> None:
     """Rescale an iteration-based schedule to ``iters``: every scheduler's span (warm-up,
-    cosine) keeps its share of the run."""
+    cosine) keeps its share of the run, and spans that met still meet."""
     old = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = iters
+    points = sorted({p for s in cfg.param_scheduler
+                     for p in (s.get('begin', 0), min(s.get('end', old), old))})
+    new, last = {}, -1
+    for p in points:  # distinct boundaries stay distinct (a span never shrinks to nothing)
+        last = new[p] = min(max(round(p * iters / old), last + 1), iters)
     for sched in cfg.param_scheduler:
-        begin = min(round(sched.get('begin', 0) * iters / old), iters - 1)
-        end = max(round(min(sched.get('end', old), old) * iters / old), begin + 1)
-        sched.update(begin=begin, end=end)
+        sched.update(begin=new[sched.get('begin', 0)], end=new[min(sched.get('end', old), old)])
         if 'T_max' in sched:
-            sched['T_max'] = end - begin
+            sched['T_max'] = sched['end'] - sched['begin']
 
 
 def ensure_data(task: str) -> str:
@@ -140,7 +144,9 @@ def run_one(task: str, method: str, seed: int, iters, work_root: str, warmup: in
         raise RuntimeError(f'{task}/{method}/seed {seed}: no {key!r} in the validation '
                            f'metrics {sorted(probe.metrics)}')
     steps = probe.step_times[warmup:] or probe.step_times
+    import torch
     return dict(task=task, method=method, tag=tag, seed=seed, iters=cfg.train_cfg.max_iters,
+                threads=torch.get_num_threads(),
                 metric=float(probe.metrics[key]) * TASKS[task]['scale'],
                 step_s=statistics.median(steps), wall_s=time.perf_counter() - t0)
 
@@ -217,6 +223,9 @@ def parse_args(argv=None):
     for name in ('cls_iters', 'det_iters'):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    # runs happen in the repository root (configs name data relative to it)
+    args.results = osp.abspath(args.results)
+    args.work_dir = args.work_dir and osp.abspath(args.work_dir)
     return args
 
 
@@ -228,7 +237,8 @@ def main(argv=None):
     if args.fresh and osp.isfile(args.results):
         os.remove(args.results)
     os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
-    done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters']): r
+    threads = torch.get_num_threads()
+    done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters'], r['threads']): r
             for r in load_results(args.results)}
     work_root = args.work_dir or tempfile.mkdtemp(prefix='benchmark_methods_')
     iters = {'cls': args.cls_iters, 'det': args.det_iters}
@@ -240,7 +250,7 @@ def main(argv=None):
             osp.join(ROOT, TASKS[task]['config'])).train_cfg.max_iters
         # the plain model ignores --cfg-options: every tag shares its runs
         tag = '' if method == 'none' else args.tag
-        key = (task, method, tag, seed, cfg_iters)
+        key = (task, method, tag, seed, cfg_iters, threads)
         if key in done:
             rows.append(done[key])
             print(f'[benchmark] {n}/{len(plan)} {task} {method} seed {seed}: '

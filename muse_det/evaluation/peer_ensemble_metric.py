@@ -1,7 +1,8 @@
 """Evaluate every peer of an online distiller, and their ensemble, with one metric config."""
 import copy
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
+from mmengine.dist import all_gather_object
 from mmengine.evaluator import BaseMetric
 
 from muse_det.registry import METRICS
@@ -10,6 +11,8 @@ from muse_det.registry import METRICS
 # ensemble's prediction fields, by name.
 PEER_PREDICTIONS = 'peer_predictions'
 ENSEMBLE = 'ensemble'
+# Options naming output files: each peer gets its own (else they overwrite the evaluated peer's).
+OUTPUT_OPTIONS = ('outfile_prefix', 'out_file_path')
 
 
 @METRICS.register_module()
@@ -23,15 +26,20 @@ class PeerEnsembleMetric(BaseMetric):
     reports the wrapped metric alone. Config::
 
         val_evaluator = dict(type='PeerEnsembleMetric', metric=_base_.val_evaluator)
-    """
 
-    def __init__(self, metric: dict, collect_device: str = 'cpu', prefix: Optional[str] = None):
-        super().__init__(collect_device=collect_device, prefix=prefix)
+    Other keyword options go to the wrapped metric, so ``--cfg-options
+    test_evaluator.classwise=True`` works as with the plain metric. Output files
+    (``outfile_prefix``, ``out_file_path``) get the peer's name appended for the other peers.
+    """
+    default_prefix = ''  # keys are the wrapped metric's
+
+    def __init__(self, metric: dict, **overrides):
+        super().__init__()
         if not isinstance(metric, dict) or 'type' not in metric:
             raise ValueError(f'PeerEnsembleMetric needs `metric`: one metric config dict with '
                              f'a "type" (e.g. dict(type="CocoMetric", ...)), got {metric!r}')
-        self.metric_cfg = copy.deepcopy(metric)
-        self.metrics: Dict[str, BaseMetric] = {'': METRICS.build(copy.deepcopy(metric))}
+        self.metric_cfg = dict(copy.deepcopy(metric), **overrides)
+        self.metrics: Dict[str, BaseMetric] = {'': METRICS.build(copy.deepcopy(self.metric_cfg))}
         self._seen = set()  # peers with predictions in the current evaluation
 
     @property
@@ -46,7 +54,13 @@ class PeerEnsembleMetric(BaseMetric):
 
     def _metric(self, name: str) -> BaseMetric:
         if name not in self.metrics:
-            metric = METRICS.build(copy.deepcopy(self.metric_cfg))
+            cfg = copy.deepcopy(self.metric_cfg)
+            for key in OUTPUT_OPTIONS:
+                if cfg.get(key):
+                    root, dot, ext = str(cfg[key]).rpartition('.')
+                    cfg[key] = f'{root}_{name}.{ext}' if dot and '/' not in ext \
+                        else f'{cfg[key]}_{name}'
+            metric = METRICS.build(cfg)
             metric.dataset_meta = self._dataset_meta
             self.metrics[name] = metric
         return self.metrics[name]
@@ -68,9 +82,11 @@ class PeerEnsembleMetric(BaseMetric):
         raise NotImplementedError('PeerEnsembleMetric delegates to the wrapped metrics')
 
     def evaluate(self, size: int) -> dict:
+        # Every rank must call each wrapped metric's (collective) evaluate the same times.
+        names = sorted(set().union(*all_gather_object(sorted(self._seen))))
         out = {}
-        for name in ['', *sorted(self._seen)]:
-            for key, value in self.metrics[name].evaluate(size).items():
+        for name in ['', *names]:
+            for key, value in self._metric(name).evaluate(size).items():
                 out[f'{name}/{key}' if name else key] = value
         self._seen = set()
         return out

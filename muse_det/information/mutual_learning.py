@@ -12,7 +12,7 @@ def mutual_learning_losses(logits: Sequence[Tensor], temperature: float = 1.0) -
     """One loss per peer: ``L_i = T^2 / (K-1) * sum_{j != i} KL(p_j || p_i)``.
 
     ``p_k = softmax(logits_k / T)`` over dim 1; logits are [B, C] (classifiers) or [B, C, H, W]
-    (dense predictions: one distribution per location). The KL is averaged over the batch (and
+    (dense softmax predictions, e.g. segmentation: one distribution per location). The KL is averaged over the batch (and
     locations). The teaching side ``p_j`` is detached: each peer learns from the others'
     current predictions and is not pulled towards its own pupils. ``T^2`` keeps the gradient
     scale independent of the temperature (Hinton et al. 2015).

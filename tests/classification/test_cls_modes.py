@@ -89,6 +89,16 @@ def test_online_logit_kd_bad_module_lists_valid_names(toy_cifar):
     cfg.model.logit_kd = dict(logits='head.fc', temprature=2)
     with pytest.raises(ValueError, match='logit_kd must be None or dict'):
         MODELS.build(cfg.model)
+    cfg.model.logit_kd = dict(logits='head.fc', temperature=0)
+    with pytest.raises(ValueError, match='temperature must be positive'):
+        MODELS.build(cfg.model)
+    cfg.model.logit_kd = None
+    for key, value, match in (('eval_peer', 1.0, 'eval_peer must be in 0..1'),
+                              ('eval_peer', 2, 'eval_peer must be in 0..1'),
+                              ('ensemble_cfg', dict(max_per_img=0), 'max_per_img must be'),
+                              ('ensemble_cfg', dict(iou=0.5), "unknown key.*'nms'")):
+        with pytest.raises(ValueError, match=match):
+            MODELS.build(dict(cfg.model, **{key: value}))
 
 
 def test_offline_teacher_from_a_trained_checkpoint_stays_frozen(toy_cifar, tmp_path):

@@ -3,7 +3,7 @@ from contextlib import ExitStack
 from typing import Optional, Sequence
 
 from muse_det.information import mutual_learning_losses
-from muse_det.information.checks import check_weight
+from muse_det.information.checks import check_positive_int, check_weight
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder
 from .base_distiller import (ARCHITECTURE, BaseDistiller, FeaturePair, build_network,
@@ -33,12 +33,14 @@ class MUSEOnlineDistiller(BaseDistiller):
     ``peer{k}_``). ``predict``/``test`` use peer ``eval_peer`` (default 0); ``tools/export.py``
     exports peer 0.
 
-    Optional logit distillation, deep mutual learning style (``logit_kd``): every peer also
-    matches the others' softened predictions, ``loss_kd = weight * sum_i L_i`` with
-    ``L_i = T^2 / (K-1) * sum_{j != i} KL(p_j || p_i)`` (see
-    :func:`~muse_det.information.mutual_learning_losses`). The logits are recorded, like the
-    features, from a module of each peer (``logits='head.fc'`` for ``ImageClassifier``), so the
-    peers' forward passes are not repeated.
+    Optional logit distillation for classifiers, deep mutual learning style (``logit_kd``):
+    every peer also matches the others' softened predictions,
+    ``loss_kd = weight * scale * sum_i L_i`` with ``L_i = T^2 / (K-1) * sum_{j != i}
+    KL(p_j || p_i)`` (see :func:`~muse_det.information.mutual_learning_losses`) and ``scale``
+    MUSEHook's warm-up/stop factor. The logits are recorded, like the features, from a module
+    that runs once per forward (``logits='head.fc'`` for ``ImageClassifier``), so the peers'
+    forward passes are not repeated. (Detection heads run per FPN level and score classes with
+    sigmoids: distil detectors through their features.)
 
     Args:
         peers: a list of >= 2 model configs.
@@ -71,7 +73,8 @@ class MUSEOnlineDistiller(BaseDistiller):
         for i, cfg in enumerate(peers[1:], start=1):
             setattr(self, peer_key(i), build_network(cfg))
         self.num_peers = len(peers)
-        if isinstance(eval_peer, bool) or eval_peer not in range(self.num_peers):
+        if isinstance(eval_peer, bool) or not isinstance(eval_peer, int) \
+                or eval_peer not in range(self.num_peers):
             raise ValueError(f'eval_peer must be in 0..{self.num_peers - 1}, got {eval_peer!r}')
         self.eval_peer = eval_peer
         self.eval_all_peers = bool(eval_all_peers)
@@ -80,6 +83,7 @@ class MUSEOnlineDistiller(BaseDistiller):
         if unknown:
             raise ValueError(f'ensemble_cfg: unknown key(s) {sorted(unknown)}; valid: '
                              f"'nms', 'max_per_img'")
+        check_positive_int(self.ensemble_cfg.get('max_per_img', 1), 'ensemble_cfg max_per_img')
         features = self.default_features(ARCHITECTURE) if features is None \
             else normalise_features(features)
         for i in range(self.num_peers):
@@ -98,8 +102,11 @@ class MUSEOnlineDistiller(BaseDistiller):
                              f'got {cfg!r}')
         cfg = dict(dict(weight=1.0, temperature=1.0), **cfg)
         cfg['weight'] = check_weight(cfg['weight'], 'logit_kd weight')
-        # validated once here (a typo in the module path fails at build, listing valid names)
-        self.logit_recorders = [FeatureRecorder(self.network(peer_key(i)), [cfg['logits']])
+        if not check_weight(cfg['temperature'], 'logit_kd temperature') > 0:
+            raise ValueError('logit_kd temperature must be positive, got 0')
+        # a typo in the module path fails here, listing the valid names
+        self.logit_recorders = [FeatureRecorder(self.network(peer_key(i)), [cfg['logits']],
+                                                clone=self.recorder_clone)
                                 for i in range(self.num_peers)]
         return cfg
 

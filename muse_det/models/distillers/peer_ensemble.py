@@ -30,8 +30,10 @@ def _ensemble_instances(instances: List[InstanceData], nms: dict,
     merged = InstanceData.cat(instances)
     if len(merged) == 0:
         return merged
-    _, keep = batched_nms(merged.bboxes, merged.scores, merged.labels, dict(nms))
-    return merged[keep[:max_per_img]]
+    dets, keep = batched_nms(merged.bboxes, merged.scores, merged.labels, dict(nms))
+    merged = merged[keep[:max_per_img]]
+    merged.scores = dets[:max_per_img, -1]  # soft-NMS rescores
+    return merged
 
 
 def ensemble_predictions(per_peer: List[Dict[str, object]], nms: Optional[dict] = None,

@@ -1,0 +1,51 @@
+"""tools/benchmark_methods.py: one key per method, schedules rescaled, the table's arithmetic."""
+import os
+
+import pytest
+
+from muse_test_utils import load_tool
+
+bench = load_tool('tools/benchmark_methods.py')
+
+
+@pytest.mark.parametrize('task', ['cls', 'det'])
+def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
+    muse = bench.method_config(task, 'muse', 0, str(tmp_path))
+    for method in ('muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid', 'crd'):
+        cfg = bench.method_config(task, method, 0, str(tmp_path))
+        change = bench.METHODS[method]
+        diff = {k for k in muse.model.loss if muse.model.loss[k] != cfg.model.loss.get(k)}
+        assert diff == ({'variant'} if 'variant' in change else {'type'}), method
+        assert cfg.model.architecture == muse.model.architecture
+    plain = bench.method_config(task, 'none', 0, str(tmp_path))
+    assert plain.model == muse.model.architecture
+    assert not any(h['type'] == 'MUSEHook' for h in plain.custom_hooks)
+
+
+def test_schedules_keep_their_shape_when_rescaled(tmp_path):
+    cfg = bench.method_config('det', 'muse', 1, str(tmp_path), iters=125)
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup['begin'], warmup['end']) == (0, 25)  # 50 of 250 -> 25 of 125
+    assert (cosine['begin'], cosine['end'], cosine['T_max']) == (25, 125, 100)
+    assert cfg.train_cfg.max_iters == cfg.train_cfg.val_interval == 125
+    assert cfg.randomness.seed == 1
+    tiny = bench.method_config('cls', 'muse', 0, str(tmp_path), iters=2)
+    assert [(s['begin'], s['end']) for s in tiny.param_scheduler] == [(0, 1), (1, 2)]
+
+
+def test_table_mean_sd_and_step_ratio():
+    rows = [dict(task='cls', method=m, seed=s, iters=10, metric=v, step_s=t)
+            for m, s, v, t in (('none', 0, 60.0, 0.10), ('none', 1, 62.0, 0.10),
+                               ('muse', 0, 70.0, 0.12), ('muse', 1, 74.0, 0.13))]
+    table = bench.summarise(rows, ['cls'], ['none', 'muse'])
+    assert '| none | 61.00 +- 1.41 | 2 | 60.00, 62.00 | 0.100 | 1.000 |' in table
+    assert '| muse | 72.00 +- 2.83 | 2 | 70.00, 74.00 | 0.125 | 1.250 |' in table
+
+
+def test_relative_paths_are_kept_where_the_user_ran_the_tool(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = bench.parse_args(['--results', 'r.jsonl', '--work-dir', 'runs'])
+    assert args.results == os.path.join(str(tmp_path), 'r.jsonl')
+    assert args.work_dir == os.path.join(str(tmp_path), 'runs')
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--cfg-options', 'model.loss.loss_weight=0.5'])  # needs --tag
