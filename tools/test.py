@@ -39,9 +39,16 @@ def is_detection(cfg) -> bool:
     from mmengine.registry import init_default_scope
     from muse_det.registry import DATASETS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    dataset_type = cfg.test_dataloader.dataset.get('type')
-    cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
-    return isinstance(cls, type) and issubclass(cls, BaseDetDataset)
+    dataset = cfg.test_dataloader.dataset
+    while isinstance(dataset, dict):
+        kind = dataset.get('type')
+        cls = DATASETS.get(kind) if isinstance(kind, str) else kind
+        if isinstance(cls, type) and issubclass(cls, BaseDetDataset):
+            return True
+        # wrappers (RepeatDataset, ClassBalancedDataset, ConcatDataset): look inside
+        inner = dataset.get('dataset', (dataset.get('datasets') or [None])[0])
+        dataset = inner
+    return False
 
 
 def main(argv=None):

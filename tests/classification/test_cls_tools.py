@@ -68,3 +68,17 @@ def test_export_of_online_peers_is_a_plain_classifier(toy_cifar, online_ckpt, tm
     def top1(text):  # the unprefixed key (peer 0), last logged value
         return re.findall(r'(?:^|\s)accuracy/top1: ([\d.]+)', text, re.M)[-1]
     assert top1(log) == top1(online)
+
+
+def test_detection_is_told_from_classification_through_dataset_wrappers():
+    from mmengine.config import Config
+    from muse_test_utils import load_tool
+    tool = load_tool('tools/test.py')
+    det = Config.fromfile(osp.join(ROOT, 'configs/toy/fcos_r18_toy_coco.py'))
+    cls = Config.fromfile(osp.join(ROOT, 'configs/classification/toy/resnet18_toy_cifar.py'))
+    assert tool.is_detection(det) and not tool.is_detection(cls)
+    det.test_dataloader.dataset = dict(type='ConcatDataset',
+                                       datasets=[det.test_dataloader.dataset])
+    cls.test_dataloader.dataset = dict(type='RepeatDataset', times=2,
+                                       dataset=cls.test_dataloader.dataset)
+    assert tool.is_detection(det) and not tool.is_detection(cls)
