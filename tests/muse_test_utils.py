@@ -6,6 +6,16 @@ import os.path as osp
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+def run_tool(*args, cwd: str = ROOT) -> str:
+    """Run ``python <args>`` (a tool as a user runs it); assert it succeeds; its output."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
 def load_tool(relpath: str):
     """Import a script under tools/ as a module (tools are not a package)."""
     path = osp.join(ROOT, relpath)

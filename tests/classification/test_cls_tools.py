@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from cls_helpers import ROOT, toy_cifar, toy_maker  # noqa: F401 (fixtures)
+from muse_test_utils import run_tool as run
 
 ONLINE = 'configs/classification/toy/muse-online_resnet18_toy_cifar.py'
 
@@ -18,13 +19,6 @@ def data_options(root):
     for split in ('train', 'val', 'test'):
         opts += [f'{split}_dataloader.dataset.data_root={root}', f'{split}_dataloader.batch_size=8']
     return opts
-
-
-def run(*args):
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope='module')

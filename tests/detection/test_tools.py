@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from muse_test_utils import ROOT
+from muse_test_utils import ROOT, run_tool as run
 
 OVERRIDES = """
 data_root = '{root}/'
@@ -24,13 +24,6 @@ test_evaluator = val_evaluator
 train_cfg = dict(max_iters=3, val_interval=3)
 default_hooks = dict(checkpoint=dict(interval=3), logger=dict(interval=1))
 """
-
-
-def run(*args, cwd=ROOT):
-    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope='module')
