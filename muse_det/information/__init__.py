@@ -30,7 +30,7 @@ from .objective import MUSEObjective
 from .pair_losses import (PAIR_LOSSES, ATDistillLoss, CosineDistillLoss, CRDDistillLoss,
                           CriticPairLoss, L2DistillLoss, MUSELoss, NSTDistillLoss, PairLoss,
                           StudentAdaptedLoss, VIDDistillLoss, build_pair_loss)
-from .sampling import PairSampler, align_maps, resize_map
+from .sampling import PairSampler, align_maps, centred_window_mean
 
 __all__ = [
     'MIEstimator', 'JSDEstimator', 'DVEstimator', 'InfoNCEEstimator', 'MI_ESTIMATORS',
@@ -39,7 +39,7 @@ __all__ = [
     'ENTROPY_ESTIMATORS', 'build_entropy_estimator',
     'SeparableCritic', 'ConcatCritic', 'CRITICS', 'build_critic',
     'MLPAdapter', 'LinearAdapter', 'ADAPTERS', 'build_adapter',
-    'PairSampler', 'align_maps', 'resize_map', 'MUSEObjective', 'mutual_learning_losses',
+    'PairSampler', 'align_maps', 'centred_window_mean', 'MUSEObjective', 'mutual_learning_losses',
     'PairLoss', 'StudentAdaptedLoss', 'CriticPairLoss', 'MUSELoss', 'L2DistillLoss',
     'ATDistillLoss', 'NSTDistillLoss', 'CosineDistillLoss', 'VIDDistillLoss', 'CRDDistillLoss',
     'PAIR_LOSSES', 'build_pair_loss', 'unknown_name_error',

@@ -1,11 +1,21 @@
 """From raw features to paired samples: (s, t) -> (v_s [N, C_s], v_t [N, C_t]).
 
-Classification: one sample per image (vectors, or global-average-pooled maps), N = B.
-Detection: batches hold ~2 images, so samples are *locations*: both maps are resampled to a
-common grid and the same ``num_samples`` locations per image are drawn from both, N = B * n.
+A positive pair is *one image point* in both features (MUSE.md, "Geometry"). In ResNet/FPN-style
+networks (stride-2 convs with padding k//2, nearest top-down upsampling) pixel i of a map of
+stride S is centred near image coordinate S * i, not at the cell centre S * (i + 1/2) that
+``interpolate(align_corners=False)`` and ``adaptive_avg_pool2d`` assume. So:
+
+- samples are drawn on the *coarser* map's native grid (never upsampled: its duplicated vectors
+  would become false negatives); a user ``grid`` may only coarsen it further;
+- the finer map is read at the matching point: the average of a window centred on pixel r * i,
+  r = S_coarse / S_fine (the pixel itself when r = 1; the nearest pixel when r is not an integer);
+- locations beyond each image's valid extent (``img_shapes``: padding) are never drawn.
+
+Classification: one sample per image (vectors, or pooled maps), N = B, or map locations as above.
 Row i of v_s and row i of v_t are a positive pair; every other row is a negative.
 """
-from typing import Optional, Sequence, Tuple, Union
+import math
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +24,8 @@ from torch import Tensor
 from .checks import check_choice, check_pair, check_positive_int
 
 Grid = Union[None, int, Sequence[int]]
+Strides = Optional[Sequence[float]]  # (student stride, target stride) in input pixels
+ImageShapes = Optional[Sequence[Sequence[int]]]  # per image (h, w) of its valid (unpadded) part
 
 
 def _grid(grid: Grid) -> Optional[Tuple[int, int]]:
@@ -27,64 +39,156 @@ def _grid(grid: Grid) -> Optional[Tuple[int, int]]:
     return tuple(grid)
 
 
-def resize_map(x: Tensor, size: Tuple[int, int]) -> Tensor:
-    """[B, C, H, W] -> [B, C, h, w]. Shrinking uses adaptive average pooling (every input pixel
-    contributes: anti-aliased, and a location on the coarse grid summarises its whole cell, which
-    is what a deeper layer's location sees); enlarging uses bilinear interpolation."""
-    h, w = size
-    height, width = x.shape[-2:]
-    if (height, width) == (h, w):
+def check_strides(strides: Strides) -> Optional[Tuple[float, float]]:
+    if strides is None:
+        return None
+    if (not isinstance(strides, Sequence) or len(strides) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                       for v in strides)):
+        raise ValueError(f'strides must be None or (student stride, target stride) in input '
+                         f'pixels, two positive numbers, got {strides!r}')
+    return float(strides[0]), float(strides[1])
+
+
+def centred_window_mean(x: Tensor, factor: Tuple[int, int]) -> Tensor:
+    """[B, C, H, W] -> [B, C, ceil(H/f), ceil(W/f)]: output pixel i is the mean of the input
+    window centred on pixel f * i (width f + 1 for even f, f for odd f; out-of-map pixels are
+    not counted). f = 1 returns ``x``."""
+    if factor == (1, 1):
         return x
-    if h > height or w > width:
-        x = F.interpolate(x, size=(max(h, height), max(w, width)), mode='bilinear',
-                          align_corners=False)
-    if tuple(x.shape[-2:]) != (h, w):
-        x = F.adaptive_avg_pool2d(x, (h, w))
-    return x
+    kernel = tuple(2 * (f // 2) + 1 for f in factor)
+    return F.avg_pool2d(x, kernel, stride=factor, padding=tuple(f // 2 for f in factor),
+                        ceil_mode=False, count_include_pad=False)
 
 
-def align_maps(s: Tensor, t: Tensor, grid: Grid = None) -> Tuple[Tensor, Tensor]:
-    """Resample maps s [B, C_s, H_s, W_s] and t [B, C_t, H_t, W_t] to one grid [.., h, w]: the
-    coarser of the two (min per axis) when ``grid`` is None, else ``grid`` (int or (h, w))."""
-    size = _grid(grid) or (min(s.shape[-2], t.shape[-2]), min(s.shape[-1], t.shape[-1]))
-    return resize_map(s, size), resize_map(t, size)
+def _integer_ratio(ratio: float) -> Optional[int]:
+    nearest = round(ratio)
+    return int(nearest) if nearest >= 1 and abs(ratio - nearest) <= 1e-3 * ratio else None
 
 
-def _locations(x: Tensor) -> Tensor:
-    """[B, C, n] -> [B * n, C], image-major."""
-    return x.permute(0, 2, 1).reshape(-1, x.shape[1])
+def _nearest_rows(x: Tensor, dim: int, count: int, ratio: float) -> Tensor:
+    """Rows round(ratio * i), i < count, of ``x`` along ``dim`` (clipped to the map)."""
+    idx = torch.arange(count, device=x.device, dtype=torch.float64).mul(ratio).round()
+    return x.index_select(dim, idx.clamp(max=x.shape[dim] - 1).long())
+
+
+class AlignedMaps(NamedTuple):
+    """Both maps on one grid (the coarser map's native grid, optionally coarsened), and that
+    grid's stride in input pixels (None when the strides are unknown)."""
+    student: Tensor
+    target: Tensor
+    stride: Optional[float]
+
+
+def align_maps(s: Tensor, t: Tensor, strides: Strides = None, grid: Grid = None) -> AlignedMaps:
+    """Put maps s [B, C_s, H_s, W_s] and t [B, C_t, H_t, W_t] on the grid of the coarser one.
+
+    ``strides``: (S_s, S_t) in input pixels (muse-det's distillers measure them once at build).
+    None: both maps are taken to span the same image, the stride ratio is read from their sizes
+    (use it for maps whose sizes divide). The finer map is read with :func:`centred_window_mean`
+    at the integer ratio r = S_coarse / S_fine, or at the nearest pixel for a non-integer ratio.
+    ``grid`` (int or (h, w)): at most that many locations per axis, by window-averaging both
+    further; a grid finer than the native one changes nothing (the coarse map is never
+    upsampled). Sizes that disagree by a border pixel are cropped to the common part.
+    """
+    strides = check_strides(strides)
+    s_is_fine = (s.shape[-2] * s.shape[-1] >= t.shape[-2] * t.shape[-1]) if strides is None \
+        else strides[0] <= strides[1]
+    fine, coarse = (s, t) if s_is_fine else (t, s)
+    if strides is None:
+        ratio = max(1.0, fine.shape[-2] / coarse.shape[-2])
+        coarse_stride = None
+    else:
+        ratio = max(strides) / min(strides)
+        coarse_stride = max(strides)
+    limit = _grid(grid)
+    extra = (1, 1) if limit is None else tuple(
+        max(1, math.ceil(n / g)) for n, g in zip(coarse.shape[-2:], limit))
+    r = _integer_ratio(ratio)
+    if r is not None:
+        fine = centred_window_mean(fine, (r * extra[0], r * extra[1]))
+    else:
+        fine = _nearest_rows(_nearest_rows(fine, 2, coarse.shape[-2], ratio), 3,
+                             coarse.shape[-1], ratio)
+        fine = centred_window_mean(fine, extra)
+    coarse = centred_window_mean(coarse, extra)
+    h, w = min(fine.shape[-2], coarse.shape[-2]), min(fine.shape[-1], coarse.shape[-1])
+    fine, coarse = fine[..., :h, :w], coarse[..., :h, :w]
+    stride = None if coarse_stride is None else coarse_stride * extra[0]
+    if extra[0] != extra[1] and stride is not None:
+        stride = (coarse_stride * extra[0], coarse_stride * extra[1])
+    return AlignedMaps(*((fine, coarse) if s_is_fine else (coarse, fine)), stride)
+
+
+def valid_extent(img_shapes: ImageShapes, stride, size: Tuple[int, int]) -> List[Tuple[int, int]]:
+    """Per image, the rows and columns of a grid of ``stride`` whose pixel centres (S * i) lie
+    inside its (h, w): ceil(h / S), capped at the grid ``size``."""
+    sh, sw = stride if isinstance(stride, tuple) else (stride, stride)
+    return [(min(size[0], max(1, math.ceil(h / sh))), min(size[1], max(1, math.ceil(w / sw))))
+            for h, w in (tuple(shape[:2]) for shape in img_shapes)]
+
+
+def valid_mask(extents: Sequence[Tuple[int, int]], size: Tuple[int, int],
+               device=None) -> Tensor:
+    """[B, 1, h, w] float mask, 1 inside each image's valid extent."""
+    rows = torch.tensor([e[0] for e in extents])
+    cols = torch.tensor([e[1] for e in extents])
+    mask = ((torch.arange(size[0])[None, :, None] < rows[:, None, None])
+            & (torch.arange(size[1])[None, None, :] < cols[:, None, None]))
+    return mask[:, None].float().to(device)
+
+
+def image_extents(img_shapes: ImageShapes, stride, batch: int,
+                   size: Tuple[int, int]) -> Optional[List[Tuple[int, int]]]:
+    if img_shapes is None:
+        return None
+    if len(img_shapes) != batch:
+        raise ValueError(f'img_shapes has {len(img_shapes)} entries for a batch of {batch}; give '
+                         f'one (h, w) per image')
+    if stride is None:
+        raise ValueError('img_shapes (valid image extents) need the features\' strides to map '
+                         'pixels to grid locations; pass strides=(student, target)')
+    return valid_extent(img_shapes, stride, size)
 
 
 class PairSampler:
-    """``sampler(s, t) -> (v_s [N, C_s], v_t [N, C_t])``.
+    """``sampler(s, t, img_shapes=None) -> (v_s [N, C_s], v_t [N, C_t])``.
 
     ``mode``: 'pool' global-average-pools maps to one vector per image; 'locations' samples map
     locations (both inputs must be maps); 'auto' samples locations when both are maps, passes
     vectors through, and pools the map when only one side is a map (nothing to align it with).
-    ``num_samples``: locations per image, drawn uniformly *without replacement* and shared by s and
-    t; None or 'all' takes every location of the grid. Asking for more locations than the grid
-    has is an error rather than a silent cap, so N (and the estimators' log N ceiling) is what the
-    config says. ``generator``: a ``torch.Generator`` for reproducible draws (indices are drawn on
-    its device, then moved to the features' device).
+    ``num_samples``: at most that many locations per image, drawn uniformly *without
+    replacement* from the image's valid part of the aligned grid (:func:`align_maps`) and shared
+    by s and t; fewer where that part has fewer locations. None or 'all' takes every valid
+    location. ``strides``: (S_s, S_t) in input pixels, see :func:`align_maps`. ``img_shapes``:
+    each image's unpadded (h, w) in input pixels; padded locations are never drawn.
+    ``generator``: a CPU ``torch.Generator`` for reproducible draws; the draw happens on the
+    CPU, so it never waits for the device.
     """
 
     MODES = ('auto', 'pool', 'locations')
 
     def __init__(self, num_samples: Union[int, str, None] = 256, grid: Grid = None,
-                 mode: str = 'auto', generator: Optional[torch.Generator] = None):
+                 mode: str = 'auto', generator: Optional[torch.Generator] = None,
+                 strides: Strides = None):
         if num_samples == 'all':
             num_samples = None
         self.num_samples = None if num_samples is None else check_positive_int(num_samples,
                                                                                 'num_samples')
         self.grid = _grid(grid)
         self.mode = check_choice('sampling mode', mode, self.MODES)
+        if generator is not None and generator.device.type != 'cpu':
+            raise ValueError(f'the sampling generator must be a CPU torch.Generator, got one on '
+                             f'{generator.device}')
         self.generator = generator
+        self.strides = check_strides(strides)
 
     def __repr__(self):
         return (f'{type(self).__name__}(num_samples={self.num_samples}, grid={self.grid}, '
-                f'mode={self.mode!r})')
+                f'mode={self.mode!r}, strides={self.strides})')
 
-    def __call__(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
+    def __call__(self, s: Tensor, t: Tensor,
+                 img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
         check_pair(s, t)
         maps = (s.ndim == 4, t.ndim == 4)
         if self.mode == 'locations' and not all(maps):
@@ -93,21 +197,31 @@ class PairSampler:
                              f"pool=True for vector features")
         if self.mode == 'pool' or (self.mode == 'auto' and not all(maps)):
             return (s.mean(dim=(2, 3)) if maps[0] else s), (t.mean(dim=(2, 3)) if maps[1] else t)
-        return self.sample_locations(*align_maps(s, t, self.grid))
+        aligned = align_maps(s, t, self.strides, self.grid)
+        size = tuple(aligned.target.shape[-2:])
+        extents = image_extents(img_shapes, aligned.stride, s.shape[0], size)
+        images, locations = self.draw(s.shape[0], size, extents)
+        images, locations = images.to(s.device), locations.to(s.device)
+        return (aligned.student.flatten(2)[images, :, locations],
+                aligned.target.flatten(2)[images, :, locations])
 
-    def sample_locations(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
-        """Aligned maps [B, C, h, w] -> the same locations of both, [B * n, C]."""
-        b, _, h, w = s.shape
-        s, t = s.flatten(2), t.flatten(2)
-        n = self.num_samples
-        if n is None:
-            return _locations(s), _locations(t)
-        if n > h * w:
-            raise ValueError(f'num_samples={n} exceeds the {h * w} locations of the common '
-                             f'{h}x{w} grid; lower num_samples, set a finer grid, or use '
-                             f"num_samples='all'")
-        device = self.generator.device if self.generator is not None else s.device
-        keys = torch.rand(b, h * w, generator=self.generator, device=device)
-        idx = keys.topk(n, dim=1).indices.to(s.device)  # n distinct locations per image
-        return (_locations(s.gather(2, idx[:, None, :].expand(-1, s.shape[1], -1))),
-                _locations(t.gather(2, idx[:, None, :].expand(-1, t.shape[1], -1))))
+    def draw(self, batch: int, size: Tuple[int, int],
+             extents: Optional[Sequence[Tuple[int, int]]] = None) -> Tuple[Tensor, Tensor]:
+        """(image index [N], flat location index h_i * w + w_i [N]) on the CPU, image-major:
+        up to ``num_samples`` distinct valid locations of each image of a ``size`` grid."""
+        h, w = size
+        valid = [h * w] * batch if extents is None else [eh * ew for eh, ew in extents]
+        counts = [v if self.num_samples is None else min(self.num_samples, v) for v in valid]
+        most = max(counts)
+        keys = torch.rand(batch, h, w, generator=self.generator)
+        if extents is not None:
+            keys = keys.masked_fill(valid_mask(extents, size)[:, 0] == 0, -1.0)
+        if self.num_samples is None and extents is None:
+            locations = torch.arange(h * w).expand(batch, -1)  # every location, in order
+        else:
+            locations = keys.flatten(1).topk(most, dim=1).indices
+        images = torch.arange(batch)[:, None].expand(-1, most)
+        if min(counts) == most:
+            return images.reshape(-1), locations.reshape(-1)
+        keep = torch.arange(most)[None, :] < torch.tensor(counts)[:, None]
+        return images[keep], locations[keep]

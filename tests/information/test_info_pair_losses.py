@@ -41,10 +41,14 @@ def mean(xs):
 def test_golden_l2_cosine_vid():
     s, t = S_VEC.tolist(), T_VEC.tolist()
     pairs = [(s[i][c], t[i][c]) for i in range(4) for c in range(3)]
+    # l2 and vid regress the target standardised per channel over the 4 samples (ddof 1)
+    t_std = (T_VEC - T_VEC.mean(0)) / T_VEC.std(0, ddof=1)
+    std_pairs = [(s[i][c], t_std[i][c]) for i in range(4) for c in range(3)]
     kw = dict(pool=True, adapter='linear', loss_weight=2.5)
 
     l2 = run(identity_(L2DistillLoss(3, 3, **kw)), S_VEC, T_VEC)
-    assert l2['loss'].item() == pytest.approx(2.5 * mean((a - b) ** 2 for a, b in pairs), abs=1e-5)
+    assert l2['loss'].item() == pytest.approx(2.5 * mean((a - b) ** 2 for a, b in std_pairs),
+                                              abs=1e-5)
 
     def cos(u, v):
         return (sum(a * b for a, b in zip(u, v))
@@ -55,27 +59,41 @@ def test_golden_l2_cosine_vid():
 
     var = 5.0  # softplus(alpha_init) + eps == init_var
     vid = run(identity_(VIDDistillLoss(3, 3, init_var=var, **kw)), S_VEC, T_VEC)
-    expected = mean(0.5 * (math.log(var) + (b - a) ** 2 / var) for a, b in pairs)
+    expected = mean(0.5 * (math.log(var) + (b - a) ** 2 / var) for a, b in std_pairs)
     assert vid['loss'].item() == pytest.approx(2.5 * expected, abs=1e-5)
     assert set(l2) == set(cosine) == set(vid) == {'loss'}
 
 
+def window_mean(m, i, j):
+    """Mean of the 3x3 window of the 4x4 map ``m`` centred on pixel (2i, 2j), inside the map:
+    pixel i of the stride-2 (coarse) grid sits on fine pixel 2i, not on the block 2i..2i+1."""
+    return mean(m[2 * i + u][2 * j + v] for u in (-1, 0, 1) for v in (-1, 0, 1)
+                if 0 <= 2 * i + u < 4 and 0 <= 2 * j + v < 4)
+
+
 def pooled_target():
-    """T_MAP (4x4) average-pooled to the student's 2x2 grid, by explicit 2x2 block means."""
-    return [[[[mean(T_MAP[b, c, 2 * i + u, 2 * j + v] for u in range(2) for v in range(2))
-               for j in range(2)] for i in range(2)] for c in range(2)] for b in range(2)]
+    """T_MAP (4x4, the finer map) read on the student's 2x2 grid."""
+    return [[[[window_mean(T_MAP[b, c], i, j) for j in range(2)] for i in range(2)]
+             for c in range(2)] for b in range(2)]
 
 
 def test_golden_at():
-    def attention(f):  # f [C][2][2] -> normalised channel mean of f^2 over the 4 locations
-        a = [mean(f[c][i][j] ** 2 for c in range(len(f))) for i in range(2) for j in range(2)]
+    def normalised(a):
         norm = math.sqrt(sum(v * v for v in a))
         return [v / norm for v in a]
-    t = pooled_target()
-    expected = mean((x - y) ** 2 for b in range(2)
-                    for x, y in zip(attention(S_MAP[b].tolist()), attention(t[b])))
+
+    def student_attention(f):  # f [C][2][2] -> channel mean of f^2 at the 4 locations
+        return normalised([mean(f[c][i][j] ** 2 for c in range(len(f)))
+                           for i in range(2) for j in range(2)])
+
+    def target_attention(f):  # attention at the native 4x4 resolution, then aligned
+        a = [[mean(f[c][y][x] ** 2 for c in range(len(f))) for x in range(4)] for y in range(4)]
+        return normalised([window_mean(a, i, j) for i in range(2) for j in range(2)])
+    expected = 1e3 / 2 * mean((x - y) ** 2 for b in range(2)
+                              for x, y in zip(student_attention(S_MAP[b].tolist()),
+                                              target_attention(T_MAP[b].tolist())))
     out = run(ATDistillLoss(3, 2), S_MAP, T_MAP)
-    assert out['loss'].item() == pytest.approx(expected, abs=1e-6)
+    assert out['loss'].item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_golden_nst():
@@ -93,7 +111,7 @@ def test_golden_nst():
                          + mean(k(u, v) for u in ft for v in ft)
                          - 2 * mean(k(u, v) for u in fs for v in ft))
     out = run(NSTDistillLoss(3, 2), S_MAP, T_MAP)
-    assert out['loss'].item() == pytest.approx(mean(per_image), abs=1e-5)
+    assert out['loss'].item() == pytest.approx(50 / 2 * mean(per_image), rel=1e-5)
 
 
 def cosine_scores(s, t, tau):
@@ -207,13 +225,14 @@ def test_loss_weight_changes_at_run_time():
 
 
 def test_modules_and_projection_are_saved():
-    keys = MUSELoss(8, 16).state_dict().keys()
+    keys = MUSELoss(64, 16).state_dict().keys()
     for prefix in ('student_adapter.', 'target_adapter.', 'critic.', 'entropy_projection'):
         assert any(k.startswith(prefix) for k in keys), prefix
-    proj = MUSELoss(8, 16).entropy_projection
-    assert proj.shape == (128, 32)
+    proj = MUSELoss(64, 16).entropy_projection
+    assert proj.shape == (64, 32)  # student channels -> d_H: a view of the raw student
     assert torch.allclose(proj.t() @ proj, torch.eye(32), atol=1e-5)  # orthonormal, fixed
-    assert torch.equal(proj, MUSELoss(4, 4).entropy_projection)  # same on every rank/run
+    assert torch.equal(proj, MUSELoss(64, 4).entropy_projection)  # same on every rank/run
+    assert MUSELoss(8, 16).entropy_projection is None  # C_s <= d_H: the channels themselves
 
 
 def test_registry_names():
@@ -227,3 +246,13 @@ def test_vector_inputs_sample_per_image():
     for name in ('muse', 'l2', 'cosine', 'vid', 'crd'):
         out = build_pair_loss(name, 8, 16)(s, t)
         assert out['loss'].ndim == 0 and torch.isfinite(out['loss'])
+
+
+@pytest.mark.parametrize('cls', [L2DistillLoss, VIDDistillLoss])
+def test_regression_target_is_standardised(cls):
+    # in self-distillation the deepest layer's scale grows; a raw target made l2/vid diverge
+    torch.manual_seed(0)
+    loss = cls(8, 16, pool=True)
+    s, t = torch.randn(32, 8), torch.randn(32, 16)
+    small, large = loss(s, t)['loss'], loss(s, 1e3 * t + 50)['loss']
+    assert large.item() == pytest.approx(small.item(), rel=1e-4)

@@ -1,8 +1,8 @@
-"""Pair sampling and map alignment."""
+"""Pair sampling and map alignment: a positive pair is one image point of both features."""
 import pytest
 import torch
 
-from muse_det.information import PairSampler, align_maps
+from muse_det.information import PairSampler, align_maps, centred_window_mean
 
 
 def location_maps(b=2, h=4, w=4):
@@ -36,19 +36,65 @@ def test_all_locations(num_samples):
     assert v_s[:16, 0].tolist() == list(range(16))  # image-major, row-major locations
 
 
-def test_common_grid_is_the_coarser_one_by_average_pooling():
-    s, t = torch.randn(2, 3, 8, 6), torch.randn(2, 5, 4, 12)
-    a_s, a_t = align_maps(s, t)
-    assert a_s.shape == (2, 3, 4, 6) and a_t.shape == (2, 5, 4, 6)
-    assert torch.allclose(a_s[:, :, 0, 0], s[:, :, :2, 0].mean(-1))  # 2x1 cell average
-    assert torch.allclose(a_t[:, :, 0, 0], t[:, :, 0, :2].mean(-1))
+def test_more_samples_than_locations_takes_each_location_once():
+    s, t = location_maps()
+    v_s, _ = PairSampler(num_samples=100)(s, t)
+    assert v_s.shape == (32, 3)
+    for image in v_s[:, 0].view(2, 16):
+        assert sorted(image.tolist()) == list(range(16))
 
 
-def test_fixed_grid_upsamples_bilinearly():
-    s, t = torch.randn(1, 2, 2, 2), torch.randn(1, 2, 8, 8)
-    a_s, a_t = align_maps(s, t, grid=4)
-    assert a_s.shape == a_t.shape == (1, 2, 4, 4)
-    assert torch.allclose(a_s, torch.nn.functional.interpolate(s, size=(4, 4), mode='bilinear'))
+def test_finer_map_is_read_at_the_coarse_pixel_centre():
+    # stride 4 student (8x8) and stride 8 target (4x4): target pixel i sits on student pixel 2i
+    fine = torch.arange(64, dtype=torch.float32).view(1, 1, 8, 8)
+    coarse = torch.randn(1, 2, 4, 4)
+    a_s, a_t, stride = align_maps(fine, coarse, strides=(4, 8))
+    assert torch.equal(a_t, coarse) and stride == 8  # the coarse map on its native grid, untouched
+    assert a_s.shape == (1, 1, 4, 4)
+    # window of fine pixels centred on (2i, 2j): rows 2i-1..2i+1 (inside the map)
+    assert a_s[0, 0, 1, 2].item() == fine[0, 0, 1:4, 3:6].mean().item()
+    assert a_s[0, 0, 0, 0].item() == fine[0, 0, 0:2, 0:2].mean().item()
+    # the old cell-centre convention averaged the 2x2 block 2i..2i+1: a different point
+    assert a_s[0, 0, 1, 2].item() != fine[0, 0, 2:4, 4:6].mean().item()
+
+
+def test_coarse_map_is_never_upsampled():
+    s, t = torch.randn(2, 3, 16, 16), torch.randn(2, 5, 2, 2)
+    a_s, a_t, _ = align_maps(s, t, strides=(8, 64), grid=16)  # grid finer than native: no-op
+    assert a_t.shape == (2, 5, 2, 2) and torch.equal(a_t, t)
+    assert a_s.shape == (2, 3, 2, 2)
+
+
+def test_grid_only_coarsens():
+    s, t = torch.randn(1, 3, 16, 16), torch.randn(1, 5, 8, 8)
+    a_s, a_t, stride = align_maps(s, t, strides=(8, 16), grid=4)
+    assert a_s.shape == (1, 3, 4, 4) and a_t.shape == (1, 5, 4, 4) and stride == 32
+    assert torch.allclose(a_t, centred_window_mean(t, (2, 2)))
+    assert torch.allclose(a_s, centred_window_mean(s, (4, 4)))
+
+
+def test_non_integer_stride_ratio_reads_the_nearest_pixel():
+    fine = torch.arange(38 * 38, dtype=torch.float32).view(1, 1, 38, 38)
+    coarse = torch.randn(1, 2, 10, 10)
+    a_s, _, _ = align_maps(fine, coarse, strides=(300 / 38, 30.0))
+    ratio = 30.0 / (300 / 38)
+    i, j = 3, 7
+    assert a_s[0, 0, i, j].item() == fine[0, 0, round(i * ratio), round(j * ratio)].item()
+
+
+def test_padding_is_never_sampled():
+    s, t = torch.randn(2, 3, 16, 16), torch.randn(2, 5, 4, 4)
+    sampler = PairSampler(num_samples=100, strides=(8, 32), generator=torch.Generator())
+    # image 0 fills 100 x 60 px of the 128 x 128 batch: target rows ceil(100/32)=4, cols 2
+    images, locations = sampler.draw(2, (4, 4), [(4, 2), (4, 4)])
+    rows, cols = locations // 4, locations % 4
+    assert (images == 0).sum() == 8 and (images == 1).sum() == 16
+    assert (cols[images == 0] < 2).all() and (rows[images == 0] < 4).all()
+    v_s, v_t = sampler(s, t, img_shapes=[(100, 60), (128, 128)])
+    assert v_t.shape == (24, 5)
+    picked = {tuple(v.tolist()) for v in v_t[:8]}
+    valid = {tuple(t[0, :, i, j].tolist()) for i in range(4) for j in range(2)}
+    assert picked == valid
 
 
 def test_pool_and_auto_modes():

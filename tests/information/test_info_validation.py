@@ -20,8 +20,8 @@ def nan_at(x, value):
     return x
 
 
-def call(loss, s, t):
-    return lambda: loss(s, t)
+def call(loss, *args):
+    return lambda: loss(*args)
 
 
 S, T = maps()
@@ -33,8 +33,11 @@ CASES = {
     'nan student': (call(MUSELoss(8, 16), nan_at(S, math.nan), T), 'student contains NaN'),
     'inf target': (call(MUSELoss(8, 16), S, nan_at(T, math.inf)), 'target contains Inf'),
     'channels': (call(MUSELoss(4, 16), S, T), 'student has 8 channels.*student_channels=8'),
-    'too many samples': (call(MUSELoss(8, 16, num_samples=17), S, T),
-                         r"num_samples=17 exceeds the 16 locations of the common 4x4 grid.*'all'"),
+    'img_shapes without strides': (call(MUSELoss(8, 16), S, T, [(8, 8), (8, 8)]),
+                                   "img_shapes .* need the features' strides"),
+    'img_shapes per image': (call(MUSELoss(8, 16, strides=(4, 4)), S, T, [(8, 8)]),
+                             'img_shapes has 1 entries for a batch of 2'),
+    'bad strides': (lambda: MUSELoss(8, 16, strides=(4, 0)), 'strides must be None or'),
     'at on vectors': (call(ATDistillLoss(8, 16), torch.randn(2, 8), torch.randn(2, 16)),
                       "'at' loss compares spatial maps"),
     'nst on vectors': (call(NSTDistillLoss(8, 16), torch.randn(2, 8), torch.randn(2, 16)),

@@ -8,7 +8,9 @@ from torch import Tensor, nn
 from ..adapters import build_adapter
 from ..checks import check_finite, check_pair, check_positive_int, check_weight, fp32_island
 from ..critics import build_critic
-from ..sampling import Grid, PairSampler, align_maps
+from ..entropy.base import standardize
+from ..sampling import (Grid, ImageShapes, PairSampler, Strides, image_extents, align_maps,
+                        valid_mask)
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
 
@@ -17,10 +19,14 @@ class PairLoss(nn.Module):
     """``forward(student, target) -> {'loss': weighted scalar to minimise, **detached logs}``.
 
     student [B, C_s, H, W] or [B, C_s]; target [B, C_t, H', W'] or [B, C_t].
-    Sampling (``num_samples``, ``grid``, ``pool``): see :class:`~..sampling.PairSampler`;
-    ``pool=None`` samples locations of maps and passes vectors through, ``pool=True`` averages
-    maps to one vector per image, ``pool=False`` insists on maps. Losses that compare whole maps
-    (``needs_maps``) only use ``grid``. ``detach_target=True``: no gradient reaches the target
+    ``img_shapes``: each image's unpadded (h, w) in input pixels (detection batches are padded);
+    padded locations are never sampled (map losses: masked out).
+    Sampling (``num_samples``, ``grid``, ``pool``, ``strides``): see
+    :class:`~..sampling.PairSampler`; ``pool=None`` samples locations of maps and passes vectors
+    through, ``pool=True`` averages maps to one vector per image, ``pool=False`` insists on maps.
+    ``strides`` = (S_s, S_t) in input pixels puts a positive pair at one image point (the
+    distillers measure them). Losses that compare whole maps (``needs_maps``) use the aligned
+    maps (:func:`~..sampling.align_maps`) of :meth:`prepare`'d features. ``detach_target=True``: no gradient reaches the target
     feature (deep teaches shallow); modules applied to it after detaching still learn.
     ``loss_weight``: a plain float attribute, re-validated every step because hooks change it.
     """
@@ -30,7 +36,8 @@ class PairLoss(nn.Module):
 
     def __init__(self, student_channels: int, target_channels: int, *, loss_weight: float = 1.0,
                  num_samples=256, grid: Grid = None, pool: Optional[bool] = None,
-                 detach_target: bool = True, generator: Optional[torch.Generator] = None):
+                 detach_target: bool = True, generator: Optional[torch.Generator] = None,
+                 strides: Strides = None):
         super().__init__()
         self.student_channels = check_positive_int(student_channels, 'student_channels')
         self.target_channels = check_positive_int(target_channels, 'target_channels')
@@ -39,26 +46,31 @@ class PairLoss(nn.Module):
             raise ValueError(f'pool must be None (auto), True or False, got {pool!r}')
         self.pool = pool
         self.detach_target = bool(detach_target)
-        self.sampler = PairSampler(num_samples, grid, POOL_MODES[pool], generator)
+        self.sampler = PairSampler(num_samples, grid, POOL_MODES[pool], generator, strides)
 
     def extra_repr(self) -> str:
         return (f'student_channels={self.student_channels}, target_channels='
                 f'{self.target_channels}, loss_weight={self.loss_weight}, sampler={self.sampler}')
 
-    def forward(self, student: Tensor, target: Tensor) -> Dict[str, Tensor]:
+    def forward(self, student: Tensor, target: Tensor,
+                img_shapes: ImageShapes = None) -> Dict[str, Tensor]:
         weight = check_weight(self.loss_weight)
         self.check_inputs(student, target)
         if self.detach_target:
             target = target.detach()
-        s, t = self.sample(student, target)
+        s, t = self.sample(student, target, img_shapes)
         if not torch.is_autocast_enabled(s.device.type):
             # half-precision features outside autocast would meet fp32 adapter weights
             s, t = s.float(), t.float()
-        z_s, z_t = self.embed(s, t)
-        with fp32_island(z_s.device):
-            out = self.discrepancy(z_s.float(), z_t.float())
+        out = self.pair_loss(s, t)
         logs = {k: v.detach() for k, v in out.items() if k != 'loss'}
         return dict(loss=out['loss'] * weight, **logs)
+
+    def pair_loss(self, s: Tensor, t: Tensor) -> Dict[str, Tensor]:
+        """Sampled (or aligned) s, t -> ``{'loss', **logs}``: adapters, then the math in fp32."""
+        z_s, z_t = self.embed(s, t)
+        with fp32_island(z_s.device):
+            return self.discrepancy(z_s.float(), z_t.float())
 
     def check_inputs(self, student: Tensor, target: Tensor) -> None:
         if self.needs_maps and not (getattr(student, 'ndim', 0) == 4 == getattr(target, 'ndim', 0)):
@@ -75,14 +87,25 @@ class PairLoss(nn.Module):
                                  f'{side}_channels={channels}; set {side}_channels={x.shape[1]}')
             check_finite(x, side)
 
-    def sample(self, student: Tensor, target: Tensor) -> Tuple[Tensor, Tensor]:
+    def sample(self, student: Tensor, target: Tensor,
+               img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
         if self.needs_maps:
-            return align_maps(student, target, self.sampler.grid)
-        s, t = self.sampler(student, target)
+            s, t, stride = align_maps(self.prepare(student), self.prepare(target),
+                                      self.sampler.strides, self.sampler.grid)
+            extents = image_extents(img_shapes, stride, s.shape[0], tuple(s.shape[-2:]))
+            if extents is None:
+                return s, t
+            mask = valid_mask(extents, tuple(s.shape[-2:]), s.device).to(s.dtype)
+            return s * mask, t * mask
+        s, t = self.sampler(student, target, img_shapes)
         if s.shape[0] < 2:
             raise ValueError(f'{s.shape[0]} sample(s) per step; at least 2 are needed (negatives, '
                              f'batch statistics): raise the batch size or num_samples')
         return s, t
+
+    def prepare(self, x: Tensor) -> Tensor:
+        """Map losses: a per-feature transform at native resolution, before alignment."""
+        return x
 
     def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
         return s, t
@@ -101,10 +124,15 @@ class PairLoss(nn.Module):
 class StudentAdaptedLoss(PairLoss):
     """Compares in the *target's own* space: only the student is adapted (to C_t channels).
 
-    The target stays raw on purpose: a learnable projection of a detached target could shrink to
-    a constant that the student matches trivially (l2/cosine/vid would all reach their optimum
-    while teaching nothing).
+    The target is never passed through anything learnable: a learnable projection of a detached
+    target could shrink to a constant that the student matches trivially (l2/cosine/vid would all
+    reach their optimum while teaching nothing). ``standardize_target=True`` (l2, vid) gives it
+    zero mean and unit variance per channel over the N samples, as detection feature KD does: in
+    self-distillation the deepest layer's scale grows during training, and regressing it raw
+    diverged (loss ~4e5 after 100 iterations on the toy detection set).
     """
+
+    standardize_target = False
 
     def __init__(self, student_channels: int, target_channels: int, *, adapter='auto',
                  adapter_hidden: Optional[int] = None, **kwargs):
@@ -112,7 +140,7 @@ class StudentAdaptedLoss(PairLoss):
         self.adapter = self._adapter(student_channels, target_channels, adapter, adapter_hidden)
 
     def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
-        return self.adapter(s), t
+        return self.adapter(s), standardize(t) if self.standardize_target else t
 
 
 class CriticPairLoss(PairLoss):

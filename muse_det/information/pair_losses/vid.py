@@ -16,10 +16,12 @@ class VIDDistillLoss(StudentAdaptedLoss):
     the student adapter's output and whose per-channel variance sigma_c^2 = softplus(alpha_c) + eps
     is learnt (heteroscedastic across channels); minimising it maximises a variational lower bound
     on I(t; s). alpha starts at softplus^{-1}(init_var - eps) as in the paper's code (init_var=5).
-    The target is not adapted; see :class:`~.base.StudentAdaptedLoss` for why.
+    t is the target standardised per channel over the N samples, never adapted; see
+    :class:`~.base.StudentAdaptedLoss` for why.
     """
 
     name = 'vid'
+    standardize_target = True
 
     def __init__(self, student_channels: int, target_channels: int, *, init_var: float = 5.0,
                  eps: float = 1e-5, **kwargs):

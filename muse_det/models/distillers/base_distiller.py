@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from torch import nn
 
 from muse_det.information import PAIR_LOSSES
+from muse_det.information.checks import check_positive_int
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder, FeatureSpec
 
@@ -83,6 +85,18 @@ def _check_weight(value, what: str) -> float:
     return float(value)
 
 
+def image_shapes(data_samples) -> Optional[List[Tuple[int, int]]]:
+    """Each sample's unpadded ``img_shape`` (h, w), or None where any sample lacks one."""
+    if not data_samples:
+        return None
+    shapes = [getattr(ds, 'metainfo', {}).get('img_shape') for ds in data_samples]
+    return None if any(s is None for s in shapes) else [tuple(s[:2]) for s in shapes]
+
+
+def _loss_sum(value) -> torch.Tensor:
+    return sum(value) if isinstance(value, (list, tuple)) else value
+
+
 def build_network(cfg) -> nn.Module:
     """Build a network from a config dict, or take an ``nn.Module`` as is."""
     if isinstance(cfg, nn.Module):
@@ -107,7 +121,9 @@ class BaseDistiller(BaseModel):
             per pair with ``student_channels``/``target_channels`` from the probed features.
         recorder_clone: copy recorded outputs (only for models that modify them in place).
         probe_input_shape: (C, H, W) of the zero input used once at construction to measure
-            feature shapes.
+            feature shapes (and the strides that put a positive pair at one image point).
+        grad_stats_interval: every that many training iterations, log
+            ``grad_ratio/<student feature>`` (see :meth:`grad_ratios`); None (default): never.
     """
 
     def __init__(self,
@@ -115,6 +131,7 @@ class BaseDistiller(BaseModel):
                  loss: dict,
                  recorder_clone: bool = False,
                  probe_input_shape: Sequence[int] = (3, 128, 128),
+                 grad_stats_interval: Optional[int] = None,
                  init_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None):
         arch = build_network(architecture)
@@ -131,6 +148,9 @@ class BaseDistiller(BaseModel):
         # Scaled by MUSEHook (warm-up, stop after an epoch); plain floats, not state.
         self.distill_weight_scale = 1.0
         self.current_iter: Optional[int] = None  # set by MUSEHook, for error messages
+        if grad_stats_interval is not None:
+            check_positive_int(grad_stats_interval, 'grad_stats_interval')
+        self.grad_stats_interval = grad_stats_interval
         self._network_keys: List[str] = []
         self.recorders: Dict[str, FeatureRecorder] = {}
         self.pairs: List[FeaturePair] = []
@@ -204,10 +224,19 @@ class BaseDistiller(BaseModel):
             cfg = adapt_loss_cfg(cfg)
             if cfg['type'] in PAIR_LOSS_TYPES:
                 cfg['generator'] = self.sample_generator
+                cfg['strides'] = self.feature_strides(shapes[s_net][s_feat],
+                                                      shapes[t_net][t_feat])
             losses.append(MODELS.build(cfg))
         self.pair_losses = nn.ModuleList(losses)
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(names) == 1 else 'loss_distill'
+
+    def feature_strides(self, *shapes) -> Optional[Tuple[float, float]]:
+        """(student, target) strides in input pixels, read from the probed map sizes (the probe
+        input is a multiple of every stride of a ResNet/FPN); None for vector features."""
+        if any(len(shape) != 3 for shape in shapes):
+            return None
+        return tuple(self.probe_input_shape[-2] / shape[-2] for shape in shapes)
 
     def get_extra_state(self) -> torch.Tensor:
         # A plain tensor: DDP broadcasts every state_dict value at start-up.
@@ -252,8 +281,42 @@ class BaseDistiller(BaseModel):
             losses = dict(self.architecture.loss(inputs, data_samples))
             features = {(ARCHITECTURE, n): rec.get(n) for n in rec.names}
         features.update(self.extra_features(inputs, data_samples, losses))
-        losses.update(self.distill_losses(features))
+        distill = self.distill_losses(features, image_shapes(data_samples))
+        if self.grad_stats_due():
+            distill.update(self.grad_ratios(losses, distill[self.loss_key], features))
+        losses.update(distill)
         return losses
+
+    def grad_stats_due(self) -> bool:
+        """True every ``grad_stats_interval`` training iterations (read from the message hub)."""
+        if not self.grad_stats_interval or not self.training or not self.distill_active:
+            return False
+        iteration = MessageHub.get_current_instance().get_info('iter')
+        return iteration is not None and iteration % self.grad_stats_interval == 0
+
+    def grad_ratios(self, task_losses: dict, distill_loss: torch.Tensor,
+                    features: Dict[Tuple[str, str], torch.Tensor]) -> dict:
+        """``grad_ratio/<student>`` = ||dL_distill/dF|| / ||dL_task/dF|| for every student feature
+        F: whether distillation overpowers the task on that layer (> 1) or whispers (<< 1).
+
+        One extra backward of the task loss down to the recorded features (nothing accumulates
+        into parameter gradients); L_task sums the architecture's ``loss*`` entries, as
+        MMEngine's ``parse_losses`` does.
+        """
+        task = sum(_loss_sum(v) for k, v in task_losses.items() if 'loss' in k)
+        keys = list(dict.fromkeys(p.student for p in self.pairs))
+        keys = [k for k in keys if features[k].requires_grad]
+        if not keys or not torch.is_tensor(task) or not task.requires_grad:
+            return {}
+        inputs = [features[k] for k in keys]
+        g_task = torch.autograd.grad(task, inputs, retain_graph=True, allow_unused=True)
+        g_dist = torch.autograd.grad(distill_loss, inputs, retain_graph=True, allow_unused=True)
+        out = {}
+        for key, gt, gd in zip(keys, g_task, g_dist):
+            norm_t = gt.detach().norm() if gt is not None else inputs[0].new_zeros(())
+            norm_d = gd.detach().norm() if gd is not None else inputs[0].new_zeros(())
+            out[f'grad_ratio/{feature_label(*key)}'] = norm_d / norm_t.clamp(min=1e-12)
+        return out
 
     def extra_features(self, inputs, data_samples, losses: dict) -> dict:
         """Features of networks other than the architecture (peers, teachers)."""
@@ -263,8 +326,12 @@ class BaseDistiller(BaseModel):
     def distill_active(self) -> bool:
         return self.distill_weight_scale > 0
 
-    def distill_losses(self, features: Dict[Tuple[str, str], torch.Tensor]) -> dict:
-        """Sum of weighted pair losses as ``loss_<method>`` plus per-pair/per-layer terms.
+    def distill_losses(self, features: Dict[Tuple[str, str], torch.Tensor],
+                       img_shapes: Optional[List[Tuple[int, int]]] = None) -> dict:
+        """Pair-weighted mean of the pair losses as ``loss_<method>`` plus per-pair/per-layer
+        terms: ``sum_p w_p L_p / sum_p w_p``, so ``loss_weight`` means the same whatever the
+        number of recorded features. ``img_shapes``: each image's unpadded (h, w), so padding
+        is never sampled.
 
         Returns:
             ``{'loss_<method>': scalar, '<term>/<student>--<target>': scalar, ...,
@@ -281,7 +348,7 @@ class BaseDistiller(BaseModel):
             s_label = feature_label(*pair.student)
             t_label = feature_label(*pair.target)
             try:
-                result = pair_loss(features[pair.student], features[pair.target])
+                result = pair_loss(features[pair.student], features[pair.target], img_shapes)
             except ValueError as e:
                 at = '' if self.current_iter is None else f'iteration {self.current_iter}, '
                 raise ValueError(f'{at}pair {s_label} -> {t_label}: {e}') from None
@@ -295,7 +362,8 @@ class BaseDistiller(BaseModel):
                     out[f'{term}/{s_label}--{t_label}'] = value.detach()
         for label, values in entropies.items():
             out[f'entropy/{label}'] = torch.stack(values).mean()
-        out[self.loss_key] = total * self.distill_weight_scale
+        weight_sum = sum(pair.weight for pair in self.pairs)
+        out[self.loss_key] = total * (self.distill_weight_scale / max(weight_sum, 1e-12))
         return out
 
 
