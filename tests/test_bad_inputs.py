@@ -132,11 +132,14 @@ def _batch(n=2, size=128, boxes=True):
     return torch.rand(n, 3, size, size), out
 
 
-def test_num_samples_larger_than_grid_names_the_pair():
-    d = _retina_distiller(loss=dict(type='MUSELoss', grid=4, num_samples=64)).train()
-    d.current_iter = 7
-    with pytest.raises(ValueError, match=r'iteration 7, pair neck\.0 -> neck\.4: .*64'):
-        d.loss(*_batch())
+def test_num_samples_larger_than_the_coarse_grid_takes_each_location_once():
+    d = _retina_distiller(loss=dict(type='MUSELoss', num_samples=64)).train()
+    sizes = []
+    d.pair_losses[0].critic.register_forward_hook(
+        lambda m, args, out: sizes.append(out.shape[0]))
+    losses = d.loss(*_batch())
+    # P7 of a 128 px batch is 1x1: one location per image, never upsampled into duplicates
+    assert sizes == [2] and torch.isfinite(losses['loss_muse'])
 
 
 def test_nan_features_raise_naming_iteration_and_pair():

@@ -7,5 +7,5 @@ model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
     # every FPN level; the shallower levels are taught by the last (deepest) one
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
-    loss=dict(type='MUSELoss', variant='additive', grid=16, num_samples=256))
+    loss=dict(type='MUSELoss', variant='additive', num_samples=256))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

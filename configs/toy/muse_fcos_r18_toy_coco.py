@@ -6,5 +6,5 @@ custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
-    loss=dict(type='MUSELoss', variant='additive', grid=16, num_samples=128))
+    loss=dict(type='MUSELoss', variant='additive', num_samples=128))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=50)]

@@ -13,5 +13,5 @@ model = dict(
     _delete_=True, type='MUSEOfflineDistiller', architecture=student,
     teacher=_base_.model, teacher_ckpt='checkpoints/faster-rcnn_r50_fpn_1x_coco.pth',
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],  # paired by position
-    loss=dict(type='MUSELoss', variant='additive', grid=16, num_samples=256))
+    loss=dict(type='MUSELoss', variant='additive', num_samples=256))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -8,7 +8,7 @@ custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 model = dict(
     _delete_=True, type='MUSEOnlineDistiller', peers=[_base_.model, _base_.model],
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
-    loss=dict(type='MUSELoss', variant='additive', grid=16, num_samples=256),
+    loss=dict(type='MUSELoss', variant='additive', num_samples=256),
     eval_all_peers=True)
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
 val_evaluator = dict(_delete_=True, type='PeerEnsembleMetric', metric=_base_.val_evaluator)
