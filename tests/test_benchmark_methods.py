@@ -37,9 +37,21 @@ def test_table_mean_sd_and_step_ratio():
     rows = [dict(task='cls', method=m, seed=s, iters=10, metric=v, step_s=t)
             for m, s, v, t in (('none', 0, 60.0, 0.10), ('none', 1, 62.0, 0.10),
                                ('muse', 0, 70.0, 0.12), ('muse', 1, 74.0, 0.13))]
+    rows[2]['grad_ratio'] = {'neck.0': 0.2, 'neck.1': 0.5}
+    rows[3]['grad_ratio'] = {'neck.0': 0.4, 'neck.1': 0.7}
     table = bench.summarise(rows, ['cls'], ['none', 'muse'])
-    assert '| none | 61.00 +- 1.41 | 2 | 60.00, 62.00 | 0.100 | 1.000 |' in table
-    assert '| muse | 72.00 +- 2.83 | 2 | 70.00, 74.00 | 0.125 | 1.250 |' in table
+    assert '| none | 61.00 +- 1.41 | 2 | 60.00, 62.00 |  |  | 0.100 | 1.000 |' in table
+    # paired: diffs +10, +12 -> mean 11, sd 1.41, t = 11 / (1.41 / sqrt 2) = 11.00
+    assert ('| muse | 72.00 +- 2.83 | 2 | 70.00, 74.00 | +11.00 +- 1.41 (+11.00) | '
+            '+10.00, +12.00 | 0.125 | 1.250 |') in table
+    assert '- muse: neck.0 0.3, neck.1 0.6' in table
+
+
+def test_paired_difference_uses_only_seeds_both_ran():
+    d = bench.paired({0: 5.0, 1: 7.0, 2: 9.0}, {0: 4.0, 1: 4.0, 3: 0.0})
+    assert d['seeds'] == [0, 1] and d['diffs'] == [1.0, 3.0]
+    assert d['mean'] == 2.0 and d['t'] == pytest.approx(2.0 / (2 ** 0.5 / 2 ** 0.5))
+    assert bench.paired({0: 1.0}, {0: 0.0}) is None
 
 
 def test_relative_paths_are_kept_where_the_user_ran_the_tool(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ def _train(config, data_root, work_dir, **overrides):
 @pytest.fixture(scope='module')
 def runs(toy_coco, tmp_path_factory):
     root = tmp_path_factory.mktemp('plot_runs')
-    muse = _train(CONFIG, toy_coco, str(root / 'muse'))
+    muse = _train(CONFIG, toy_coco, str(root / 'muse'), **{'model.grad_stats_interval': 1})
     l2 = _train(CONFIG, toy_coco, str(root / 'l2'), **{'model.loss': dict(type='l2')})
     return muse, l2
 
@@ -61,6 +61,9 @@ def test_plot_muse_and_baseline(runs, tmp_path, capsys):
     assert m.entropy_keys == [f'entropy/neck.{i}' for i in range(4)]
     assert m.loss_keys == ['loss_muse'] and b.loss_keys == ['loss_l2']
     assert b.mi_keys == [] and b.entropy_keys == []  # a baseline logs no information terms
+    assert m.grad_ratio_keys == [f'grad_ratio/neck.{i}' for i in range(4)]
+    assert all(len(m.train[k][1]) == 2 and (m.train[k][1] > 0).all() for k in m.grad_ratio_keys)
+    assert b.grad_ratio_keys == []
     for run in parsed:
         xs, ys = run.train[run.loss_keys[0]]
         assert xs.tolist() == [1.0, 2.0] and len(ys) == 2

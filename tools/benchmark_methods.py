@@ -113,17 +113,22 @@ def ensure_data(task: str) -> str:
 
 
 class StepProbe(Hook):
-    """Times training steps and keeps the last validation metrics (no parameters)."""
+    """Times training steps, keeps the last validation metrics and every logged
+    ``grad_ratio/<feature>`` (no parameters)."""
     priority = 'VERY_LOW'
 
     def __init__(self):
         self.step_times, self.metrics, self._t = [], {}, None
+        self.grad_ratios = {}
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         self._t = time.perf_counter()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.step_times.append(time.perf_counter() - self._t)
+        for key, value in (outputs or {}).items():
+            if key.startswith('grad_ratio/'):
+                self.grad_ratios.setdefault(key[len('grad_ratio/'):], []).append(float(value))
 
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
@@ -145,10 +150,13 @@ def run_one(task: str, method: str, seed: int, iters, work_root: str, warmup: in
                            f'metrics {sorted(probe.metrics)}')
     steps = probe.step_times[warmup:] or probe.step_times
     import torch
-    return dict(task=task, method=method, tag=tag, seed=seed, iters=cfg.train_cfg.max_iters,
-                threads=torch.get_num_threads(),
-                metric=float(probe.metrics[key]) * TASKS[task]['scale'],
-                step_s=statistics.median(steps), wall_s=time.perf_counter() - t0)
+    row = dict(task=task, method=method, tag=tag, seed=seed, iters=cfg.train_cfg.max_iters,
+               threads=torch.get_num_threads(),
+               metric=float(probe.metrics[key]) * TASKS[task]['scale'],
+               step_s=statistics.median(steps), wall_s=time.perf_counter() - t0)
+    if probe.grad_ratios:
+        row['grad_ratio'] = {k: statistics.median(v) for k, v in probe.grad_ratios.items()}
+    return row
 
 
 def load_results(path: str) -> list:
@@ -165,8 +173,22 @@ def append_result(path: str, row: dict) -> None:
         os.fsync(f.fileno())
 
 
+def paired(values: dict, base: dict):
+    """Per-seed differences ``values[s] - base[s]`` over the seeds both have, their mean, sample
+    sd and paired t statistic (mean / (sd / sqrt(n))); None where fewer than 2 seeds pair."""
+    seeds = sorted(set(values) & set(base))
+    diffs = [values[s] - base[s] for s in seeds]
+    if len(diffs) < 2:
+        return None
+    mean, sd = statistics.mean(diffs), statistics.stdev(diffs)
+    t = mean / (sd / len(diffs) ** 0.5) if sd > 0 else float('inf') * (mean > 0 or -1)
+    return dict(seeds=seeds, diffs=diffs, mean=mean, sd=sd, t=t)
+
+
 def summarise(rows: list, tasks, methods) -> str:
-    """Markdown tables, one per task: metric mean +- sd and step-time ratio to ``none``."""
+    """Markdown tables, one per task: metric mean +- sd, the paired difference to ``none``
+    (same seed = same data order and initialisation), the step-time ratio to ``none`` and,
+    where logged, the median ``grad_ratio`` per student feature."""
     out = []
     for task in tasks:
         task_rows = [r for r in rows if r['task'] == task]
@@ -178,8 +200,11 @@ def summarise(rows: list, tasks, methods) -> str:
         out.append(f'\n{task}: {TASKS[task]["unit"]}, {"/".join(map(str, iters))} iterations, '
                    f'metric on the validation split after the last iteration\n')
         out.append(f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed | '
-                   f'median s/step | step-time ratio to none |')
-        out.append('|---|---:|---:|---|---:|---:|')
+                   f'paired diff to none: mean +- sd (t) | per-seed diff | median s/step | '
+                   f'step-time ratio to none |')
+        out.append('|---|---:|---:|---|---:|---|---:|---:|')
+        none = {r['seed']: r['metric'] for r in task_rows if r['method'] == 'none'}
+        ratios = []
         for method in methods:
             rs = sorted((r for r in task_rows if r['method'] == method), key=lambda r: r['seed'])
             if not rs:
@@ -188,8 +213,23 @@ def summarise(rows: list, tasks, methods) -> str:
             sd = statistics.stdev(vals) if len(vals) > 1 else float('nan')
             step = statistics.median(r['step_s'] for r in rs)
             ratio = f'{step / base_step:.3f}' if base_step else 'n/a'
+            diff = None if method == 'none' else paired({r['seed']: r['metric'] for r in rs},
+                                                         none)
+            diff_cell = (f'{diff["mean"]:+.2f} +- {diff["sd"]:.2f} ({diff["t"]:+.2f})', ', '.join(
+                f'{d:+.2f}' for d in diff['diffs'])) if diff else ('', '')
             out.append(f'| {method} | {statistics.mean(vals):.2f} +- {sd:.2f} | {len(vals)} | '
-                       f'{", ".join(f"{v:.2f}" for v in vals)} | {step:.3f} | {ratio} |')
+                       f'{", ".join(f"{v:.2f}" for v in vals)} | {diff_cell[0]} | '
+                       f'{diff_cell[1]} | {step:.3f} | {ratio} |')
+            logged = [r['grad_ratio'] for r in rs if r.get('grad_ratio')]
+            if logged:
+                feats = sorted({f for g in logged for f in g})
+                ratios.append(f'- {method}: ' + ', '.join(
+                    f'{f} {statistics.median(g[f] for g in logged if f in g):.3g}'
+                    for f in feats))
+        if ratios:
+            out.append('\nmedian grad_ratio = ||dL_distill/dF|| / ||dL_task/dF|| per student '
+                       'feature (median over logged iterations, then seeds):\n')
+            out.extend(ratios)
     return '\n'.join(out)
 
 
@@ -213,6 +253,9 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='overrides for the distilled methods, e.g. '
                         'model.loss.loss_weight=0.5 (an ablation: give it a --tag)')
+    parser.add_argument('--grad-stats', type=int, default=None, metavar='N',
+                        help='log grad_ratio/<feature> every N iterations in the distilled runs '
+                        '(model.grad_stats_interval; a measurement, so it keeps the tag)')
     parser.add_argument('--tag', default='',
                         help='names this setting in --results, so ablations resume separately')
     args = parser.parse_args(argv)
@@ -258,8 +301,10 @@ def main(argv=None):
             continue
         os.chdir(ROOT)  # configs name data relative to the repository
         ensure_data(task)
-        row = run_one(task, method, seed, cfg_iters, work_root, args.warmup_steps,
-                      None if method == 'none' else args.cfg_options, tag)
+        options = None if method == 'none' else dict(args.cfg_options or {})
+        if args.grad_stats and method != 'none':
+            options['model.grad_stats_interval'] = args.grad_stats
+        row = run_one(task, method, seed, cfg_iters, work_root, args.warmup_steps, options, tag)
         append_result(args.results, row)
         rows.append(row)
         elapsed = time.perf_counter() - started

@@ -1,9 +1,11 @@
 """Plot the information terms, the distillation loss and the task metric of training runs.
 
 Reads ``<work_dir>/<timestamp>/vis_data/scalars.json`` (written by mmengine's LocalVisBackend)
-of each work dir and draws four panels: the per-pair MI estimate (``mi/<student>--<target>``),
+of each work dir and draws five panels: the per-pair MI estimate (``mi/<student>--<target>``),
 the per-layer entropy (``entropy/<layer>``), the distillation loss (``loss_muse``,
-``loss_l2``, ...) and the validation metric, all over training iterations. Runs are told apart
+``loss_l2``, ...), the validation metric and the gradient balance per student feature
+(``grad_ratio/<layer>``, logged with ``model.grad_stats_interval``), all over training
+iterations. Runs are told apart
 by colour, pairs and layers by line style; a baseline run (no ``mi/``/``entropy/`` scalars)
 still shows in the loss and metric panels.
 
@@ -66,6 +68,10 @@ class RunScalars:
     @property
     def entropy_keys(self) -> List[str]:
         return self.keys('entropy/')
+
+    @property
+    def grad_ratio_keys(self) -> List[str]:
+        return self.keys('grad_ratio/')
 
     @property
     def loss_keys(self) -> List[str]:
@@ -188,7 +194,7 @@ def _short(key: str) -> str:
 
 def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None,
               smooth_window: int = 1, title: Optional[str] = None, dpi: int = 110) -> str:
-    """Draw the four panels for ``runs`` into the PNG ``out``; returns ``out``."""
+    """Draw the five panels for ``runs`` into the PNG ``out``; returns ``out``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -197,12 +203,15 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
 
     metric = pick_metric(runs, metric)
     colours = plt.get_cmap('tab10').colors
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8.5), dpi=dpi, sharex=True)
+    fig, axes = plt.subplots(3, 2, figsize=(13, 12.5), dpi=dpi, sharex=True)
+    axes[2, 1].set_visible(False)
     panels = [
         (axes[0, 0], 'mutual information per pair', 'MI estimate (nats)',
          lambda r: r.mi_keys, 'mi/* (MUSE runs only)'),
         (axes[0, 1], 'entropy per layer (student features)', 'entropy (nats)',
          lambda r: r.entropy_keys, 'entropy/* (MUSE runs only)'),
+        (axes[2, 0], 'gradient balance per student feature', '||dL_distill/dF|| / ||dL_task/dF||',
+         lambda r: r.grad_ratio_keys, 'grad_ratio/* (set model.grad_stats_interval)'),
     ]
     smooth_note = f'smoothed over {smooth_window}' if smooth_window > 1 else ''
     for ax, panel_title, ylabel, keys_of, what in panels:
@@ -263,7 +272,7 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
     ax.set_title(f'validation {metric or "metric"}', fontsize=10)
     ax.set_ylabel(metric or '')
 
-    for ax in axes.flat:
+    for ax in axes.flat[:5]:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelbottom=True)
         ax.set_xlabel('iteration')
@@ -273,7 +282,7 @@ def plot_runs(runs: Sequence[RunScalars], out: str, metric: Optional[str] = None
     fig.legend(handles=run_handles, loc='upper center', ncol=min(len(runs), 6),
                fontsize=10, frameon=False, bbox_to_anchor=(0.5, 0.965))
     fig.suptitle(title or 'MUSE information terms during training', fontsize=12, y=0.995)
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.tight_layout(rect=(0, 0, 1, 0.955))
     out_dir = osp.dirname(osp.abspath(out))
     os.makedirs(out_dir, exist_ok=True)
     fig.savefig(out, dpi=dpi)
@@ -321,6 +330,7 @@ def describe(run: RunScalars) -> str:
              f'  training: {n_train} points (iter {min(iters):g}..{max(iters):g}); '
              f'validation: {n_val} points']
     for what, keys in (('mi', run.mi_keys), ('entropy', run.entropy_keys),
+                       ('gradient ratio', run.grad_ratio_keys),
                        ('distillation loss', run.loss_keys), ('validation', sorted(run.val))):
         lines.append(f'  {what} keys ({len(keys)}): {", ".join(keys) if keys else "-"}')
     return '\n'.join(lines)
