@@ -7,8 +7,9 @@ stride S is centred near image coordinate S * i, not at the cell centre S * (i +
 
 - samples are drawn on the *coarser* map's native grid (never upsampled: its duplicated vectors
   would become false negatives); a user ``grid`` may only coarsen it further;
-- the finer map is read at the matching point: the average of a window centred on pixel r * i,
-  r = S_coarse / S_fine (the pixel itself when r = 1; the nearest pixel when r is not an integer);
+- the finer map is read at the matching point: its pixel r * i, r = S_coarse / S_fine (the
+  nearest pixel when r is not an integer), or with ``fine_read='window'`` the mean of the window
+  centred there;
 - locations beyond each image's valid extent (``img_shapes``: padding) are never drawn.
 
 Classification: one sample per image (vectors, or pooled maps), N = B, or map locations as above.
@@ -25,6 +26,8 @@ from .checks import check_choice, check_pair, check_positive_int
 
 Grid = Union[None, int, Sequence[int]]
 Strides = Optional[Sequence[float]]  # (student stride, target stride) in input pixels
+# (student, target): each (dy, dx) such that pixel i looks at image point stride * i + d
+Offsets = Optional[Sequence[Sequence[float]]]
 ImageShapes = Optional[Sequence[Sequence[int]]]  # per image (h, w) of its valid (unpadded) part
 
 
@@ -66,10 +69,24 @@ def _integer_ratio(ratio: float) -> Optional[int]:
     return int(nearest) if nearest >= 1 and abs(ratio - nearest) <= 1e-3 * ratio else None
 
 
-def _nearest_rows(x: Tensor, dim: int, count: int, ratio: float) -> Tensor:
-    """Rows round(ratio * i), i < count, of ``x`` along ``dim`` (clipped to the map)."""
-    idx = torch.arange(count, device=x.device, dtype=torch.float64).mul(ratio).round()
-    return x.index_select(dim, idx.clamp(max=x.shape[dim] - 1).long())
+def _nearest_rows(x: Tensor, dim: int, count: int, ratio: float, shift: float = 0.0) -> Tensor:
+    """Rows round(ratio * i + shift), i < count, of ``x`` along ``dim`` (clipped to the map)."""
+    idx = torch.arange(count, device=x.device, dtype=torch.float64).mul(ratio).add(shift)
+    return x.index_select(dim, idx.round().clamp(0, x.shape[dim] - 1).long())
+
+
+def check_offsets(offsets: Offsets) -> Optional[Tuple[Tuple[float, float], Tuple[float, float]]]:
+    if offsets is None:
+        return None
+    try:
+        (a, b), (c, d) = offsets
+        return (float(a), float(b)), (float(c), float(d))
+    except (TypeError, ValueError):
+        raise ValueError(f'offsets must be None or ((dy, dx) of the student, (dy, dx) of the '
+                         f'target) in input pixels, got {offsets!r}') from None
+
+
+FINE_READS = ('pixel', 'window')
 
 
 class AlignedMaps(NamedTuple):
@@ -80,21 +97,34 @@ class AlignedMaps(NamedTuple):
     stride: Optional[float]
 
 
-def align_maps(s: Tensor, t: Tensor, strides: Strides = None, grid: Grid = None) -> AlignedMaps:
+def align_maps(s: Tensor, t: Tensor, strides: Strides = None, grid: Grid = None,
+               fine_read: str = 'pixel', offsets: Offsets = None) -> AlignedMaps:
     """Put maps s [B, C_s, H_s, W_s] and t [B, C_t, H_t, W_t] on the grid of the coarser one.
 
     ``strides``: (S_s, S_t) in input pixels (muse-det's distillers measure them once at build).
     None: both maps are taken to span the same image, the stride ratio is read from their sizes
-    (use it for maps whose sizes divide). The finer map is read with :func:`centred_window_mean`
-    at the integer ratio r = S_coarse / S_fine, or at the nearest pixel for a non-integer ratio.
-    ``grid`` (int or (h, w)): at most that many locations per axis, by window-averaging both
-    further; a grid finer than the native one changes nothing (the coarse map is never
+    (use it for maps whose sizes divide). ``fine_read='pixel'``: the finer map's pixel that looks
+    at the same image point, round(r * i + (d_coarse - d_fine) / S_fine), r = S_coarse / S_fine,
+    with ``offsets`` d = (dy, dx) of each side (pixel i looks at S * i + d; the distillers
+    measure them, :func:`~muse_det.models.recorders.receptive_field_offsets`; None: 0).
+    ``'window'``: the
+    mean of the window centred there (:func:`centred_window_mean`; for a non-integer r the
+    nearest pixel); it summarises the whole cell, but FPN's nearest top-down upsampling makes the
+    window's centre lean ~10 px up-left on P3 -> P7. ``grid`` (int or (h, w)): at most that many
+    locations per axis, by window-averaging the coarse map further (and reading the fine map at
+    the new centres); a grid finer than the native one changes nothing (the coarse map is never
     upsampled). Sizes that disagree by a border pixel are cropped to the common part.
     """
     strides = check_strides(strides)
+    offsets = check_offsets(offsets) if strides is not None else None
+    check_choice('fine_read', fine_read, FINE_READS)
     s_is_fine = (s.shape[-2] * s.shape[-1] >= t.shape[-2] * t.shape[-1]) if strides is None \
         else strides[0] <= strides[1]
     fine, coarse = (s, t) if s_is_fine else (t, s)
+    shift = (0.0, 0.0)
+    if offsets is not None:
+        d_fine, d_coarse = offsets if s_is_fine else offsets[::-1]
+        shift = tuple((c - f) / min(strides) for c, f in zip(d_coarse, d_fine))
     if strides is None:
         ratio = max(1.0, fine.shape[-2] / coarse.shape[-2])
         coarse_stride = None
@@ -105,13 +135,17 @@ def align_maps(s: Tensor, t: Tensor, strides: Strides = None, grid: Grid = None)
     extra = (1, 1) if limit is None else tuple(
         max(1, math.ceil(n / g)) for n, g in zip(coarse.shape[-2:], limit))
     r = _integer_ratio(ratio)
-    if r is not None:
+    coarse = centred_window_mean(coarse, extra)
+    if fine_read == 'pixel':
+        fine = _nearest_rows(_nearest_rows(fine, 2, coarse.shape[-2], ratio * extra[0],
+                                           shift[0]),
+                             3, coarse.shape[-1], ratio * extra[1], shift[1])
+    elif r is not None:
         fine = centred_window_mean(fine, (r * extra[0], r * extra[1]))
     else:
         fine = _nearest_rows(_nearest_rows(fine, 2, coarse.shape[-2], ratio), 3,
                              coarse.shape[-1], ratio)
         fine = centred_window_mean(fine, extra)
-    coarse = centred_window_mean(coarse, extra)
     h, w = min(fine.shape[-2], coarse.shape[-2]), min(fine.shape[-1], coarse.shape[-1])
     fine, coarse = fine[..., :h, :w], coarse[..., :h, :w]
     stride = None if coarse_stride is None else coarse_stride * extra[0]
@@ -160,7 +194,8 @@ class PairSampler:
     ``num_samples``: at most that many locations per image, drawn uniformly *without
     replacement* from the image's valid part of the aligned grid (:func:`align_maps`) and shared
     by s and t; fewer where that part has fewer locations. None or 'all' takes every valid
-    location. ``strides``: (S_s, S_t) in input pixels, see :func:`align_maps`. ``img_shapes``:
+    location. ``strides``: (S_s, S_t) in input pixels, ``fine_read`` and ``offsets``, see
+    :func:`align_maps`. ``img_shapes``:
     each image's unpadded (h, w) in input pixels; padded locations are never drawn.
     ``generator``: a CPU ``torch.Generator`` for reproducible draws; the draw happens on the
     CPU, so it never waits for the device.
@@ -170,7 +205,7 @@ class PairSampler:
 
     def __init__(self, num_samples: Union[int, str, None] = 256, grid: Grid = None,
                  mode: str = 'auto', generator: Optional[torch.Generator] = None,
-                 strides: Strides = None):
+                 strides: Strides = None, fine_read: str = 'pixel', offsets: Offsets = None):
         if num_samples == 'all':
             num_samples = None
         self.num_samples = None if num_samples is None else check_positive_int(num_samples,
@@ -182,10 +217,12 @@ class PairSampler:
                              f'{generator.device}')
         self.generator = generator
         self.strides = check_strides(strides)
+        self.fine_read = check_choice('fine_read', fine_read, FINE_READS)
+        self.offsets = check_offsets(offsets)
 
     def __repr__(self):
         return (f'{type(self).__name__}(num_samples={self.num_samples}, grid={self.grid}, '
-                f'mode={self.mode!r}, strides={self.strides})')
+                f'mode={self.mode!r}, strides={self.strides}, fine_read={self.fine_read!r})')
 
     def __call__(self, s: Tensor, t: Tensor,
                  img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
@@ -197,7 +234,7 @@ class PairSampler:
                              f"pool=True for vector features")
         if self.mode == 'pool' or (self.mode == 'auto' and not all(maps)):
             return (s.mean(dim=(2, 3)) if maps[0] else s), (t.mean(dim=(2, 3)) if maps[1] else t)
-        aligned = align_maps(s, t, self.strides, self.grid)
+        aligned = align_maps(s, t, self.strides, self.grid, self.fine_read, self.offsets)
         size = tuple(aligned.target.shape[-2:])
         extents = image_extents(img_shapes, aligned.stride, s.shape[0], size)
         images, locations = self.draw(s.shape[0], size, extents)

@@ -54,26 +54,38 @@ def rf_centre(value: torch.Tensor, image: torch.Tensor):
 
 def test_sampled_pairs_look_at_the_same_image_point(arch_cfg):
     d = build(arch_cfg, loss=dict(type='MUSELoss', num_samples=4))
-    d.eval()  # BN on running statistics: one location's gradient is its own receptive field
+    d.eval()  # BN on its statistics: a location's input gradient is its own receptive field
+    size = 768  # P7 (stride 128) is 6x6; its pixels 2..3 lie 256 px or more from the border
     torch.manual_seed(1)
-    image = torch.randn(1, 3, 512, 512, requires_grad=True)
+    image = torch.rand(1, 3, size, size).requires_grad_(True)
     feats = d.architecture.extract_feat(image)
-    g = torch.Generator().manual_seed(0)
-    checked = 0
     for pair, loss in zip(d.pairs, d.pair_losses):
-        s_stride, t_stride = loss.sampler.strides
-        assert (s_stride, t_stride) == (2 ** (3 + int(pair.student[1][5])), 128)
-        s = feats[int(pair.student[1][5])]
-        t = feats[4]
-        a_s, a_t, stride = align_maps(s, t, loss.sampler.strides)
-        images, locations = PairSampler(num_samples=4, generator=g).draw(1, tuple(a_t.shape[-2:]))
-        for loc in locations.tolist():
-            i, j = divmod(loc, a_t.shape[-1])
+        level = int(pair.student[1][5])
+        sampler = loss.sampler
+        assert sampler.strides == (2 ** (3 + level), 128)
+        a_s, a_t, stride = align_maps(feats[level], feats[4], sampler.strides, sampler.grid,
+                                      sampler.fine_read, sampler.offsets)
+        assert stride == 128 and a_t.shape[-2:] == (6, 6)
+        for i, j in ((2, 3), (3, 2)):
             cs = rf_centre(a_s[0, :, i, j].sum(), image)
             ct = rf_centre(a_t[0, :, i, j].sum(), image)
-            assert math.dist(cs, ct) <= s_stride, (pair, (i, j), cs, ct)
-            checked += 1
-    assert checked == 16
+            assert math.dist(cs, ct) <= sampler.strides[0], (pair, (i, j), cs, ct)
+            assert math.dist(ct, (128 * i, 128 * j)) <= 128 / 2  # pixel i sits near S * i
+
+
+def test_receptive_field_offsets_of_fpn_levels(arch_cfg):
+    d = build(arch_cfg, loss=dict(type='MUSELoss', num_samples=4))
+    offsets = {pair.student[1]: loss.sampler.offsets[0]
+               for pair, loss in zip(d.pairs, d.pair_losses)}
+    target = d.pair_losses[0].sampler.offsets[1]
+    # nearest top-down upsampling leans P3 and P4 up-left; P5..P7 sit on S * i (the stem's
+    # max-pool moves every level alike, so only differences matter)
+    for name, (dy, dx) in offsets.items():
+        assert dy == pytest.approx(dx, abs=1e-3)
+    assert offsets['neck[0]'][0] - target[0] == pytest.approx(-9.1, abs=1.0)
+    assert offsets['neck[1]'][0] - target[0] == pytest.approx(-8.5, abs=1.0)
+    assert offsets['neck[2]'][0] - target[0] == pytest.approx(0.0, abs=0.5)
+    assert offsets['neck[3]'][0] - target[0] == pytest.approx(0.0, abs=0.5)
 
 
 def test_padding_is_never_sampled_by_the_distiller(arch_cfg, monkeypatch):

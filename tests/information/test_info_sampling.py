@@ -49,13 +49,15 @@ def test_finer_map_is_read_at_the_coarse_pixel_centre():
     fine = torch.arange(64, dtype=torch.float32).view(1, 1, 8, 8)
     coarse = torch.randn(1, 2, 4, 4)
     a_s, a_t, stride = align_maps(fine, coarse, strides=(4, 8))
-    assert torch.equal(a_t, coarse) and stride == 8  # the coarse map on its native grid, untouched
-    assert a_s.shape == (1, 1, 4, 4)
+    assert torch.equal(a_t, coarse) and stride == 8  # the coarse map on its native grid
+    assert torch.equal(a_s, fine[:, :, ::2, ::2])  # the pixel itself (default)
+    w_s, _, _ = align_maps(fine, coarse, strides=(4, 8), fine_read='window')
+    assert w_s.shape == (1, 1, 4, 4)
     # window of fine pixels centred on (2i, 2j): rows 2i-1..2i+1 (inside the map)
-    assert a_s[0, 0, 1, 2].item() == fine[0, 0, 1:4, 3:6].mean().item()
-    assert a_s[0, 0, 0, 0].item() == fine[0, 0, 0:2, 0:2].mean().item()
+    assert w_s[0, 0, 1, 2].item() == fine[0, 0, 1:4, 3:6].mean().item()
+    assert w_s[0, 0, 0, 0].item() == fine[0, 0, 0:2, 0:2].mean().item()
     # the old cell-centre convention averaged the 2x2 block 2i..2i+1: a different point
-    assert a_s[0, 0, 1, 2].item() != fine[0, 0, 2:4, 4:6].mean().item()
+    assert w_s[0, 0, 1, 2].item() != fine[0, 0, 2:4, 4:6].mean().item()
 
 
 def test_coarse_map_is_never_upsampled():
@@ -70,7 +72,9 @@ def test_grid_only_coarsens():
     a_s, a_t, stride = align_maps(s, t, strides=(8, 16), grid=4)
     assert a_s.shape == (1, 3, 4, 4) and a_t.shape == (1, 5, 4, 4) and stride == 32
     assert torch.allclose(a_t, centred_window_mean(t, (2, 2)))
-    assert torch.allclose(a_s, centred_window_mean(s, (4, 4)))
+    assert torch.equal(a_s, s[:, :, ::4, ::4])  # the student pixel at each new centre
+    w_s, _, _ = align_maps(s, t, strides=(8, 16), grid=4, fine_read='window')
+    assert torch.allclose(w_s, centred_window_mean(s, (4, 4)))
 
 
 def test_non_integer_stride_ratio_reads_the_nearest_pixel():

@@ -9,8 +9,8 @@ from ..adapters import build_adapter
 from ..checks import check_finite, check_pair, check_positive_int, check_weight, fp32_island
 from ..critics import build_critic
 from ..entropy.base import standardize
-from ..sampling import (Grid, ImageShapes, PairSampler, Strides, image_extents, align_maps,
-                        valid_mask)
+from ..sampling import (Grid, ImageShapes, Offsets, PairSampler, Strides, align_maps,
+                        image_extents, valid_mask)
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
 
@@ -25,7 +25,9 @@ class PairLoss(nn.Module):
     :class:`~..sampling.PairSampler`; ``pool=None`` samples locations of maps and passes vectors
     through, ``pool=True`` averages maps to one vector per image, ``pool=False`` insists on maps.
     ``strides`` = (S_s, S_t) in input pixels puts a positive pair at one image point (the
-    distillers measure them). Losses that compare whole maps (``needs_maps``) use the aligned
+    distillers measure them); ``fine_read`` ('pixel' or 'window') how the finer map is read
+    there; ``offsets`` ((dy, dx) of each side, measured by the distillers) where each side's
+    pixel i looks (S * i + d). Losses that compare whole maps (``needs_maps``) use the aligned
     maps (:func:`~..sampling.align_maps`) of :meth:`prepare`'d features. ``detach_target=True``: no gradient reaches the target
     feature (deep teaches shallow); modules applied to it after detaching still learn.
     ``loss_weight``: a plain float attribute, re-validated every step because hooks change it.
@@ -37,7 +39,7 @@ class PairLoss(nn.Module):
     def __init__(self, student_channels: int, target_channels: int, *, loss_weight: float = 1.0,
                  num_samples=256, grid: Grid = None, pool: Optional[bool] = None,
                  detach_target: bool = True, generator: Optional[torch.Generator] = None,
-                 strides: Strides = None):
+                 strides: Strides = None, fine_read: str = 'pixel', offsets: Offsets = None):
         super().__init__()
         self.student_channels = check_positive_int(student_channels, 'student_channels')
         self.target_channels = check_positive_int(target_channels, 'target_channels')
@@ -46,7 +48,8 @@ class PairLoss(nn.Module):
             raise ValueError(f'pool must be None (auto), True or False, got {pool!r}')
         self.pool = pool
         self.detach_target = bool(detach_target)
-        self.sampler = PairSampler(num_samples, grid, POOL_MODES[pool], generator, strides)
+        self.sampler = PairSampler(num_samples, grid, POOL_MODES[pool], generator, strides,
+                                   fine_read, offsets)
 
     def extra_repr(self) -> str:
         return (f'student_channels={self.student_channels}, target_channels='
@@ -91,7 +94,8 @@ class PairLoss(nn.Module):
                img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
         if self.needs_maps:
             s, t, stride = align_maps(self.prepare(student), self.prepare(target),
-                                      self.sampler.strides, self.sampler.grid)
+                                      self.sampler.strides, self.sampler.grid,
+                                      self.sampler.fine_read, self.sampler.offsets)
             extents = image_extents(img_shapes, stride, s.shape[0], tuple(s.shape[-2:]))
             if extents is None:
                 return s, t

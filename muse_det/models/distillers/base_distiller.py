@@ -20,6 +20,7 @@ from muse_det.information import PAIR_LOSSES
 from muse_det.information.checks import check_positive_int
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder, FeatureSpec
+from ..recorders.receptive_field import receptive_field_offsets
 
 ARCHITECTURE = 'architecture'
 # Loss types that take the shared sampling generator (the registered pair losses).
@@ -211,6 +212,11 @@ class BaseDistiller(BaseModel):
         """Build one pair loss per pair from the probed channel counts."""
         shapes = {key: self.probe_shapes(key) for key in self._network_keys
                   if self.recorders[key].names}
+        strides = {key: {name: self.feature_stride(shape) for name, shape in feats.items()}
+                   for key, feats in shapes.items()}
+        offsets = {key: receptive_field_offsets(self.network(key), strides[key],
+                                                self.probe_input_shape[0])
+                   for key in shapes}
         self.pairs = list(pairs)
         # One generator for every pair's location sampling, saved in the state dict (see
         # get_extra_state) so a resumed run draws the same locations as an uninterrupted one.
@@ -224,19 +230,22 @@ class BaseDistiller(BaseModel):
             cfg = adapt_loss_cfg(cfg)
             if cfg['type'] in PAIR_LOSS_TYPES:
                 cfg['generator'] = self.sample_generator
-                cfg['strides'] = self.feature_strides(shapes[s_net][s_feat],
-                                                      shapes[t_net][t_feat])
+                cfg['strides'] = (strides[s_net][s_feat], strides[t_net][t_feat])
+                if None not in cfg['strides']:
+                    cfg['offsets'] = (offsets[s_net][s_feat], offsets[t_net][t_feat])
+                    if None in cfg['offsets']:
+                        cfg.pop('offsets')
+                else:
+                    cfg['strides'] = None
             losses.append(MODELS.build(cfg))
         self.pair_losses = nn.ModuleList(losses)
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(names) == 1 else 'loss_distill'
 
-    def feature_strides(self, *shapes) -> Optional[Tuple[float, float]]:
-        """(student, target) strides in input pixels, read from the probed map sizes (the probe
-        input is a multiple of every stride of a ResNet/FPN); None for vector features."""
-        if any(len(shape) != 3 for shape in shapes):
-            return None
-        return tuple(self.probe_input_shape[-2] / shape[-2] for shape in shapes)
+    def feature_stride(self, shape: Tuple[int, ...]) -> Optional[float]:
+        """A map's stride in input pixels, read from its probed size (the probe input is a
+        multiple of every stride of a ResNet/FPN); None for vector features."""
+        return self.probe_input_shape[-2] / shape[-2] if len(shape) == 3 else None
 
     def get_extra_state(self) -> torch.Tensor:
         # A plain tensor: DDP broadcasts every state_dict value at start-up.
