@@ -13,11 +13,11 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-import muse_det  # noqa: F401 (activates muse_det.engine.checkpoint_safety)
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
-from mmengine.runner import Runner, find_latest_checkpoint, load_checkpoint
+from mmengine.runner import find_latest_checkpoint, load_checkpoint
 
+from muse_det.engine import SafeCheckpointRunner
 from muse_det.utils.checkpoint_io import safe_load
 
 MAX_ITERS = 12
@@ -86,13 +86,13 @@ def unique_name(work_dir):
 
 
 def toy_runner(work_dir, max_iters=MAX_ITERS, hooks=(), pad=0, sleep=0.0, **kwargs):
-    """A Runner training :class:`ToyModel` with checkpoints every iteration (kwargs: Runner's,
-    ``checkpoint``: CheckpointHook's)."""
+    """A ``SafeCheckpointRunner`` training :class:`ToyModel` with checkpoints every iteration
+    (kwargs: Runner's, ``checkpoint``: CheckpointHook's)."""
     checkpoint = dict(type='CheckpointHook', interval=1, by_epoch=False,
                       **kwargs.pop('checkpoint', {}))
     if sleep:
         hooks = (*hooks, Sleep(sleep))
-    return Runner(
+    return SafeCheckpointRunner(
         model=ToyModel(pad), work_dir=str(work_dir),
         train_dataloader=dict(dataset=ToyDataset(), batch_size=4, num_workers=0,
                               sampler=dict(type='InfiniteSampler', shuffle=True),
@@ -185,7 +185,7 @@ def _tiny_detector_runner(work_dir, mode='self', **kwargs):
     else:
         distiller = dict(type='MUSEOfflineDistiller', architecture=model, teacher=model,
                          **common)
-    return Runner(
+    return SafeCheckpointRunner(
         model=distiller, work_dir=str(work_dir),
         train_dataloader=dict(dataset=TinyDet(), batch_size=2, num_workers=0,
                               sampler=dict(type='InfiniteSampler', shuffle=True),
@@ -198,15 +198,6 @@ def _tiny_detector_runner(work_dir, mode='self', **kwargs):
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False)),
         randomness=dict(seed=0), default_scope='mmdet', experiment_name=unique_name(work_dir),
         log_level='WARNING', **kwargs)
-
-
-@pytest.fixture
-def one_thread():
-    """Convolutions on a shared 2-core machine: 2 threads are up to 50x slower than 1."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize('mode', ['self', 'online', 'offline'])

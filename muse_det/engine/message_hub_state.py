@@ -6,18 +6,18 @@ of functions ``HistoryBuffer.min/max/current/mean``, which protocol-2 pickles as
 ``builtins.getattr(HistoryBuffer, 'min')``) and numpy scalars in the runtime info (``eta``).
 Reading those back would need ``getattr``, ``HistoryBuffer`` and numpy on the allow-list.
 
-Instead, importing this module makes ``MessageHub.state_dict`` return the same state as tensors
-and plain containers (tagged dicts ``{'__plain__': kind, ...}``) and ``load_state_dict`` rebuild
-the ``HistoryBuffer``s and numpy values from them; nothing besides torch's own types is unpickled.
+Instead, :func:`to_plain` turns that state into tensors and plain containers (tagged dicts
+``{'__plain__': kind, ...}``) and :func:`from_plain` rebuilds the ``HistoryBuffer``s and numpy
+values; :class:`~muse_det.engine.hooks.SafeCheckpointHook` applies them to the checkpoints it
+saves and loads, so those hold nothing besides torch's own types.
 A ``HistoryBuffer`` keeps its history, counts and ``max_length``; its statistics methods are
 class-level and registered at import by whoever defines them, so they are not stored.
 """
-import functools
 from collections import OrderedDict
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.logging import HistoryBuffer
 
 TAG = '__plain__'
 
@@ -84,27 +84,3 @@ def from_plain(state: dict) -> dict:
         if key in state:
             state[key] = _value_from_plain(state[key])
     return state
-
-
-def _install():
-    original_state_dict = MessageHub.state_dict
-    original_load_state_dict = MessageHub.load_state_dict
-    if getattr(original_state_dict, '_plain', False):
-        return
-
-    @functools.wraps(original_state_dict)
-    def state_dict(self) -> dict:
-        return to_plain(original_state_dict(self))
-
-    @functools.wraps(original_load_state_dict)
-    def load_state_dict(self, state_dict) -> None:
-        if isinstance(state_dict, dict):
-            state_dict = from_plain(state_dict)
-        original_load_state_dict(self, state_dict)
-
-    state_dict._plain = True
-    MessageHub.state_dict = state_dict
-    MessageHub.load_state_dict = load_state_dict
-
-
-_install()

@@ -1,9 +1,21 @@
 """What tools/train.py and tools/test.py share: config loading, work dirs, distributed set-up."""
 import os
 import os.path as osp
+import sys
 from typing import Optional, Sequence
 
 import torch
+import torch.distributed as dist
+from mmengine.config import Config, DictAction
+from mmengine.hub import get_config
+from mmengine.registry import RUNNERS
+
+from .checkpoint_io import UnsafeCheckpointError
+from .package_configs import package_config_paths
+
+# The runner of muse-det's tools when a config names none: checkpoints read with
+# torch.load(weights_only=True) (stock MMEngine checkpoints included), written atomically.
+DEFAULT_RUNNER = 'SafeCheckpointRunner'
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = 'none',
@@ -12,16 +24,13 @@ def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = '
 
     ``work_dir`` priority, as in mmdet: CLI > config > ``./work_dirs/<config name>``.
     """
-    import muse_det  # noqa: F401  registers types, ``muse_det::`` configs, checkpoint safety
-    from mmengine.config import Config
-    from mmengine.hub import get_config
-
-    if '::' in path:
-        cfg = get_config(path)
-    else:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'config file not found: {path}')
-        cfg = Config.fromfile(path)
+    with package_config_paths():
+        if '::' in path:
+            cfg = get_config(path)
+        else:
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'config file not found: {path}')
+            cfg = Config.fromfile(path)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -41,7 +50,6 @@ def setup_distributed(cfg) -> None:
     """
     if cfg.launcher == 'none' or torch.cuda.is_available():
         return
-    import torch.distributed as dist
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
     wrapper = cfg.get('model_wrapper_cfg', None) or {}
@@ -65,8 +73,6 @@ def enable_amp(cfg) -> None:
 
 def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
     """Add the options every tool shares (config overrides, launcher, local rank), parse."""
-    import os
-    from mmengine.config import DictAction
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help=f'override config keys, e.g. {cfg_example}')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -80,9 +86,6 @@ def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
 def run_cli(main, argv=None):
     """Run a tool's ``main``: known user errors print one line (the full traceback with
     ``MUSE_DET_DEBUG=1``) and exit with status 1."""
-    import os
-    import sys
-    from muse_det.utils.checkpoint_io import UnsafeCheckpointError
     try:
         return main(argv)
     except (ValueError, FileNotFoundError, UnsafeCheckpointError, KeyError) as e:
@@ -95,8 +98,9 @@ def run_cli(main, argv=None):
 
 
 def build_runner(cfg):
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    """The config's runner; :data:`DEFAULT_RUNNER` if it names none."""
+    if 'runner_type' not in cfg:
+        cfg.runner_type = DEFAULT_RUNNER
+    return RUNNERS.build(cfg)
 
 

@@ -55,9 +55,10 @@ class MUSEHook(Hook):
 
     @staticmethod
     def _distiller(runner):
-        from muse_det.models.distillers import BaseDistiller
+        """The trained model (unwrapped from DDP & co.); a distiller has a
+        ``distill_weight_scale``."""
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not isinstance(model, BaseDistiller):
+        if not hasattr(model, 'distill_weight_scale'):
             raise TypeError(
                 f'MUSEHook needs a muse-det distiller as the model (e.g. '
                 f'type="MUSESelfDistiller"), but the model is {type(model).__name__}; remove '
@@ -69,7 +70,5 @@ class MUSEHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         scale = self.scale_at(runner.iter, runner.epoch)
-        distiller = self._distiller(runner)
-        distiller.distill_weight_scale = scale
-        distiller.current_iter = runner.iter
+        self._distiller(runner).distill_weight_scale = scale
         runner.message_hub.update_scalar('train/muse_weight_scale', scale)

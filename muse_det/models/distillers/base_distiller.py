@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from torch import nn
 
 from muse_det.information import PAIR_LOSSES
 from muse_det.registry import MODELS
-from ..recorders import FeatureRecorder, FeatureSpec
+from ..recorders import FeatureRecorder, FeatureSpec, default_features, feature_shapes
 
 ARCHITECTURE = 'architecture'
 # Loss types that take the shared sampling generator (the registered pair losses).
@@ -74,6 +75,13 @@ def feature_label(net: str, feature: str) -> str:
     return name if net == ARCHITECTURE else f'{net}.{name}'
 
 
+def _iteration() -> str:
+    """``'iteration <i>, '`` of the running training loop for error messages (``''`` outside
+    one): MMEngine's message hub has it."""
+    iteration = MessageHub.get_current_instance().get_info('iter')
+    return '' if iteration is None else f'iteration {iteration}, '
+
+
 def _check_weight(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f'{what} must be a non-negative number, got {value!r} '
@@ -106,15 +114,16 @@ class BaseDistiller(BaseModel):
         loss: config of the pair loss (``MUSELoss`` or a baseline such as ``'l2'``), built once
             per pair with ``student_channels``/``target_channels`` from the probed features.
         recorder_clone: copy recorded outputs (only for models that modify them in place).
-        probe_input_shape: (C, H, W) of the zero input used once at construction to measure
-            feature shapes.
+        probe_input_shape: (C, H, W) of the zero input run once at construction to measure
+            feature shapes; ``None``: a size the model's configuration implies, doubled while
+            the model fails on it (see :mod:`muse_det.models.recorders.shape_probe`).
     """
 
     def __init__(self,
                  architecture: Union[dict, nn.Module],
                  loss: dict,
                  recorder_clone: bool = False,
-                 probe_input_shape: Sequence[int] = (3, 128, 128),
+                 probe_input_shape: Optional[Sequence[int]] = None,
                  init_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None):
         arch = build_network(architecture)
@@ -127,10 +136,9 @@ class BaseDistiller(BaseModel):
                              f'dict(type="MUSELoss"), got {loss!r}')
         self.loss_cfg = dict(loss)
         self.recorder_clone = recorder_clone
-        self.probe_input_shape = tuple(probe_input_shape)
+        self.probe_input_shape = None if probe_input_shape is None else tuple(probe_input_shape)
         # Scaled by MUSEHook (warm-up, stop after an epoch); plain floats, not state.
         self.distill_weight_scale = 1.0
-        self.current_iter: Optional[int] = None  # set by MUSEHook, for error messages
         self._network_keys: List[str] = []
         self.recorders: Dict[str, FeatureRecorder] = {}
         self.pairs: List[FeaturePair] = []
@@ -147,45 +155,12 @@ class BaseDistiller(BaseModel):
         return getattr(self, key)
 
     def default_features(self, key: str) -> List[str]:
-        """Every output of the neck if there is one, else of the backbone."""
-        net = self.network(key)
-        for part in ('neck', 'backbone'):
-            if getattr(net, part, None) is not None:
-                recorder = FeatureRecorder(net, [part])
-                outs = self._probe(net, recorder, lambda r: r._outputs[part])
-                return [f'{part}[{i}]' for i in range(len(outs))] \
-                    if isinstance(outs, (tuple, list)) else [part]
-        raise ValueError(f'{type(net).__name__} has no neck or backbone to take default '
-                         f'features from; set `features` explicitly.')
-
-    @torch.no_grad()
-    def _probe(self, net: nn.Module, recorder: FeatureRecorder, read):
-        """Run ``net.extract_feat`` once on zeros (eval mode, no grad); ``read(recorder)``."""
-        if not hasattr(net, 'extract_feat'):
-            raise ValueError(f'{type(net).__name__} has no extract_feat(); muse-det measures '
-                             f'feature shapes through it.')
-        was_training = net.training
-        net.eval()
-        try:
-            with recorder:
-                net.extract_feat(torch.zeros(2, *self.probe_input_shape))
-                return read(recorder)
-        finally:
-            net.train(was_training)
+        """See :func:`muse_det.models.recorders.default_features`."""
+        return default_features(self.network(key), self.probe_input_shape)
 
     def probe_shapes(self, key: str) -> Dict[str, Tuple[int, ...]]:
         """Shape (without batch) of every recorded feature of network ``key``."""
-        def read(recorder):
-            shapes = {}
-            for name in recorder.names:
-                try:
-                    shapes[name] = tuple(recorder.get(name).shape[1:])
-                except RuntimeError as e:
-                    raise ValueError(
-                        f'cannot measure feature {name!r}: {e} muse-det records features '
-                        f'computed by extract_feat() (backbone and neck).') from None
-            return shapes
-        return self._probe(self.network(key), self.recorders[key], read)
+        return feature_shapes(self.network(key), self.recorders[key], self.probe_input_shape)
 
     def build_pairs(self, pairs: Sequence[FeaturePair]) -> None:
         """Build one pair loss per pair from the probed channel counts."""
@@ -283,8 +258,7 @@ class BaseDistiller(BaseModel):
             try:
                 result = pair_loss(features[pair.student], features[pair.target])
             except ValueError as e:
-                at = '' if self.current_iter is None else f'iteration {self.current_iter}, '
-                raise ValueError(f'{at}pair {s_label} -> {t_label}: {e}') from None
+                raise ValueError(f'{_iteration()}pair {s_label} -> {t_label}: {e}') from None
             total = total + pair.weight * result['loss']
             for term, value in result.items():
                 if term == 'loss':

@@ -150,6 +150,11 @@ class FeatureRecorder:
                              f'{type(out).__name__}, not a tensor.')
         return out
 
+    def module_output(self, path: str):
+        """The raw output (tensor, tuple...) of the hooked module ``path`` in the current
+        forward pass, ``None`` if it did not run."""
+        return self._outputs.get(path)
+
     def get(self, name: str) -> torch.Tensor:
         """The recorded output for ``name`` in the current forward pass."""
         if name not in self.specs:
