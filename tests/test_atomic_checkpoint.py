@@ -14,9 +14,11 @@ import time
 
 import pytest
 import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.hooks import Hook
 
 from muse_det.utils.checkpoint_io import atomic_open, atomic_save, safe_load
-from test_resume import train_to_the_end, train_toy
+from test_resume import ToyDataset, train_to_the_end, train_toy
 
 TESTS = osp.dirname(osp.abspath(__file__))
 OLD = b'old complete content\n'
@@ -129,3 +131,78 @@ def test_sigkill_during_training_always_leaves_a_resumable_checkpoint(tmp_path, 
     for key, value in reference['state_dict'].items():
         if key != 'pad':  # the 8 MB filler
             torch.testing.assert_close(final['state_dict'][key], value, rtol=0, atol=1e-6)
+
+
+def test_stray_temp_files_of_a_killed_write_are_removed_by_the_next_save(tmp_path, processes):
+    work_dir = tmp_path / 'work'
+    train_toy(work_dir, max_iters=1)
+    # a write of the next checkpoint killed half-way leaves its temp file
+    ready = processes.Event()
+    proc = processes.Process(target=_write_half, args=(str(work_dir / 'iter_2.pth'), True, ready))
+    proc.start()
+    assert ready.wait(60)
+    _kill(proc)
+    stray = glob.glob(str(work_dir / '.iter_2.pth.*.tmp'))
+    assert len(stray) == 1 and not osp.exists(work_dir / 'iter_2.pth')
+    (work_dir / 'notes.tmp').write_text('not ours')
+    train_toy(work_dir, max_iters=2, resume=True)
+    assert not glob.glob(str(work_dir / '.*.tmp'))
+    assert (work_dir / 'notes.tmp').exists()
+    assert safe_load(_last_checkpoint(work_dir))['meta']['iter'] == 2
+
+
+class FailingSave(Hook):
+    """Makes the ``n``-th save (counted over saves matching ``which``) fail before writing."""
+
+    def __init__(self, n, which):
+        self.n, self.which, self.count = n, which, 0
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        if self.which(checkpoint):
+            self.count += 1
+            if self.count == self.n:
+                raise OSError('disk full')
+
+
+def test_a_failed_save_removes_no_kept_checkpoint(tmp_path):
+    """max_keep_ckpts=1: MMEngine deletes iter_2 before writing iter_3; here it stays, and
+    last_checkpoint names it."""
+    work_dir = tmp_path / 'work'
+    fail = FailingSave(3, lambda ckpt: True)
+    with pytest.raises(OSError, match='disk full'):
+        train_toy(work_dir, max_iters=5, hooks=[fail], checkpoint=dict(max_keep_ckpts=1))
+    assert not glob.glob(str(work_dir / '.*.tmp'))  # the failed write cleaned up after itself
+    assert glob.glob(str(work_dir / 'iter_*.pth')) == [str(work_dir / 'iter_2.pth')]
+    assert _last_checkpoint(work_dir) == str(work_dir / 'iter_2.pth')
+
+
+class IterationScore(BaseMetric):
+    """Validation score = number of validations so far: every validation is the best."""
+
+    def __init__(self):
+        super().__init__()
+        self.validations = 0
+
+    def process(self, data_batch, data_samples):
+        self.results.append(0)
+
+    def compute_metrics(self, results):
+        self.validations += 1
+        return dict(score=self.validations)
+
+
+def test_a_failed_best_checkpoint_save_keeps_the_previous_best(tmp_path):
+    """MMEngine removes the previous best checkpoint before writing the new one."""
+    work_dir = tmp_path / 'work'
+    best_saves = FailingSave(2, lambda ckpt: 'optimizer' not in ckpt)  # best: no optimizer
+    with pytest.raises(OSError, match='disk full'):
+        train_toy(work_dir, max_iters=4, hooks=[best_saves],
+                  train_cfg=dict(by_epoch=False, max_iters=4, val_interval=1),
+                  val_dataloader=dict(dataset=ToyDataset(4), batch_size=4, num_workers=0,
+                                      sampler=dict(type='DefaultSampler', shuffle=False),
+                                      collate_fn=dict(type='default_collate')),
+                  val_cfg=dict(), val_evaluator=[IterationScore()],
+                  checkpoint=dict(save_best='score', rule='greater'))
+    assert [osp.basename(p) for p in glob.glob(str(work_dir / 'best_*.pth'))] == \
+        ['best_score_iter_1.pth']
+    assert safe_load(str(work_dir / 'best_score_iter_1.pth'))['meta']['iter'] == 1

@@ -99,7 +99,7 @@ def toy_runner(work_dir, max_iters=MAX_ITERS, hooks=(), pad=0, sleep=0.0, **kwar
                               collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
         param_scheduler=dict(type='MultiStepLR', milestones=[4, 8], by_epoch=False),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        train_cfg=kwargs.pop('train_cfg', dict(by_epoch=False, max_iters=max_iters)),
         default_hooks=dict(checkpoint=checkpoint, logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=list(hooks), randomness=dict(seed=0), default_scope='mmengine',
         experiment_name=unique_name(work_dir), log_level='WARNING', **kwargs)
@@ -108,7 +108,7 @@ def toy_runner(work_dir, max_iters=MAX_ITERS, hooks=(), pad=0, sleep=0.0, **kwar
 def train_toy(work_dir, **kwargs):
     """Train to the end (resuming when ``resume=True``); returns the recorded losses."""
     record = RecordLoss()
-    toy_runner(work_dir, hooks=[record], **kwargs).train()
+    toy_runner(work_dir, hooks=[record, *kwargs.pop('hooks', ())], **kwargs).train()
     return record.losses
 
 
