@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from muse_det.utils.launch import load_config
 from muse_test_utils import ROOT
 
 
@@ -44,13 +45,18 @@ def test_package_configs_resolve_from_any_directory(tmp_path):
     cfg_file = tmp_path / 'mine.py'
     cfg_file.write_text("_base_ = 'muse_det::muse/muse_retinanet_r50_fpn_1x_coco.py'\n"
                         "model = dict(loss=dict(variant='multiplicative'))\n")
-    code = ('import muse_det\nfrom mmengine.config import Config\n'
-            f'c = Config.fromfile({str(cfg_file)!r})\n'
+    code = ('from mmengine.config import Config, utils\n'
+            'from muse_det.utils.package_configs import package_config_paths\n'
+            'with package_config_paths():\n'
+            f'    c = Config.fromfile({str(cfg_file)!r})\n'
+            "assert 'muse_det' not in utils.MODULE2PACKAGE\n"
             'print(c.model.type, c.model.architecture.type, c.model.loss.variant)\n')
     proc = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path), capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-3:] == ['MUSESelfDistiller', 'RetinaNet', 'multiplicative']
+    # the tools load configs inside package_config_paths()
+    assert load_config(str(cfg_file)).model.loss.variant == 'multiplicative'
 
 
 def test_muse_configs_are_a_few_lines_over_mmdet():

@@ -17,15 +17,9 @@ from mmengine.registry import init_default_scope
 
 from muse_det.engine import SafeCheckpointRunner
 from muse_det.utils.checkpoint_io import safe_load
-from muse_test_utils import ROOT, run_tool
+from muse_test_utils import ROOT, run_tool, toy_config_text
 
 OVERRIDES = """
-data_root = '{root}/'
-train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root, indices=4))
-val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
 train_cfg = dict(max_iters=2, val_interval=100)
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3), logger=dict(interval=1))
 """
@@ -86,8 +80,7 @@ print('stock run done')
 def stock(toy_coco, tmp_path_factory):
     tmp = tmp_path_factory.mktemp('stock')
     config = tmp / 'fcos_r18_toy_coco.py'
-    config.write_text(f"_base_ = '{ROOT}/configs/toy/fcos_r18_toy_coco.py'\n"
-                      + OVERRIDES.format(root=toy_coco))
+    config.write_text(toy_config_text('configs/toy/fcos_r18_toy_coco.py', toy_coco, OVERRIDES))
     proc = subprocess.run([sys.executable, '-c', STOCK_RUN, str(config), str(tmp)], cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0 and 'stock run done' in proc.stdout, proc.stderr[-3000:]
