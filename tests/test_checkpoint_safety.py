@@ -1,6 +1,7 @@
-"""Malicious checkpoints are refused on every load path before their payload can run; what
-muse-det saves needs nothing beyond torch's safe types; the training state stock MMEngine
-pickles is read without running anything from the file.
+"""Malicious checkpoints are refused on every load path before their payload
+can run; what muse-det saves needs nothing beyond torch's safe types; the
+training state stock MMEngine pickles is read without running anything from the
+file.
 
 Real files in tmp dirs, real MMEngine Runners.
 """
@@ -13,12 +14,13 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import load_checkpoint
+from test_resume import ToyModel, toy_runner, train_toy
 
 from muse_det.engine import SafeCheckpointHook
-from muse_det.utils.checkpoint_io import (MMENGINE_STATE_GLOBALS, UnsafeCheckpointError,
-                                          atomic_save, history_buffer_statistic, safe_load)
+from muse_det.utils.checkpoint_io import (MMENGINE_STATE_GLOBALS,
+                                          UnsafeCheckpointError, atomic_save,
+                                          history_buffer_statistic, safe_load)
 from muse_det.utils.export import export_checkpoint
-from test_resume import ToyModel, toy_runner, train_toy
 
 
 class Payload:
@@ -40,30 +42,44 @@ def _payloads(marker):
 
 def _load_paths(tmp_path):
     """Every way a checkpoint file gets loaded: name -> function(path)."""
+
     def runner(path, **kwargs):
-        toy_runner(tmp_path / 'runner', max_iters=1, load_from=path, **kwargs).train()
+        toy_runner(
+            tmp_path / 'runner', max_iters=1, load_from=path,
+            **kwargs).train()
 
     return {
-        'safe_load': safe_load,
-        'SafeCheckpointRunner load_from': runner,
-        'SafeCheckpointRunner resume': lambda path: runner(path, resume=True),
-        'export_checkpoint': lambda path: export_checkpoint(path, str(tmp_path / 'out.pth')),
+        'safe_load':
+        safe_load,
+        'SafeCheckpointRunner load_from':
+        runner,
+        'SafeCheckpointRunner resume':
+        lambda path: runner(path, resume=True),
+        'export_checkpoint':
+        lambda path: export_checkpoint(path, str(tmp_path / 'out.pth')),
     }
 
 
 def _evil_checkpoint(tmp_path, payload):
     marker = tmp_path / 'pwned'
     evil = str(tmp_path / 'evil.pth')
-    torch.save({'meta': {'iter': 1}, 'state_dict': ToyModel().state_dict(),
-                'message_hub': _payloads(marker)[payload]}, evil)
-    assert payload in torch.serialization.get_unsafe_globals_in_checkpoint(evil)
+    torch.save(
+        {
+            'meta': {
+                'iter': 1
+            },
+            'state_dict': ToyModel().state_dict(),
+            'message_hub': _payloads(marker)[payload]
+        }, evil)
+    assert payload in torch.serialization.get_unsafe_globals_in_checkpoint(
+        evil)
     return evil, marker
 
 
 @pytest.mark.parametrize('payload', ['posix.system', 'builtins.exec'])
 def test_payload_is_refused_by_mmengine_own_loader(tmp_path, payload):
-    """MMEngine's own ``load_checkpoint`` (not muse-det's, left as it is) reads with torch's
-    default ``weights_only=True``: refused too, nothing run."""
+    """MMEngine's own ``load_checkpoint`` (not muse-det's, left as it is) reads
+    with torch's default ``weights_only=True``: refused too, nothing run."""
     evil, marker = _evil_checkpoint(tmp_path, payload)
     with pytest.raises(pickle.UnpicklingError):
         load_checkpoint(ToyModel(), evil)
@@ -71,36 +87,52 @@ def test_payload_is_refused_by_mmengine_own_loader(tmp_path, payload):
 
 
 @pytest.mark.parametrize('payload', ['posix.system', 'builtins.exec'])
-@pytest.mark.parametrize('path_name', ['safe_load', 'SafeCheckpointRunner load_from',
-                                       'SafeCheckpointRunner resume', 'export_checkpoint'])
+@pytest.mark.parametrize('path_name', [
+    'safe_load', 'SafeCheckpointRunner load_from',
+    'SafeCheckpointRunner resume', 'export_checkpoint'
+])
 def test_payload_is_refused_and_never_runs(tmp_path, payload, path_name):
     evil, marker = _evil_checkpoint(tmp_path, payload)
     with pytest.raises(UnsafeCheckpointError) as info:
         _load_paths(tmp_path)[path_name](evil)
     message = str(info.value)
-    assert message.startswith(f'refusing to load checkpoint {evil}: its pickle names {payload}')
+    assert message.startswith(
+        f'refusing to load checkpoint {evil}: its pickle names {payload}')
     assert 'nothing from it was executed' in message and 'trust' in message
-    assert 'weights_only=False' not in message  # torch's advice is not repeated
-    assert info.value.__cause__ is None and info.value.__suppress_context__  # no pickle trace
+    assert 'weights_only=False' not in message  # torch's advice: not repeated
+    # no pickle trace
+    assert info.value.__cause__ is None and info.value.__suppress_context__
     assert not marker.exists()
 
 
-def test_stock_mmengine_message_hub_loads_without_widening_the_allow_list(tmp_path):
-    """A HistoryBuffer pickles its statistics methods through builtins.getattr and its
-    history as numpy arrays: read with the getattr stand-in, the allow-list and HistoryBuffer's
-    class-wide table unchanged afterwards."""
+def test_stock_mmengine_message_hub_loads_without_widening_the_allow_list(
+        tmp_path):
+    """A HistoryBuffer pickles its statistics methods through builtins.getattr
+    and its history as numpy arrays: read with the getattr stand-in, the
+    allow-list and HistoryBuffer's class-wide table unchanged afterwards."""
     stock = str(tmp_path / 'stock.pth')
     buffer = HistoryBuffer([1.0, 3.0], [1, 1])
-    torch.save({'message_hub': {'log_scalars': {'loss': buffer},
-                                'runtime_info': {'eta': np.float64(2.5)}}}, stock)
+    torch.save(
+        {
+            'message_hub': {
+                'log_scalars': {
+                    'loss': buffer
+                },
+                'runtime_info': {
+                    'eta': np.float64(2.5)
+                }
+            }
+        }, stock)
     names = torch.serialization.get_unsafe_globals_in_checkpoint(stock)
-    assert 'builtins.getattr' in names and any(n.startswith('numpy') for n in names)
+    assert 'builtins.getattr' in names and any(
+        n.startswith('numpy') for n in names)
     allowed_before = set(torch.serialization.get_safe_globals())
     table_before = dict(HistoryBuffer._statistics_methods)
 
     hub = safe_load(stock)['message_hub']
     loaded = hub['log_scalars']['loss']
-    assert type(loaded) is HistoryBuffer and loaded.mean() == 2.0 and loaded.current() == 3.0
+    assert type(loaded) is HistoryBuffer and loaded.mean(
+    ) == 2.0 and loaded.current() == 3.0
     assert type(hub['runtime_info']['eta']) is np.float64
     assert set(torch.serialization.get_safe_globals()) == allowed_before
     assert HistoryBuffer._statistics_methods == table_before
@@ -118,11 +150,19 @@ class Getattr:
 
 @pytest.mark.parametrize('owner,name', [(HistoryBuffer, 'register_statistics'),
                                         (HistoryBuffer, '__init__'),
-                                        (np.ndarray, 'tofile'), (OrderedDict, 'fromkeys')])
-def test_getattr_beyond_history_buffer_statistics_is_refused(tmp_path, owner, name):
+                                        (np.ndarray, 'tofile'),
+                                        (OrderedDict, 'fromkeys')])
+def test_getattr_beyond_history_buffer_statistics_is_refused(
+        tmp_path, owner, name):
     evil = str(tmp_path / 'getattr.pth')
-    torch.save({'state_dict': ToyModel().state_dict(), 'x': Getattr(owner, name)}, evil)
-    with pytest.raises(UnsafeCheckpointError, match='is not a HistoryBuffer statistic') as info:
+    torch.save(
+        {
+            'state_dict': ToyModel().state_dict(),
+            'x': Getattr(owner, name)
+        }, evil)
+    with pytest.raises(
+            UnsafeCheckpointError,
+            match='is not a HistoryBuffer statistic') as info:
         safe_load(evil)
     assert str(info.value).startswith(f'refusing to load checkpoint {evil}')
     with pytest.raises(pickle.UnpicklingError):
@@ -130,17 +170,30 @@ def test_getattr_beyond_history_buffer_statistics_is_refused(tmp_path, owner, na
 
 
 def test_allow_list_is_minimal():
-    names = {entry[1] if isinstance(entry, tuple) else f'{entry.__module__}.{entry.__qualname__}'
-             for entry in MMENGINE_STATE_GLOBALS}
-    objects = {entry[0] if isinstance(entry, tuple) else entry for entry in MMENGINE_STATE_GLOBALS}
+    names = {
+        entry[1] if isinstance(entry, tuple) else
+        f'{entry.__module__}.{entry.__qualname__}'
+        for entry in MMENGINE_STATE_GLOBALS
+    }
+    objects = {
+        entry[0] if isinstance(entry, tuple) else entry
+        for entry in MMENGINE_STATE_GLOBALS
+    }
     assert not names & {'builtins.eval', 'builtins.exec'}
     assert not objects & {getattr, eval, exec, setattr, __import__}
-    renamed = {name: obj for obj, name in (e for e in MMENGINE_STATE_GLOBALS
-                                           if isinstance(e, tuple))}
+    renamed = {
+        name: obj
+        for obj, name in (e for e in MMENGINE_STATE_GLOBALS
+                          if isinstance(e, tuple))
+    }
     assert renamed['builtins.getattr'] is history_buffer_statistic
-    assert not [n for n in names if n.split('.')[0] in ('os', 'posix', 'sys', 'subprocess')]
+    assert not [
+        n for n in names
+        if n.split('.')[0] in ('os', 'posix', 'sys', 'subprocess')
+    ]
     # nothing is allowed process-wide by importing muse-det
-    assert not set(torch.serialization.get_safe_globals()) & set(MMENGINE_STATE_GLOBALS)
+    assert not set(
+        torch.serialization.get_safe_globals()) & set(MMENGINE_STATE_GLOBALS)
 
 
 def test_runner_checkpoints_need_no_allow_listed_globals(tmp_path):
@@ -152,7 +205,8 @@ def test_runner_checkpoints_need_no_allow_listed_globals(tmp_path):
 
 
 def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
-    """SafeCheckpointHook stores the message hub as plain tensors and rebuilds it on load."""
+    """SafeCheckpointHook stores the message hub as plain tensors and rebuilds
+    it on load."""
     hook = SafeCheckpointHook()
     hub = MessageHub.get_instance('round_trip_source')
     for value in (0.5, 0.25, 0.125):
@@ -172,7 +226,8 @@ def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
     restored.load_state_dict(checkpoint['message_hub'])
     buffer = restored.get_scalar('train/loss')
     assert isinstance(buffer, HistoryBuffer) and buffer.max_length == 1000000
-    np.testing.assert_array_equal(buffer.data[0], hub.get_scalar('train/loss').data[0])
+    np.testing.assert_array_equal(buffer.data[0],
+                                  hub.get_scalar('train/loss').data[0])
     assert buffer.mean() == pytest.approx(0.875 / 3)
     eta, table = restored.get_info('eta'), restored.get_info('table')
     assert type(eta) is np.float64 and eta == 3.5
@@ -180,9 +235,12 @@ def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
     mixed = restored.get_info('mixed')
     assert type(mixed[0]) is np.int64 and type(mixed[1]['x']) is np.float32
     assert mixed[2] == 'text'
-    # mmengine's own form (HistoryBuffer objects, e.g. a stock checkpoint) passes unchanged
-    stock = OrderedDict(log_scalars=OrderedDict(l=HistoryBuffer([1.], [1])),
-                        runtime_info=OrderedDict(), resumed_keys={'l': True})
+    # mmengine's own form (HistoryBuffer objects, e.g. a stock checkpoint)
+    # passes unchanged
+    stock = OrderedDict(
+        log_scalars=OrderedDict(l=HistoryBuffer([1.], [1])),
+        runtime_info=OrderedDict(),
+        resumed_keys={'l': True})
     checkpoint = {'message_hub': stock}
     hook.after_load_checkpoint(None, checkpoint)
     restored.load_state_dict(checkpoint['message_hub'])

@@ -1,4 +1,5 @@
-"""Checkpoints that survive a kill at any moment and load with ``weights_only=True``."""
+"""Checkpoints that survive a kill at any moment and load with
+``weights_only=True``."""
 import os.path as osp
 from typing import Optional
 
@@ -32,32 +33,40 @@ class _RemovalQueue:
 
 @HOOKS.register_module()
 class SafeCheckpointHook(CheckpointHook):
-    """MMEngine's ``CheckpointHook`` (same arguments) whose files a kill cannot spoil.
+    """MMEngine's ``CheckpointHook`` (same arguments) whose files a kill cannot
+    spoil.
 
-    * A local checkpoint is written through :class:`~muse_det.engine.AtomicLocalBackend`
-      (temp file, fsync, rename; unless ``backend_args`` names another backend) and
-      ``last_checkpoint`` the same way: a kill leaves the previous file or the complete new one.
-    * Checkpoints beyond ``max_keep_ckpts`` and the previous best checkpoint are removed only
-      after the new checkpoint and ``last_checkpoint`` are written (none if saving fails), so
-      ``last_checkpoint`` never names a deleted file. After each save, the temp files of a
-      write killed earlier are removed.
+    * A local checkpoint is written through
+      :class:`~muse_det.engine.AtomicLocalBackend` (temp file, fsync, rename;
+      unless ``backend_args`` names another backend) and ``last_checkpoint``
+      the same way: a kill leaves the previous file or the complete new one.
+    * Checkpoints beyond ``max_keep_ckpts`` and the previous best checkpoint
+      are removed only after the new checkpoint and ``last_checkpoint`` are
+      written (none if saving fails), so ``last_checkpoint`` never names a
+      deleted file. After each save, the temp files of a write killed earlier
+      are removed.
     * The message hub is stored as tensors and plain containers
-      (:func:`~muse_det.engine.message_hub_state.to_plain`) and rebuilt when a checkpoint is
-      loaded, so resuming needs nothing beyond ``torch.load(weights_only=True)``.
+      (:func:`~muse_det.engine.message_hub_state.to_plain`) and rebuilt when a
+      checkpoint is loaded, so resuming needs nothing beyond
+      ``torch.load(weights_only=True)``.
 
-    :class:`~muse_det.engine.SafeCheckpointRunner` uses it in place of ``CheckpointHook``.
+    :class:`~muse_det.engine.SafeCheckpointRunner` uses it in place of
+    ``CheckpointHook``.
     """
 
     def before_train(self, runner) -> None:
-        out_dir = self.out_dir if self.out_dir is not None else runner.work_dir
-        if self.backend_args is None and self.file_client_args is None and _is_local(out_dir):
+        out_dir = runner.work_dir if self.out_dir is None else self.out_dir
+        default = self.backend_args is None and self.file_client_args is None
+        if default and _is_local(out_dir):
             self.backend_args = dict(backend='atomic_local')
         super().before_train(runner)
 
     def after_val_epoch(self, runner, metrics) -> None:
-        # replacing the best checkpoint removes the previous one first: defer it
+        # replacing the best checkpoint removes the previous one first: defer
+        # it
         queue = []
-        backend, self.file_backend = self.file_backend, _RemovalQueue(self.file_backend, queue)
+        backend, self.file_backend = self.file_backend, _RemovalQueue(
+            self.file_backend, queue)
         try:
             super().after_val_epoch(runner, metrics)
         finally:
@@ -66,30 +75,41 @@ class SafeCheckpointHook(CheckpointHook):
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         outdated: Optional[int] = None
-        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
-                                            and self.keep_ckpt_ids[-1] == step):
-            # the saved message hub lists the kept checkpoints, this one included
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
+                                            self.keep_ckpt_ids[-1] == step):
+            # the saved message hub lists the kept checkpoints, this one
+            # included
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated = self.keep_ckpt_ids.popleft()
             self.keep_ckpt_ids.append(step)
-            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+            runner.message_hub.update_info('keep_ckpt_ids',
+                                           list(self.keep_ckpt_ids))
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
         runner.save_checkpoint(
-            self.out_dir, filename, self.file_client_args, save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch,
-            backend_args=self.backend_args, **self.args)
+            self.out_dir,
+            filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
         if not is_main_process():
             return
-        with atomic_open(osp.join(runner.work_dir, 'last_checkpoint'), 'w') as f:
+        with atomic_open(osp.join(runner.work_dir, 'last_checkpoint'),
+                         'w') as f:
             f.write(self.last_ckpt)
         queue = []
         if outdated is not None:
-            path = self.file_backend.join_path(self.out_dir, self.filename_tmpl.format(outdated))
+            path = self.file_backend.join_path(
+                self.out_dir, self.filename_tmpl.format(outdated))
             if self.file_backend.isfile(path):
                 queue.append((self.file_backend.remove, path))
-            elif self.file_backend.isdir(path):  # checkpoints saved by DeepSpeed are folders
+            elif self.file_backend.isdir(
+                    path):  # checkpoints saved by DeepSpeed are folders
                 queue.append((self.file_backend.rmtree, path))
         self._remove(queue, runner)
 

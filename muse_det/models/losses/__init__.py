@@ -1,9 +1,12 @@
-"""Register the pure-PyTorch pair losses of :mod:`muse_det.information` in mmdet's MODELS.
+"""Register the pure-PyTorch pair losses of :mod:`muse_det.information` in
+mmdet's MODELS.
 
-Each loss is registered under its class name (``MUSELoss``, ``L2DistillLoss``...) and under its
-short method name (``muse``, ``l2``, ``at``, ``nst``, ``cosine``, ``vid``, ``crd``: lower case,
-which no mmdet/MMEngine type uses), so switching ``loss=dict(type='MUSELoss')`` to
-``type='l2'`` is the whole change needed to compare methods. A name taken already is an error.
+Each loss is registered under its class name (``MUSELoss``,
+``L2DistillLoss``...) and under its short method name (``muse``, ``l2``,
+``at``, ``nst``, ``cosine``, ``vid``, ``crd``: lower case, which no
+mmdet/MMEngine type uses), so switching ``loss=dict(type='MUSELoss')`` to
+``type='l2'`` is the whole change needed to compare methods. A name taken
+already is an error.
 """
 from muse_det.information import PAIR_LOSSES
 from muse_det.registry import MODELS
