@@ -95,6 +95,16 @@ def unique_name(work_dir):
     return f'{osp.basename(str(work_dir))}_{uuid.uuid4().hex[:8]}'
 
 
+def infinite_loader(dataset, batch_size, collate):
+    """A shuffled infinite training loader in the main process."""
+    return dict(
+        dataset=dataset,
+        batch_size=batch_size,
+        num_workers=0,
+        sampler=dict(type='InfiniteSampler', shuffle=True),
+        collate_fn=dict(type=collate))
+
+
 def toy_runner(work_dir,
                max_iters=MAX_ITERS,
                hooks=(),
@@ -113,12 +123,7 @@ def toy_runner(work_dir,
     return SafeCheckpointRunner(
         model=ToyModel(pad),
         work_dir=str(work_dir),
-        train_dataloader=dict(
-            dataset=ToyDataset(),
-            batch_size=4,
-            num_workers=0,
-            sampler=dict(type='InfiniteSampler', shuffle=True),
-            collate_fn=dict(type='default_collate')),
+        train_dataloader=infinite_loader(ToyDataset(), 4, 'default_collate'),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
         param_scheduler=dict(
             type='MultiStepLR', milestones=[4, 8], by_epoch=False),
@@ -240,12 +245,7 @@ def _tiny_detector_runner(work_dir, mode='self', **kwargs):
     return SafeCheckpointRunner(
         model=distiller,
         work_dir=str(work_dir),
-        train_dataloader=dict(
-            dataset=TinyDet(),
-            batch_size=2,
-            num_workers=0,
-            sampler=dict(type='InfiniteSampler', shuffle=True),
-            collate_fn=dict(type='pseudo_collate')),
+        train_dataloader=infinite_loader(TinyDet(), 2, 'pseudo_collate'),
         optim_wrapper=dict(
             optimizer=dict(
                 type='SGD', lr=0.001, momentum=0.9, weight_decay=1e-4)),
