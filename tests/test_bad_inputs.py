@@ -4,7 +4,6 @@ Cases already covered elsewhere are listed in the table with their test; this fi
 rest, with real models, real files and the real tools.
 """
 import copy
-import json
 import os.path as osp
 import subprocess
 import sys

@@ -19,7 +19,6 @@ Finished runs are appended to ``--results`` (JSON lines) as they end, so an inte
 benchmark continues where it stopped; ``--fresh`` discards earlier results.
 """
 import argparse
-import copy
 import json
 import os
 import os.path as osp

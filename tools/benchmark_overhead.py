@@ -12,7 +12,6 @@ autograd saves for backward, counted exactly, see SavedTensorBytes).
 """
 import argparse
 import copy
-import os
 import os.path as osp
 import statistics
 import sys

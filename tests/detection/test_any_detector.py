@@ -28,8 +28,7 @@ custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
 """
 
 DETECTORS = {
-    # VGG16 + SSD neck: 6 levels, the last two from 3x3 convolutions without
-    # padding
+    # VGG16 + SSD neck: 6 levels, the last two from unpadded 3x3 convs
     'ssd300': ('ssd/ssd300_coco.py', 320, [f'neck[{i}]' for i in range(6)]),
     # ResNet-50 C5 only + DilatedEncoder: one feature map
     'yolof': ('yolof/yolof_r50-c5_8xb8-1x_coco.py', 256,

@@ -62,8 +62,7 @@ class SafeCheckpointHook(CheckpointHook):
         super().before_train(runner)
 
     def after_val_epoch(self, runner, metrics) -> None:
-        # replacing the best checkpoint removes the previous one first: defer
-        # it
+        # a new best checkpoint removes the previous one first: defer that
         queue = []
         backend, self.file_backend = self.file_backend, _RemovalQueue(
             self.file_backend, queue)
@@ -77,8 +76,7 @@ class SafeCheckpointHook(CheckpointHook):
         outdated: Optional[int] = None
         if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
                                             self.keep_ckpt_ids[-1] == step):
-            # the saved message hub lists the kept checkpoints, this one
-            # included
+            # the saved message hub lists the kept ones, this one included
             if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
                 outdated = self.keep_ckpt_ids.popleft()
             self.keep_ckpt_ids.append(step)
@@ -108,8 +106,7 @@ class SafeCheckpointHook(CheckpointHook):
                 self.out_dir, self.filename_tmpl.format(outdated))
             if self.file_backend.isfile(path):
                 queue.append((self.file_backend.remove, path))
-            elif self.file_backend.isdir(
-                    path):  # checkpoints saved by DeepSpeed are folders
+            elif self.file_backend.isdir(path):  # DeepSpeed saves folders
                 queue.append((self.file_backend.rmtree, path))
         self._remove(queue, runner)
 
