@@ -63,8 +63,10 @@ if __name__ == '__main__':
         python_requires='>=3.9',
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
         include_package_data=True,
-        package_data={'muse_det': ['.mim/model-index.yml', '.mim/configs/*/*.py',
-                                   '.mim/configs/*/*/*.py', '.mim/tools/*',
+        package_data={'muse_det': ['.mim/model-index.yml', '.mim/configs/*/metafile.yml',
+                                   '.mim/configs/*/*.py',
+                                   '.mim/configs/*/*/*.py', '.mim/configs/*/*/*/*.py',
+                                   '.mim/tools/*',
                                    '.mim/tools/*/*']},
         install_requires=read_requirements('runtime.txt'),
         extras_require={

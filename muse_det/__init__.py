@@ -1,18 +1,22 @@
-"""muse-det: MUSE feature distillation for MMDetection detectors and mmpretrain-style classifiers.
+"""muse-det: MUSE feature distillation for MMDetection detectors and
+mmpretrain-style classifiers.
 
-``import muse_det`` (or ``custom_imports=dict(imports=['muse_det'])`` in a config) registers the
-distillers, losses, hooks, datasets and metrics in MMDetection's registries, so configs with
-``default_scope='mmdet'`` find them without a scope prefix. ``muse_det.information`` is pure
-PyTorch and works without any OpenMMLab package installed.
+``import muse_det`` (or ``custom_imports=dict(imports=['muse_det'])`` in a
+config) registers the distillers, losses, hooks, runner, datasets and metrics
+in MMDetection's registries, so configs with ``default_scope='mmdet'`` find
+them without a scope prefix; it changes nothing else. What a run needs beyond
+registered types is named by its config (e.g. ``runner_type =
+'SafeCheckpointRunner'``). ``muse_det.information`` is pure PyTorch and works
+without any OpenMMLab package installed.
 """
 from .version import __version__
 
 try:
     import mmdet  # noqa: F401
-except ImportError:  # information/ stays usable with PyTorch alone
-    HAS_MM = False
+except ImportError:  # muse_det.information stays usable with PyTorch alone
+    pass
 else:
-    HAS_MM = True
-    from . import registry  # noqa: F401,E402
+    # importing the implementation modules registers their types
+    from . import datasets, engine, evaluation, models  # noqa: F401
 
-__all__ = ['__version__', 'HAS_MM']
+__all__ = ['__version__']

@@ -1,7 +1,9 @@
-"""Shared fixtures: a tiny real toy COCO set on disk; a fresh default scope per test."""
+"""Shared fixtures: a tiny real toy COCO set on disk; one torch thread; a fresh default scope
+per test."""
 import os
 
 import pytest
+import torch
 
 from muse_test_utils import load_tool
 
@@ -16,6 +18,15 @@ def toy_coco(tmp_path_factory):
     maker.make_toy_coco(str(out), num_train=8, num_val=4, size=256, seed=0, variant='easy',
                         log_every=0)
     return str(out)
+
+
+@pytest.fixture
+def one_thread():
+    """Convolutions on a shared 2-core machine: 2 threads are up to 50x slower than 1."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,23 @@ def load_tool(relpath: str):
     return mod
 
 
+TOY_DATA_OVERRIDES = """
+data_root = '{root}/'
+train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root, indices=4))
+val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+"""
+
+
+def toy_config_text(config: str, data_root: str, extra: str = '') -> str:
+    """A config file inheriting ``config`` (a repository path) with its data on the toy COCO
+    set at ``data_root`` (4 training images, batch 2), plus ``extra`` lines."""
+    return (f"_base_ = '{osp.join(ROOT, config)}'\n"
+            + TOY_DATA_OVERRIDES.format(root=data_root) + extra)
+
+
 def toy_data_cfg(data_root: str, with_mask: bool = False, num_train: int = 4,
                  batch_size: int = 2):
     """Dataloaders/evaluators of configs/_base_/datasets/toy_coco_detection.py on data_root."""

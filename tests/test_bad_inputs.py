@@ -4,13 +4,13 @@ Cases already covered elsewhere are listed in the table with their test; this fi
 rest, with real models, real files and the real tools.
 """
 import copy
-import json
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
 import torch
+from mmengine.logging import MessageHub
 
 from muse_test_utils import ROOT, toy_run_cfg
 
@@ -132,6 +132,11 @@ def _batch(n=2, size=128, boxes=True):
     return torch.rand(n, 3, size, size), out
 
 
+def _at_iteration(i):
+    """A message hub as a training loop leaves it at iteration ``i`` (RuntimeInfoHook)."""
+    MessageHub.get_instance(f'bad_inputs_iter_{i}').update_info('iter', i)
+
+
 def test_num_samples_larger_than_the_coarse_grid_takes_each_location_once():
     d = _retina_distiller(loss=dict(type='MUSELoss', num_samples=64)).train()
     sizes = []
@@ -144,7 +149,7 @@ def test_num_samples_larger_than_the_coarse_grid_takes_each_location_once():
 
 def test_nan_features_raise_naming_iteration_and_pair():
     d = _retina_distiller(loss=dict(type='MUSELoss', grid=4, num_samples=8)).train()
-    d.current_iter = 12
+    _at_iteration(12)
     d.architecture.neck.fpn_convs[1].conv.weight.data[0, 0, 0, 0] = float('nan')
     with pytest.raises(ValueError, match=r'iteration 12, pair neck\.1 -> neck\.4: student '
                                          r'contains NaN'):

@@ -1,9 +1,12 @@
-"""Malicious checkpoints are refused on every load path before their payload can run; what
-muse-det saves needs nothing beyond torch's safe types.
+"""Malicious checkpoints are refused on every load path before their payload
+can run; what muse-det saves needs nothing beyond torch's safe types; the
+training state stock MMEngine pickles is read without running anything from the
+file.
 
 Real files in tmp dirs, real MMEngine Runners.
 """
 import os
+import pickle
 from collections import OrderedDict
 
 import numpy as np
@@ -11,11 +14,13 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import load_checkpoint
-
-from muse_det.utils.checkpoint_io import (SAFE_GLOBALS, UnsafeCheckpointError, atomic_save,
-                                          safe_load)
-from muse_det.utils.export import export_checkpoint
 from test_resume import ToyModel, toy_runner, train_toy
+
+from muse_det.engine import SafeCheckpointHook
+from muse_det.utils.checkpoint_io import (MMENGINE_STATE_GLOBALS,
+                                          UnsafeCheckpointError, atomic_save,
+                                          history_buffer_statistic, safe_load)
+from muse_det.utils.export import export_checkpoint
 
 
 class Payload:
@@ -37,54 +42,158 @@ def _payloads(marker):
 
 def _load_paths(tmp_path):
     """Every way a checkpoint file gets loaded: name -> function(path)."""
+
     def runner(path, **kwargs):
-        toy_runner(tmp_path / 'runner', max_iters=1, load_from=path, **kwargs).train()
+        toy_runner(
+            tmp_path / 'runner', max_iters=1, load_from=path,
+            **kwargs).train()
 
     return {
-        'safe_load': safe_load,
-        'mmengine.runner.load_checkpoint': lambda path: load_checkpoint(ToyModel(), path),
-        'Runner load_from': runner,
-        'Runner resume': lambda path: runner(path, resume=True),
-        'export_checkpoint': lambda path: export_checkpoint(path, str(tmp_path / 'out.pth')),
+        'safe_load':
+        safe_load,
+        'SafeCheckpointRunner load_from':
+        runner,
+        'SafeCheckpointRunner resume':
+        lambda path: runner(path, resume=True),
+        'export_checkpoint':
+        lambda path: export_checkpoint(path, str(tmp_path / 'out.pth')),
     }
 
 
-@pytest.mark.parametrize('payload', ['posix.system', 'builtins.exec'])
-@pytest.mark.parametrize('path_name', ['safe_load', 'mmengine.runner.load_checkpoint',
-                                       'Runner load_from', 'Runner resume',
-                                       'export_checkpoint'])
-def test_payload_is_refused_and_never_runs(tmp_path, payload, path_name):
+def _evil_checkpoint(tmp_path, payload):
     marker = tmp_path / 'pwned'
     evil = str(tmp_path / 'evil.pth')
-    torch.save({'meta': {'iter': 1}, 'state_dict': ToyModel().state_dict(),
-                'message_hub': _payloads(marker)[payload]}, evil)
-    assert payload in torch.serialization.get_unsafe_globals_in_checkpoint(evil)
+    torch.save(
+        {
+            'meta': {
+                'iter': 1
+            },
+            'state_dict': ToyModel().state_dict(),
+            'message_hub': _payloads(marker)[payload]
+        }, evil)
+    assert payload in torch.serialization.get_unsafe_globals_in_checkpoint(
+        evil)
+    return evil, marker
 
-    with pytest.raises(UnsafeCheckpointError) as info:
-        _load_paths(tmp_path)[path_name](evil)
-    message = str(info.value)
-    assert message.startswith(f'refusing to load checkpoint {evil}: its pickle names {payload}')
-    assert 'nothing from it was executed' in message and 'trust' in message
-    assert 'weights_only=False' not in message  # torch's advice is not repeated
-    assert info.value.__cause__ is None and info.value.__suppress_context__  # no pickle trace
+
+@pytest.mark.parametrize('payload', ['posix.system', 'builtins.exec'])
+def test_payload_is_refused_by_mmengine_own_loader(tmp_path, payload):
+    """MMEngine's own ``load_checkpoint`` (not muse-det's, left as it is) reads
+    with torch's default ``weights_only=True``: refused too, nothing run."""
+    evil, marker = _evil_checkpoint(tmp_path, payload)
+    with pytest.raises(pickle.UnpicklingError):
+        load_checkpoint(ToyModel(), evil)
     assert not marker.exists()
 
 
-def test_plain_mmengine_checkpoint_is_refused_with_a_hint(tmp_path):
-    """Without muse_det's message-hub format, a HistoryBuffer pickles its statistics methods
-    through builtins.getattr: refused, and the error says where such a file comes from."""
-    legacy = str(tmp_path / 'legacy.pth')
-    torch.save({'message_hub': {'log_scalars': {'loss': HistoryBuffer([1.0], [1])}}}, legacy)
-    names = torch.serialization.get_unsafe_globals_in_checkpoint(legacy)
-    assert 'builtins.getattr' in names
-    with pytest.raises(UnsafeCheckpointError, match='saved by MMEngine without muse_det'):
-        safe_load(legacy)
+@pytest.mark.parametrize('payload', ['posix.system', 'builtins.exec'])
+@pytest.mark.parametrize('path_name', [
+    'safe_load', 'SafeCheckpointRunner load_from',
+    'SafeCheckpointRunner resume', 'export_checkpoint'
+])
+def test_payload_is_refused_and_never_runs(tmp_path, payload, path_name):
+    evil, marker = _evil_checkpoint(tmp_path, payload)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        _load_paths(tmp_path)[path_name](evil)
+    message = str(info.value)
+    assert message.startswith(
+        f'refusing to load checkpoint {evil}: its pickle names {payload}')
+    assert 'nothing from it was executed' in message and 'trust' in message
+    assert 'weights_only=False' not in message  # torch's advice: not repeated
+    # no pickle trace
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert not marker.exists()
+
+
+def test_stock_mmengine_message_hub_loads_without_widening_the_allow_list(
+        tmp_path):
+    """A HistoryBuffer pickles its statistics methods through builtins.getattr
+    and its history as numpy arrays: read with the getattr stand-in, the
+    allow-list and HistoryBuffer's class-wide table unchanged afterwards."""
+    stock = str(tmp_path / 'stock.pth')
+    buffer = HistoryBuffer([1.0, 3.0], [1, 1])
+    torch.save(
+        {
+            'message_hub': {
+                'log_scalars': {
+                    'loss': buffer
+                },
+                'runtime_info': {
+                    'eta': np.float64(2.5)
+                }
+            }
+        }, stock)
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(stock)
+    assert 'builtins.getattr' in names and any(
+        n.startswith('numpy') for n in names)
+    allowed_before = set(torch.serialization.get_safe_globals())
+    table_before = dict(HistoryBuffer._statistics_methods)
+
+    hub = safe_load(stock)['message_hub']
+    loaded = hub['log_scalars']['loss']
+    assert type(loaded) is HistoryBuffer and loaded.mean(
+    ) == 2.0 and loaded.current() == 3.0
+    assert type(hub['runtime_info']['eta']) is np.float64
+    assert set(torch.serialization.get_safe_globals()) == allowed_before
+    assert HistoryBuffer._statistics_methods == table_before
+
+
+class Getattr:
+    """Unpickles as ``builtins.getattr(owner, name)``."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+
+@pytest.mark.parametrize('owner,name', [(HistoryBuffer, 'register_statistics'),
+                                        (HistoryBuffer, '__init__'),
+                                        (np.ndarray, 'tofile'),
+                                        (OrderedDict, 'fromkeys')])
+def test_getattr_beyond_history_buffer_statistics_is_refused(
+        tmp_path, owner, name):
+    evil = str(tmp_path / 'getattr.pth')
+    torch.save(
+        {
+            'state_dict': ToyModel().state_dict(),
+            'x': Getattr(owner, name)
+        }, evil)
+    with pytest.raises(
+            UnsafeCheckpointError,
+            match='is not a HistoryBuffer statistic') as info:
+        safe_load(evil)
+    assert str(info.value).startswith(f'refusing to load checkpoint {evil}')
+    with pytest.raises(pickle.UnpicklingError):
+        history_buffer_statistic(owner, name)
 
 
 def test_allow_list_is_minimal():
-    names = {f'{g.__module__}.{g.__qualname__}' for g in SAFE_GLOBALS}
-    assert not names & {'builtins.getattr', 'builtins.eval', 'builtins.exec'}
-    assert not [n for n in names if n.split('.')[0] in ('os', 'posix', 'sys', 'subprocess')]
+    names = {
+        entry[1] if isinstance(entry, tuple) else
+        f'{entry.__module__}.{entry.__qualname__}'
+        for entry in MMENGINE_STATE_GLOBALS
+    }
+    objects = {
+        entry[0] if isinstance(entry, tuple) else entry
+        for entry in MMENGINE_STATE_GLOBALS
+    }
+    assert not names & {'builtins.eval', 'builtins.exec'}
+    assert not objects & {getattr, eval, exec, setattr, __import__}
+    renamed = {
+        name: obj
+        for obj, name in (e for e in MMENGINE_STATE_GLOBALS
+                          if isinstance(e, tuple))
+    }
+    assert renamed['builtins.getattr'] is history_buffer_statistic
+    assert not [
+        n for n in names
+        if n.split('.')[0] in ('os', 'posix', 'sys', 'subprocess')
+    ]
+    # nothing is allowed process-wide by importing muse-det
+    assert not set(
+        torch.serialization.get_safe_globals()) & set(MMENGINE_STATE_GLOBALS)
 
 
 def test_runner_checkpoints_need_no_allow_listed_globals(tmp_path):
@@ -96,6 +205,9 @@ def test_runner_checkpoints_need_no_allow_listed_globals(tmp_path):
 
 
 def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
+    """SafeCheckpointHook stores the message hub as plain tensors and rebuilds
+    it on load."""
+    hook = SafeCheckpointHook()
     hub = MessageHub.get_instance('round_trip_source')
     for value in (0.5, 0.25, 0.125):
         hub.update_scalar('train/loss', value)
@@ -103,14 +215,19 @@ def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
     hub.update_info('table', np.arange(6, dtype=np.int16).reshape(2, 3))
     hub.update_info('mixed', [np.int64(7), {'x': np.float32(1.5)}, 'text'])
     path = str(tmp_path / 'hub.pth')
-    atomic_save({'message_hub': hub.state_dict()}, path)
+    checkpoint = {'message_hub': hub.state_dict()}
+    hook.before_save_checkpoint(None, checkpoint)
+    atomic_save(checkpoint, path)
     assert torch.serialization.get_unsafe_globals_in_checkpoint(path) == []
 
     restored = MessageHub.get_instance('round_trip_target')
-    restored.load_state_dict(safe_load(path)['message_hub'])
+    checkpoint = safe_load(path)
+    hook.after_load_checkpoint(None, checkpoint)
+    restored.load_state_dict(checkpoint['message_hub'])
     buffer = restored.get_scalar('train/loss')
     assert isinstance(buffer, HistoryBuffer) and buffer.max_length == 1000000
-    np.testing.assert_array_equal(buffer.data[0], hub.get_scalar('train/loss').data[0])
+    np.testing.assert_array_equal(buffer.data[0],
+                                  hub.get_scalar('train/loss').data[0])
     assert buffer.mean() == pytest.approx(0.875 / 3)
     eta, table = restored.get_info('eta'), restored.get_info('table')
     assert type(eta) is np.float64 and eta == 3.5
@@ -118,7 +235,13 @@ def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
     mixed = restored.get_info('mixed')
     assert type(mixed[0]) is np.int64 and type(mixed[1]['x']) is np.float32
     assert mixed[2] == 'text'
-    # mmengine's own form (HistoryBuffer objects, e.g. a MessageHub passed in) still loads
-    restored.load_state_dict(OrderedDict(log_scalars=OrderedDict(l=HistoryBuffer([1.], [1])),
-                                         runtime_info=OrderedDict(), resumed_keys={'l': True}))
+    # mmengine's own form (HistoryBuffer objects, e.g. a stock checkpoint)
+    # passes unchanged
+    stock = OrderedDict(
+        log_scalars=OrderedDict(l=HistoryBuffer([1.], [1])),
+        runtime_info=OrderedDict(),
+        resumed_keys={'l': True})
+    checkpoint = {'message_hub': stock}
+    hook.after_load_checkpoint(None, checkpoint)
+    restored.load_state_dict(checkpoint['message_hub'])
     assert restored.get_scalar('l').current() == 1.

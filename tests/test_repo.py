@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
+from muse_det.utils.launch import load_config
 from muse_test_utils import ROOT
 
 
@@ -44,13 +46,18 @@ def test_package_configs_resolve_from_any_directory(tmp_path):
     cfg_file = tmp_path / 'mine.py'
     cfg_file.write_text("_base_ = 'muse_det::muse/muse_retinanet_r50_fpn_1x_coco.py'\n"
                         "model = dict(loss=dict(variant='multiplicative'))\n")
-    code = ('import muse_det\nfrom mmengine.config import Config\n'
-            f'c = Config.fromfile({str(cfg_file)!r})\n'
+    code = ('from mmengine.config import Config, utils\n'
+            'from muse_det.utils.package_configs import package_config_paths\n'
+            'with package_config_paths():\n'
+            f'    c = Config.fromfile({str(cfg_file)!r})\n'
+            "assert 'muse_det' not in utils.MODULE2PACKAGE\n"
             'print(c.model.type, c.model.architecture.type, c.model.loss.variant)\n')
     proc = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path), capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-3:] == ['MUSESelfDistiller', 'RetinaNet', 'multiplicative']
+    # the tools load configs inside package_config_paths()
+    assert load_config(str(cfg_file)).model.loss.variant == 'multiplicative'
 
 
 def test_muse_configs_are_a_few_lines_over_mmdet():
@@ -61,3 +68,28 @@ def test_muse_configs_are_a_few_lines_over_mmdet():
                      if ln.strip() and not ln.lstrip().startswith('#')]
         assert lines[0].startswith("_base_ = 'mmdet::"), path
         assert len(lines) - 1 <= 10, path
+
+
+def test_model_index_lists_every_shipped_config():
+    """model-index.yml imports metafiles that list each config once, with existing paths and
+    results only where docs/benchmarks.md reports a figure."""
+    with open(osp.join(ROOT, 'model-index.yml')) as f:
+        index = yaml.safe_load(f)
+    with open(osp.join(ROOT, 'docs', 'benchmarks.md')) as f:
+        benchmarks = f.read()
+    listed = []
+    for metafile in index['Import']:
+        with open(osp.join(ROOT, metafile)) as f:
+            meta = yaml.safe_load(f)
+        collections = {c['Name'] for c in meta['Collections']}
+        for model in meta['Models']:
+            assert model['In Collection'] in collections
+            assert osp.isfile(osp.join(ROOT, model['Config'])), model['Config']
+            assert model['Name'] == osp.splitext(osp.basename(model['Config']))[0]
+            for result in model.get('Results', []):
+                for value in result['Metrics'].values():
+                    # a figure of docs/benchmarks.md (mAP there as 0.856, here as 85.6)
+                    assert f'{value:.2f}' in benchmarks or f'{value / 100:.3f}' in benchmarks, \
+                        (model['Name'], value)
+            listed.append(osp.join(ROOT, model['Config']))
+    assert sorted(listed) == CONFIGS

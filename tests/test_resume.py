@@ -1,8 +1,9 @@
-"""Resuming with ``torch.load(weights_only=True)``: a run interrupted after K iterations and
-resumed gives the loss series of the uninterrupted run.
+"""Resuming with ``torch.load(weights_only=True)``: a run interrupted after K
+iterations and resumed gives the loss series of the uninterrupted run.
 
 Real MMEngine Runners in tmp dirs. The toy runner here is also used by
-``test_atomic_checkpoint.py`` (in killed processes) and ``test_checkpoint_safety.py``.
+``test_atomic_checkpoint.py`` (in killed processes) and
+``test_checkpoint_safety.py``.
 """
 import os.path as osp
 import time
@@ -10,14 +11,13 @@ import uuid
 
 import pytest
 import torch
+from mmengine.hooks import Hook
+from mmengine.model import BaseModel
+from mmengine.runner import find_latest_checkpoint, load_checkpoint
 from torch import nn
 from torch.utils.data import Dataset
 
-import muse_det  # noqa: F401 (activates muse_det.engine.checkpoint_safety)
-from mmengine.hooks import Hook
-from mmengine.model import BaseModel
-from mmengine.runner import Runner, find_latest_checkpoint, load_checkpoint
-
+from muse_det.engine import SafeCheckpointRunner
 from muse_det.utils.checkpoint_io import safe_load
 
 MAX_ITERS = 12
@@ -25,19 +25,20 @@ INTERRUPT_AT = 5  # past one pass over the data: 16 samples, batch 4
 
 
 class ToyModel(BaseModel):
-    """An MLP regressor, same initial weights every time; ``pad`` adds an unused buffer to
-    make checkpoints big."""
+    """An MLP regressor, same initial weights every time; ``pad`` adds an
+    unused buffer to make checkpoints big."""
 
     def __init__(self, pad: int = 0):
         super().__init__()
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            self.net = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
+            self.net = nn.Sequential(
+                nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
         self.register_buffer('pad', torch.zeros(pad))
 
     def forward(self, x, y, mode='tensor'):
         pred = self.net(x).squeeze(-1)
-        return dict(loss=((pred - y) ** 2).mean()) if mode == 'loss' else pred
+        return dict(loss=((pred - y)**2).mean()) if mode == 'loss' else pred
 
 
 class ToyDataset(Dataset):
@@ -45,7 +46,9 @@ class ToyDataset(Dataset):
 
     def __init__(self, n=16):
         g = torch.Generator().manual_seed(0)
-        self.x, self.y = torch.randn(n, 8, generator=g), torch.randn(n, generator=g)
+        self.x, self.y = torch.randn(
+            n, 8, generator=g), torch.randn(
+                n, generator=g)
 
     def __len__(self):
         return len(self.x)
@@ -59,20 +62,26 @@ class Interrupt(Exception):
 
 
 class RecordLoss(Hook):
-    """Records every iteration's loss; raises ``Interrupt`` after iteration ``stop_after``
-    (once its checkpoint is written: LOWEST runs after CheckpointHook)."""
+    """Records every iteration's loss; raises ``Interrupt`` after iteration
+    ``stop_after`` (once its checkpoint is written: LOWEST runs after
+    CheckpointHook)."""
     priority = 'LOWEST'
 
     def __init__(self, stop_after=None):
         self.losses, self.stop_after = {}, stop_after
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None):
         self.losses[runner.iter + 1] = outputs['loss'].item()
         if runner.iter + 1 == self.stop_after:
             raise Interrupt
 
 
 class Sleep(Hook):
+
     def __init__(self, seconds):
         self.seconds = seconds
 
@@ -81,34 +90,61 @@ class Sleep(Hook):
 
 
 def unique_name(work_dir):
-    """Runners named alike share one MessageHub (and logger): give each its own."""
+    """Runners named alike share one MessageHub (and logger): give each its
+    own."""
     return f'{osp.basename(str(work_dir))}_{uuid.uuid4().hex[:8]}'
 
 
-def toy_runner(work_dir, max_iters=MAX_ITERS, hooks=(), pad=0, sleep=0.0, **kwargs):
-    """A Runner training :class:`ToyModel` with checkpoints every iteration (kwargs: Runner's,
-    ``checkpoint``: CheckpointHook's)."""
-    checkpoint = dict(type='CheckpointHook', interval=1, by_epoch=False,
-                      **kwargs.pop('checkpoint', {}))
+def infinite_loader(dataset, batch_size, collate):
+    """A shuffled infinite training loader in the main process."""
+    return dict(
+        dataset=dataset,
+        batch_size=batch_size,
+        num_workers=0,
+        sampler=dict(type='InfiniteSampler', shuffle=True),
+        collate_fn=dict(type=collate))
+
+
+def toy_runner(work_dir,
+               max_iters=MAX_ITERS,
+               hooks=(),
+               pad=0,
+               sleep=0.0,
+               **kwargs):
+    """A ``SafeCheckpointRunner`` training :class:`ToyModel` with checkpoints
+    every iteration (kwargs: Runner's, ``checkpoint``: CheckpointHook's)."""
+    checkpoint = dict(
+        type='CheckpointHook',
+        interval=1,
+        by_epoch=False,
+        **kwargs.pop('checkpoint', {}))
     if sleep:
         hooks = (*hooks, Sleep(sleep))
-    return Runner(
-        model=ToyModel(pad), work_dir=str(work_dir),
-        train_dataloader=dict(dataset=ToyDataset(), batch_size=4, num_workers=0,
-                              sampler=dict(type='InfiniteSampler', shuffle=True),
-                              collate_fn=dict(type='default_collate')),
+    return SafeCheckpointRunner(
+        model=ToyModel(pad),
+        work_dir=str(work_dir),
+        train_dataloader=infinite_loader(ToyDataset(), 4, 'default_collate'),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
-        param_scheduler=dict(type='MultiStepLR', milestones=[4, 8], by_epoch=False),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(checkpoint=checkpoint, logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=list(hooks), randomness=dict(seed=0), default_scope='mmengine',
-        experiment_name=unique_name(work_dir), log_level='WARNING', **kwargs)
+        param_scheduler=dict(
+            type='MultiStepLR', milestones=[4, 8], by_epoch=False),
+        train_cfg=kwargs.pop('train_cfg',
+                             dict(by_epoch=False, max_iters=max_iters)),
+        default_hooks=dict(
+            checkpoint=checkpoint, logger=dict(type='LoggerHook', interval=1)),
+        custom_hooks=list(hooks),
+        randomness=dict(seed=0),
+        default_scope='mmengine',
+        experiment_name=unique_name(work_dir),
+        log_level='WARNING',
+        **kwargs)
 
 
 def train_toy(work_dir, **kwargs):
-    """Train to the end (resuming when ``resume=True``); returns the recorded losses."""
+    """Train to the end (resuming when ``resume=True``); returns the recorded
+    losses."""
     record = RecordLoss()
-    toy_runner(work_dir, hooks=[record], **kwargs).train()
+    toy_runner(
+        work_dir, hooks=[record, *kwargs.pop('hooks', ())], **kwargs).train()
     return record.losses
 
 
@@ -118,21 +154,24 @@ def test_interrupted_and_resumed_run_matches_uninterrupted(tmp_path):
     interrupted = RecordLoss(stop_after=INTERRUPT_AT)
     with pytest.raises(Interrupt):
         toy_runner(tmp_path / 'cut', hooks=[interrupted]).train()
-    assert find_latest_checkpoint(str(tmp_path / 'cut')).endswith(f'iter_{INTERRUPT_AT}.pth')
+    assert find_latest_checkpoint(str(
+        tmp_path / 'cut')).endswith(f'iter_{INTERRUPT_AT}.pth')
 
     resumed_record = RecordLoss()
     resumed = toy_runner(tmp_path / 'cut', hooks=[resumed_record], resume=True)
     resumed.train()
 
     assert sorted(interrupted.losses) == list(range(1, INTERRUPT_AT + 1))
-    assert sorted(resumed_record.losses) == list(range(INTERRUPT_AT + 1, MAX_ITERS + 1))
+    assert sorted(resumed_record.losses) == list(
+        range(INTERRUPT_AT + 1, MAX_ITERS + 1))
     series = {**interrupted.losses, **resumed_record.losses}
     diff = max(abs(series[i] - full[i]) for i in full)
     print(f'resume: max |loss diff| over {len(full)} iterations = {diff:.3g}')
     assert diff <= 1e-6
     # the message hub came back too: its loss history spans both runs
     history = resumed.message_hub.get_scalar('train/loss').data[0]
-    assert history.tolist() == pytest.approx([full[i] for i in sorted(full)], abs=1e-6)
+    assert history.tolist() == pytest.approx([full[i] for i in sorted(full)],
+                                             abs=1e-6)
 
 
 def test_load_from_and_load_checkpoint_read_weights_only(tmp_path):
@@ -149,11 +188,11 @@ def test_load_from_and_load_checkpoint_read_weights_only(tmp_path):
 
 
 def _tiny_detector_runner(work_dir, mode='self', **kwargs):
-    """A narrow RetinaNet (ResNet-18, no pretrained weights) inside MUSESelfDistiller, on four
-    64x64 random images held in memory."""
+    """A narrow RetinaNet (ResNet-18, no pretrained weights) inside
+    MUSESelfDistiller, on four 64x64 random images held in memory."""
+    from mmdet.structures import DetDataSample
     from mmengine.hub import get_config
     from mmengine.structures import InstanceData
-    from mmdet.structures import DetDataSample
 
     class TinyDet(Dataset):
         metainfo = dict(classes=('a', 'b'))
@@ -163,50 +202,66 @@ def _tiny_detector_runner(work_dir, mode='self', **kwargs):
 
         def __getitem__(self, i):
             g = torch.Generator().manual_seed(i)
-            sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
-                                                 scale_factor=(1., 1.)))
+            sample = DetDataSample(
+                metainfo=dict(
+                    img_shape=(64, 64),
+                    ori_shape=(64, 64),
+                    scale_factor=(1., 1.)))
             sample.gt_instances = InstanceData(
-                bboxes=torch.tensor([[8., 8., 40., 44.]]) + i, labels=torch.tensor([i % 2]))
-            return dict(inputs=torch.randint(0, 256, (3, 64, 64), generator=g,
-                                             dtype=torch.uint8), data_samples=sample)
+                bboxes=torch.tensor([[8., 8., 40., 44.]]) + i,
+                labels=torch.tensor([i % 2]))
+            return dict(
+                inputs=torch.randint(
+                    0, 256, (3, 64, 64), generator=g, dtype=torch.uint8),
+                data_samples=sample)
 
     model = get_config('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py').model
-    # ResNet-18 at a quarter of the width, so that a CPU step and a checkpoint are quick
-    model.backbone.update(depth=18, base_channels=16, stem_channels=16, init_cfg=None)
+    # ResNet-18 at a quarter of the width, so that a CPU step and a checkpoint
+    # are quick
+    model.backbone.update(
+        depth=18, base_channels=16, stem_channels=16, init_cfg=None)
     model.neck.update(in_channels=[16, 32, 64, 128], out_channels=32)
-    model.bbox_head.update(num_classes=2, in_channels=32, feat_channels=32, stacked_convs=1)
-    # random location sampling: the distiller saves its sampling generator in the checkpoint
+    model.bbox_head.update(
+        num_classes=2, in_channels=32, feat_channels=32, stacked_convs=1)
+    # random location sampling: the distiller saves its sampling generator in
+    # the checkpoint
     loss = dict(type='MUSELoss', num_samples=8, embed_dim=32)
-    common = dict(features=['neck[0]', 'neck[1]'], probe_input_shape=(3, 64, 64), loss=loss)
+    common = dict(
+        features=['neck[0]', 'neck[1]'],
+        probe_input_shape=(3, 64, 64),
+        loss=loss)
     if mode == 'self':
-        distiller = dict(type='MUSESelfDistiller', architecture=model, **common)
+        distiller = dict(
+            type='MUSESelfDistiller', architecture=model, **common)
     elif mode == 'online':
-        distiller = dict(type='MUSEOnlineDistiller', peers=[model, model], **common)
+        distiller = dict(
+            type='MUSEOnlineDistiller', peers=[model, model], **common)
     else:
-        distiller = dict(type='MUSEOfflineDistiller', architecture=model, teacher=model,
-                         **common)
-    return Runner(
-        model=distiller, work_dir=str(work_dir),
-        train_dataloader=dict(dataset=TinyDet(), batch_size=2, num_workers=0,
-                              sampler=dict(type='InfiniteSampler', shuffle=True),
-                              collate_fn=dict(type='pseudo_collate')),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9,
-                                          weight_decay=1e-4)),
-        param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, end=2),
-                         dict(type='MultiStepLR', milestones=[3], by_epoch=False)],
+        distiller = dict(
+            type='MUSEOfflineDistiller',
+            architecture=model,
+            teacher=model,
+            **common)
+    return SafeCheckpointRunner(
+        model=distiller,
+        work_dir=str(work_dir),
+        train_dataloader=infinite_loader(TinyDet(), 2, 'pseudo_collate'),
+        optim_wrapper=dict(
+            optimizer=dict(
+                type='SGD', lr=0.001, momentum=0.9, weight_decay=1e-4)),
+        param_scheduler=[
+            dict(type='LinearLR', start_factor=0.1, by_epoch=False, end=2),
+            dict(type='MultiStepLR', milestones=[3], by_epoch=False)
+        ],
         train_cfg=dict(by_epoch=False, max_iters=4),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False)),
-        randomness=dict(seed=0), default_scope='mmdet', experiment_name=unique_name(work_dir),
-        log_level='WARNING', **kwargs)
-
-
-@pytest.fixture
-def one_thread():
-    """Convolutions on a shared 2-core machine: 2 threads are up to 50x slower than 1."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', interval=1,
+                            by_epoch=False)),
+        randomness=dict(seed=0),
+        default_scope='mmdet',
+        experiment_name=unique_name(work_dir),
+        log_level='WARNING',
+        **kwargs)
 
 
 @pytest.mark.parametrize('mode', ['self', 'online', 'offline'])
@@ -215,11 +270,13 @@ def test_resume_mmdet_detector(tmp_path, one_thread, mode):
     _tiny_detector_runner(tmp_path / 'full', mode, custom_hooks=[full]).train()
     cut = RecordLoss(stop_after=2)
     with pytest.raises(Interrupt):
-        _tiny_detector_runner(tmp_path / 'cut', mode, custom_hooks=[cut]).train()
+        _tiny_detector_runner(
+            tmp_path / 'cut', mode, custom_hooks=[cut]).train()
     assert torch.serialization.get_unsafe_globals_in_checkpoint(
         str(tmp_path / 'cut' / 'iter_2.pth')) == []
     rest = RecordLoss()
-    _tiny_detector_runner(tmp_path / 'cut', mode, custom_hooks=[rest], resume=True).train()
+    _tiny_detector_runner(
+        tmp_path / 'cut', mode, custom_hooks=[rest], resume=True).train()
     series = {**cut.losses, **rest.losses}
     diff = max(abs(series[i] - full.losses[i]) for i in full.losses)
     print(f'mmdet resume ({mode}): max |loss diff| = {diff:.3g}')
@@ -227,9 +284,15 @@ def test_resume_mmdet_detector(tmp_path, one_thread, mode):
 
 
 def train_to_the_end(work_dir, max_iters, pad, keep):
-    """The training process that ``test_atomic_checkpoint.py`` kills: resumes from
-    ``work_dir`` if it can, 4 * ``pad`` bytes per checkpoint, ``keep`` checkpoints kept."""
+    """The training process that ``test_atomic_checkpoint.py`` kills: resumes
+    from ``work_dir`` if it can, 4 * ``pad`` bytes per checkpoint, ``keep``
+    checkpoints kept."""
     torch.set_num_threads(1)
-    train_toy(work_dir, max_iters=max_iters, pad=pad, sleep=0.02, resume=True,
-              checkpoint=dict(max_keep_ckpts=keep))
+    train_toy(
+        work_dir,
+        max_iters=max_iters,
+        pad=pad,
+        sleep=0.02,
+        resume=True,
+        checkpoint=dict(max_keep_ckpts=keep))
     open(osp.join(work_dir, 'finished'), 'w').close()

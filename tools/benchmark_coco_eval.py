@@ -25,6 +25,12 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmdet.datasets.api_wrappers import COCO, COCOeval  # noqa: E402
+from mmdet.evaluation.metrics import CocoMetric  # noqa: E402
+
+from muse_det.evaluation import FasterCocoMetric  # noqa: E402
+from muse_det.evaluation.faster_coco_metric import faster_coco_backend  # noqa: E402
 
 STAT_NAMES = ['mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l',
               'AR@100', 'AR@300', 'AR@1000', 'AR_s@1000', 'AR_m@1000', 'AR_l@1000']
@@ -115,7 +121,6 @@ def write_ground_truth(gt, out_dir):
 
 def data_samples(gt, detections):
     """mmdet's test-time data samples (dicts) for ``CocoMetric.process``."""
-    import torch
     sizes = {img['id']: (img['height'], img['width']) for img in gt['images']}
     return [dict(img_id=img_id, ori_shape=sizes[img_id],
                  pred_instances=dict(bboxes=torch.from_numpy(b), scores=torch.from_numpy(s),
@@ -138,9 +143,7 @@ def detections_json(gt, detections):
 def backend_classes(backend):
     """(COCO, COCOeval) of 'pycocotools' (as mmdet uses them) or 'faster-coco-eval'."""
     if backend == 'pycocotools':
-        from mmdet.datasets.api_wrappers import COCO, COCOeval
         return COCO, COCOeval
-    from muse_det.evaluation.faster_coco_metric import faster_coco_backend
     return faster_coco_backend()
 
 
@@ -166,9 +169,6 @@ def coco_stats(backend, ann_file, results, iou_type='bbox', max_dets=(100, 300, 
 
 
 def build_metric(backend, ann_file, classes):
-    from mmdet.evaluation.metrics import CocoMetric
-    import muse_det  # noqa: F401 (registers FasterCocoMetric)
-    from muse_det.evaluation import FasterCocoMetric
     cls = CocoMetric if backend == 'pycocotools' else FasterCocoMetric
     with contextlib.redirect_stdout(sys.stderr):
         metric = cls(ann_file=ann_file, metric='bbox')

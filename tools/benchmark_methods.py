@@ -19,7 +19,6 @@ Finished runs are appended to ``--results`` (JSON lines) as they end, so an inte
 benchmark continues where it stopped; ``--fresh`` discards earlier results.
 """
 import argparse
-import copy
 import json
 import os
 import os.path as osp
@@ -28,11 +27,14 @@ import sys
 import tempfile
 import time
 
-from mmengine.config import DictAction
+import torch
+from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from muse_det.utils.launch import build_runner  # noqa: E402
 
 TASKS = {
     'cls': dict(config='configs/classification/toy/muse_resnet18_toy_cifar.py',
@@ -56,8 +58,6 @@ def method_config(task: str, method: str, seed: int, work_dir: str, iters=None,
                   cfg_options=None):
     """The config of one run: the task's MUSE config with ``method``'s one change, then
     ``cfg_options`` (distilled methods only: e.g. ``model.loss.loss_weight=0.5``)."""
-    from mmengine.config import Config
-    import muse_det  # noqa: F401
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     change = METHODS[method]
     if change is None:
@@ -136,12 +136,11 @@ class StepProbe(Hook):
 
 def run_one(task: str, method: str, seed: int, iters, work_root: str, warmup: int,
             cfg_options=None, tag: str = '') -> dict:
-    from mmengine.runner import Runner
     work_dir = osp.join(work_root, f'{task}_{method}{tag and "_" + tag}_seed{seed}')
     cfg = method_config(task, method, seed, work_dir, iters, cfg_options)
     probe = StepProbe()
     t0 = time.perf_counter()
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.register_hook(probe)
     runner.train()
     key = TASKS[task]['metric']
@@ -149,7 +148,6 @@ def run_one(task: str, method: str, seed: int, iters, work_root: str, warmup: in
         raise RuntimeError(f'{task}/{method}/seed {seed}: no {key!r} in the validation '
                            f'metrics {sorted(probe.metrics)}')
     steps = probe.step_times[warmup:] or probe.step_times
-    import torch
     row = dict(task=task, method=method, tag=tag, seed=seed, iters=cfg.train_cfg.max_iters,
                threads=torch.get_num_threads(),
                metric=float(probe.metrics[key]) * TASKS[task]['scale'],
@@ -274,7 +272,6 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    import torch
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.fresh and osp.isfile(args.results):
@@ -288,7 +285,6 @@ def main(argv=None):
     plan = [(t, m, s) for t in args.tasks for m in args.methods for s in args.seeds]
     rows, started = [], time.perf_counter()
     for n, (task, method, seed) in enumerate(plan, start=1):
-        from mmengine.config import Config
         cfg_iters = iters[task] or Config.fromfile(
             osp.join(ROOT, TASKS[task]['config'])).train_cfg.max_iters
         # the plain model ignores --cfg-options: every tag shares its runs

@@ -12,7 +12,6 @@ autograd saves for backward, counted exactly, see SavedTensorBytes).
 """
 import argparse
 import copy
-import os
 import os.path as osp
 import statistics
 import sys
@@ -21,6 +20,13 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
+from mmdet.registry import MODELS  # noqa: E402
+from mmdet.structures import DetDataSample  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.structures import InstanceData  # noqa: E402
+
+import muse_det  # noqa: E402,F401  (registers the distillers)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = {
@@ -65,8 +71,6 @@ def state_bytes(model):
 
 
 def synthetic_batch(batch_size, size, num_classes, device, seed):
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
     g = torch.Generator().manual_seed(seed)
     inputs = torch.randn(batch_size, 3, size, size, generator=g).to(device)
     samples = []
@@ -86,10 +90,6 @@ def synthetic_batch(batch_size, size, num_classes, device, seed):
 
 def build_pair(config, device):
     """(plain detector, MUSE distiller) with identical detector weights."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmdet.registry import MODELS
-    import muse_det  # noqa: F401
     init_default_scope('mmdet')
     cfg = Config.fromfile(osp.join(ROOT, config))
     arch = cfg.model.architecture

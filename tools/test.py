@@ -15,6 +15,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+from mmdet.datasets import BaseDetDataset  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+from muse_det.registry import DATASETS  # noqa: E402
 from muse_det.utils.config_checks import check_config  # noqa: E402
 from muse_det.utils.launch import (build_runner, load_config,  # noqa: E402
                                    parse_tool_args, run_cli, setup_distributed)
@@ -35,9 +39,6 @@ def parse_args(argv=None):
 
 def is_detection(cfg) -> bool:
     """Whether the test set is an mmdet detection dataset (else classification)."""
-    from mmdet.datasets import BaseDetDataset
-    from mmengine.registry import init_default_scope
-    from muse_det.registry import DATASETS
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     dataset = cfg.test_dataloader.dataset
     while isinstance(dataset, dict):

@@ -3,6 +3,7 @@
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
     # every FPN level; the shallower levels are taught by the last (deepest) one

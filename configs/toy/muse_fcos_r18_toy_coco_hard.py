@@ -3,6 +3,7 @@
 _base_ = './fcos_r18_toy_coco_hard.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],

@@ -1,23 +1,28 @@
-"""MMEngine's message hub state in a form ``torch.load(weights_only=True)`` can read.
+"""MMEngine's message hub state in a form ``torch.load(weights_only=True)`` can
+read.
 
-``Runner.save_checkpoint`` stores ``MessageHub.state_dict()``: ``HistoryBuffer`` objects (numpy
-arrays, and through ``HistoryBuffer.__getstate__`` the class-wide ``_statistics_methods`` dict
-of functions ``HistoryBuffer.min/max/current/mean``, which protocol-2 pickles as
-``builtins.getattr(HistoryBuffer, 'min')``) and numpy scalars in the runtime info (``eta``).
-Reading those back would need ``getattr``, ``HistoryBuffer`` and numpy on the allow-list.
+``Runner.save_checkpoint`` stores ``MessageHub.state_dict()``:
+``HistoryBuffer`` objects (numpy arrays, and through
+``HistoryBuffer.__getstate__`` the class-wide ``_statistics_methods`` dict of
+functions ``HistoryBuffer.min/max/current/mean``, which protocol-2 pickles as
+``builtins.getattr(HistoryBuffer, 'min')``) and numpy scalars in the runtime
+info (``eta``). Reading those back would need ``getattr``, ``HistoryBuffer``
+and numpy on the allow-list.
 
-Instead, importing this module makes ``MessageHub.state_dict`` return the same state as tensors
-and plain containers (tagged dicts ``{'__plain__': kind, ...}``) and ``load_state_dict`` rebuild
-the ``HistoryBuffer``s and numpy values from them; nothing besides torch's own types is unpickled.
-A ``HistoryBuffer`` keeps its history, counts and ``max_length``; its statistics methods are
-class-level and registered at import by whoever defines them, so they are not stored.
+Instead, :func:`to_plain` turns that state into tensors and plain containers
+(tagged dicts ``{'__plain__': kind, ...}``) and :func:`from_plain` rebuilds the
+``HistoryBuffer``s and numpy values;
+:class:`~muse_det.engine.hooks.SafeCheckpointHook` applies them to the
+checkpoints it saves and loads, so those hold nothing besides torch's own
+types. A ``HistoryBuffer`` keeps its history, counts and ``max_length``; its
+statistics methods are class-level and registered at import by whoever defines
+them, so they are not stored.
 """
-import functools
 from collections import OrderedDict
 
 import numpy as np
 import torch
-from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.logging import HistoryBuffer
 
 TAG = '__plain__'
 
@@ -25,12 +30,14 @@ TAG = '__plain__'
 def _array_to_tensor(value):
     try:
         return torch.from_numpy(np.array(value, order='C'))
-    except TypeError:  # a dtype torch has no tensor for (object, str...): left as it is
+    # a dtype torch has no tensor for (object, str...): left as it is
+    except TypeError:
         return None
 
 
 def _value_to_plain(value):
-    """numpy arrays and scalars, also inside lists, tuples and dicts, as tagged tensors."""
+    """numpy arrays and scalars, also inside lists, tuples and dicts, as tagged
+    tensors."""
     if isinstance(value, (np.ndarray, np.generic)):
         data = _array_to_tensor(value)
         kind = 'ndarray' if isinstance(value, np.ndarray) else 'numpy_scalar'
@@ -51,9 +58,11 @@ def _value_from_plain(value):
             return value['data'].cpu().numpy()
         if kind == 'numpy_scalar':
             return value['data'].cpu().numpy()[()]
-        if kind == 'HistoryBuffer':  # resume maps tensors to the training device
+        # resume maps tensors to the training device
+        if kind == 'HistoryBuffer':
             return HistoryBuffer(value['log_history'].cpu().numpy(),
-                                 value['count_history'].cpu().numpy(), value['max_length'])
+                                 value['count_history'].cpu().numpy(),
+                                 value['max_length'])
         return type(value)((k, _value_from_plain(v)) for k, v in value.items())
     return value
 
@@ -61,15 +70,22 @@ def _value_from_plain(value):
 def _buffer_to_plain(buffer):
     if not isinstance(buffer, HistoryBuffer):
         return _value_to_plain(buffer)
-    log, count = (_array_to_tensor(a) for a in (buffer._log_history, buffer._count_history))
+    log, count = (
+        _array_to_tensor(a)
+        for a in (buffer._log_history, buffer._count_history))
     if log is None or count is None:
         return buffer
-    return {TAG: 'HistoryBuffer', 'log_history': log, 'count_history': count,
-            'max_length': buffer.max_length}
+    return {
+        TAG: 'HistoryBuffer',
+        'log_history': log,
+        'count_history': count,
+        'max_length': buffer.max_length
+    }
 
 
 def to_plain(state: dict) -> dict:
-    """``MessageHub.state_dict()`` output -> tensors and plain containers only."""
+    """``MessageHub.state_dict()`` output -> tensors and plain containers
+    only."""
     state = dict(state)
     state['log_scalars'] = OrderedDict(
         (k, _buffer_to_plain(v)) for k, v in state['log_scalars'].items())
@@ -78,33 +94,10 @@ def to_plain(state: dict) -> dict:
 
 
 def from_plain(state: dict) -> dict:
-    """Inverse of :func:`to_plain`; state in MMEngine's own form passes unchanged."""
+    """Inverse of :func:`to_plain`; state in MMEngine's own form passes
+    unchanged."""
     state = dict(state)
     for key in ('log_scalars', 'runtime_info'):
         if key in state:
             state[key] = _value_from_plain(state[key])
     return state
-
-
-def _install():
-    original_state_dict = MessageHub.state_dict
-    original_load_state_dict = MessageHub.load_state_dict
-    if getattr(original_state_dict, '_plain', False):
-        return
-
-    @functools.wraps(original_state_dict)
-    def state_dict(self) -> dict:
-        return to_plain(original_state_dict(self))
-
-    @functools.wraps(original_load_state_dict)
-    def load_state_dict(self, state_dict) -> None:
-        if isinstance(state_dict, dict):
-            state_dict = from_plain(state_dict)
-        original_load_state_dict(self, state_dict)
-
-    state_dict._plain = True
-    MessageHub.state_dict = state_dict
-    MessageHub.load_state_dict = load_state_dict
-
-
-_install()

@@ -23,10 +23,10 @@ class MUSEObjective(nn.Module):
     modules. Defaults: 'gaussian' (standardised) entropy for additive, 'coding_rate' (unit rows,
     nonnegative) for multiplicative -- the product needs a nonnegative R.
 
-    ``entropy_weight`` (lambda, additive only; default 0.1): modest on purpose. MUSE.md's digits
-    runs lost accuracy with the entropy term alone at weights 0.3-3 while MI alone was neutral, so
-    the entropy starts as a small regulariser; the method benchmark sweeps it. A plain float
-    attribute, so a hook may warm it up. Setting it for the multiplicative variant is an error
+    ``entropy_weight`` (lambda, additive only; default 0.1): modest on purpose. Small
+    experiments lost accuracy with the entropy term alone at weights 0.3-3 while MI alone was
+    neutral, so the entropy starts as a small regulariser; the method benchmark sweeps it. A
+    plain float attribute, so a hook may warm it up. Setting it for the multiplicative variant is an error
     rather than silently ignored.
 
     Multiplicative gradient: I+ clips at chance, and an untrained critic sits at (or, by

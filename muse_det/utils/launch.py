@@ -1,47 +1,64 @@
-"""What tools/train.py and tools/test.py share: config loading, work dirs, distributed set-up."""
+"""What tools/train.py and tools/test.py share: config loading, work dirs,
+distributed set-up."""
 import os
 import os.path as osp
-from typing import Optional, Sequence
+import sys
+from typing import Optional
 
 import torch
+import torch.distributed as dist
+from mmengine.config import Config, DictAction
+from mmengine.hub import get_config
+from mmengine.registry import RUNNERS
+
+from .checkpoint_io import UnsafeCheckpointError
+from .package_configs import package_config_paths
+
+# The runner of muse-det's tools when a config names none: checkpoints read
+# with torch.load(weights_only=True) (stock MMEngine checkpoints included),
+# written atomically.
+DEFAULT_RUNNER = 'SafeCheckpointRunner'
 
 
-def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = 'none',
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
+                launcher: str = 'none',
                 work_dir: Optional[str] = None):
-    """Load a config (local path or ``mmdet::``/``muse_det::`` path) and apply CLI overrides.
+    """Load a config (local path or ``mmdet::``/``muse_det::`` path) and apply
+    CLI overrides.
 
-    ``work_dir`` priority, as in mmdet: CLI > config > ``./work_dirs/<config name>``.
+    ``work_dir`` priority, as in mmdet: CLI > config > ``./work_dirs/<config
+    name>``.
     """
-    import muse_det  # noqa: F401  registers types, ``muse_det::`` configs, checkpoint safety
-    from mmengine.config import Config
-    from mmengine.hub import get_config
-
-    if '::' in path:
-        cfg = get_config(path)
-    else:
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'config file not found: {path}')
-        cfg = Config.fromfile(path)
+    with package_config_paths():
+        if '::' in path:
+            cfg = get_config(path)
+        else:
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'config file not found: {path}')
+            cfg = Config.fromfile(path)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(path))[0])
     return cfg
 
 
 def setup_distributed(cfg) -> None:
-    """Initialise the process group for ``--launcher pytorch`` on machines without CUDA.
+    """Initialise the process group for ``--launcher pytorch`` on machines
+    without CUDA.
 
-    mmengine's launcher calls ``torch.cuda.set_device`` before ``init_process_group``, which
-    fails on CPU; with the group already initialised (gloo), mmengine skips its own set-up.
-    On CUDA machines nothing changes: mmengine initialises NCCL as usual.
+    mmengine's launcher calls ``torch.cuda.set_device`` before
+    ``init_process_group``, which fails on CPU; with the group already
+    initialised (gloo), mmengine skips its own set-up. On CUDA machines nothing
+    changes: mmengine initialises NCCL as usual.
     """
     if cfg.launcher == 'none' or torch.cuda.is_available():
         return
-    import torch.distributed as dist
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
     wrapper = cfg.get('model_wrapper_cfg', None) or {}
@@ -54,7 +71,8 @@ def setup_distributed(cfg) -> None:
 
 
 def enable_amp(cfg) -> None:
-    """Mixed precision: fp16 with dynamic loss scaling on CUDA, bf16 autocast on CPU."""
+    """Mixed precision: fp16 with dynamic loss scaling on CUDA, bf16 autocast
+    on CPU."""
     if torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -64,13 +82,18 @@ def enable_amp(cfg) -> None:
 
 
 def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
-    """Add the options every tool shares (config overrides, launcher, local rank), parse."""
-    import os
-    from mmengine.config import DictAction
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help=f'override config keys, e.g. {cfg_example}')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    """Add the options every tool shares (config overrides, launcher, local
+    rank), parse."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help=f'override config keys, e.g. {cfg_example}')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -78,25 +101,23 @@ def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
 
 
 def run_cli(main, argv=None):
-    """Run a tool's ``main``: known user errors print one line (the full traceback with
-    ``MUSE_DET_DEBUG=1``) and exit with status 1."""
-    import os
-    import sys
-    from muse_det.utils.checkpoint_io import UnsafeCheckpointError
+    """Run a tool's ``main``: known user errors print one line (the full
+    traceback with ``MUSE_DET_DEBUG=1``) and exit with status 1."""
     try:
         return main(argv)
-    except (ValueError, FileNotFoundError, UnsafeCheckpointError, KeyError) as e:
+    except (ValueError, FileNotFoundError, UnsafeCheckpointError,
+            KeyError) as e:
         if os.environ.get('MUSE_DET_DEBUG'):
             raise
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f'error: {msg}\n(set MUSE_DET_DEBUG=1 to see the full traceback)',
-              file=sys.stderr)
+        print(
+            f'error: {msg}\n(set MUSE_DET_DEBUG=1 to see the full traceback)',
+            file=sys.stderr)
         raise SystemExit(1)
 
 
 def build_runner(cfg):
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-
-
+    """The config's runner; :data:`DEFAULT_RUNNER` if it names none."""
+    if 'runner_type' not in cfg:
+        cfg.runner_type = DEFAULT_RUNNER
+    return RUNNERS.build(cfg)

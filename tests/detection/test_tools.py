@@ -12,15 +12,9 @@ import sys
 
 import pytest
 
-from muse_test_utils import ROOT, run_tool as run
+from muse_test_utils import ROOT, run_tool as run, toy_config_text
 
 OVERRIDES = """
-data_root = '{root}/'
-train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root, indices=4))
-val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
 train_cfg = dict(max_iters=3, val_interval=3)
 default_hooks = dict(checkpoint=dict(interval=3), logger=dict(interval=1))
 """
@@ -31,7 +25,7 @@ def trained(toy_coco, tmp_path_factory):
     tmp = tmp_path_factory.mktemp('tools')
     for name in ('muse_fcos_r18_toy_coco', 'fcos_r18_toy_coco'):
         with open(tmp / f'{name}.py', 'w') as f:
-            f.write(f"_base_ = '{ROOT}/configs/toy/{name}.py'\n" + OVERRIDES.format(root=toy_coco))
+            f.write(toy_config_text(f'configs/toy/{name}.py', toy_coco, OVERRIDES))
     work = tmp / 'work'
     run('tools/train.py', str(tmp / 'muse_fcos_r18_toy_coco.py'), '--work-dir', str(work))
     with open(work / 'last_checkpoint') as f:

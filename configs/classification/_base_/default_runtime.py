@@ -2,6 +2,7 @@
 # (one registry tree: mmdet's backbones and muse-det's classifier types resolve unprefixed).
 default_scope = 'mmdet'
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

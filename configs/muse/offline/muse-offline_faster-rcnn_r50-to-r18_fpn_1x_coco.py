@@ -4,6 +4,7 @@
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
 student = dict(
     _base_.model,
     backbone=dict(_base_.model.backbone, depth=18,

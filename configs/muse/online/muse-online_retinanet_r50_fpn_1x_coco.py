@@ -5,6 +5,7 @@
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
 model = dict(
     _delete_=True, type='MUSEOnlineDistiller', peers=[_base_.model, _base_.model],
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],

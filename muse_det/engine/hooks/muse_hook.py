@@ -9,36 +9,47 @@ from muse_det.registry import HOOKS
 
 @HOOKS.register_module()
 class MUSEHook(Hook):
-    """Linear warm-up of the distillation weight and an optional stop; holds no parameters.
+    """Linear warm-up of the distillation weight and an optional stop; holds no
+    parameters.
 
     The scale applied to ``loss_<method>`` at iteration ``i`` (0-based) is
-    ``start_factor + (1 - start_factor) * min(1, (i + 1) / warmup_iters)``, and 0 from epoch
-    ``stop_epoch`` (or iteration ``stop_iter``) on, after which the pair losses are not computed
-    at all. The scale depends only on the runner's iteration/epoch, so a resumed run continues
-    the same schedule. The scale is logged as ``muse_weight_scale``; the information terms
-    (``mi/...``, ``entropy/...``) are logged by the model's loss dict and reach every
-    visualizer backend (TensorBoard, W&B, ``scalars.json``) through mmengine's logger.
+    ``start_factor + (1 - start_factor) * min(1, (i + 1) / warmup_iters)``, and
+    0 from epoch ``stop_epoch`` (or iteration ``stop_iter``) on, after which
+    the pair losses are not computed at all. The scale depends only on the
+    runner's iteration/epoch, so a resumed run continues the same schedule. The
+    scale is logged as ``muse_weight_scale``; the information terms
+    (``mi/...``, ``entropy/...``) are logged by the model's loss dict and reach
+    every visualizer backend (TensorBoard, W&B, ``scalars.json``) through
+    mmengine's logger.
 
     Args:
-        warmup_iters: iterations of linear warm-up (0: full weight from the start).
-        start_factor: scale at the first iteration of warm-up.
-        stop_epoch: stop distilling from this epoch (0-based) on; ``None`` never.
-        stop_iter: stop distilling from this iteration on; ``None`` never.
+        warmup_iters: iterations of linear warm-up (0: full weight from the
+        start). start_factor: scale at the first iteration of warm-up.
+        stop_epoch: stop distilling from this epoch (0-based) on; ``None``
+        never. stop_iter: stop distilling from this iteration on; ``None``
+        never.
     """
     priority = 'NORMAL'
 
-    def __init__(self, warmup_iters: int = 0, start_factor: float = 0.0,
-                 stop_epoch: Optional[int] = None, stop_iter: Optional[int] = None):
-        for name, value in (('warmup_iters', warmup_iters), ('stop_epoch', stop_epoch),
-                            ('stop_iter', stop_iter)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < 0):
-                raise ValueError(f'MUSEHook: {name} must be a non-negative integer, '
-                                 f'got {value!r}')
-        if isinstance(start_factor, bool) or not isinstance(start_factor, (int, float)) \
-                or not 0 <= start_factor <= 1:
-            raise ValueError(f'MUSEHook: start_factor must be a number in [0, 1], '
-                             f'got {start_factor!r}')
+    def __init__(self,
+                 warmup_iters: int = 0,
+                 start_factor: float = 0.0,
+                 stop_epoch: Optional[int] = None,
+                 stop_iter: Optional[int] = None):
+        for name, value in (('warmup_iters', warmup_iters),
+                            ('stop_epoch', stop_epoch), ('stop_iter',
+                                                         stop_iter)):
+            if value is not None and (isinstance(value, bool) or
+                                      not isinstance(value, int) or value < 0):
+                raise ValueError(
+                    f'MUSEHook: {name} must be a non-negative integer, got '
+                    f'{value!r}')
+        is_number = isinstance(
+            start_factor, (int, float)) and not isinstance(start_factor, bool)
+        if not is_number or not 0 <= start_factor <= 1:
+            raise ValueError(
+                'MUSEHook: start_factor must be a number in [0, 1], got '
+                f'{start_factor!r}')
         self.warmup_iters = warmup_iters
         self.start_factor = float(start_factor)
         self.stop_epoch = stop_epoch
@@ -55,21 +66,26 @@ class MUSEHook(Hook):
 
     @staticmethod
     def _distiller(runner):
-        from muse_det.models.distillers import BaseDistiller
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        if not isinstance(model, BaseDistiller):
+        """The trained model (unwrapped from DDP & co.); a distiller has a
+        ``distill_weight_scale``."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if not hasattr(model, 'distill_weight_scale'):
             raise TypeError(
                 f'MUSEHook needs a muse-det distiller as the model (e.g. '
-                f'type="MUSESelfDistiller"), but the model is {type(model).__name__}; remove '
-                f'MUSEHook from custom_hooks or wrap the model in a distiller.')
+                'type="MUSESelfDistiller"), but the model is '
+                f'{type(model).__name__}; remove '
+                f'MUSEHook from custom_hooks or wrap the model in a distiller.'
+            )
         return model
 
     def before_train(self, runner) -> None:
         self._distiller(runner)
 
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
+                          data_batch=None) -> None:
         scale = self.scale_at(runner.iter, runner.epoch)
-        distiller = self._distiller(runner)
-        distiller.distill_weight_scale = scale
-        distiller.current_iter = runner.iter
+        self._distiller(runner).distill_weight_scale = scale
         runner.message_hub.update_scalar('train/muse_weight_scale', scale)

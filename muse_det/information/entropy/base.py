@@ -45,7 +45,7 @@ def cholesky_logdet(matrix: Tensor) -> Tuple[Tensor, Tensor]:
 class EntropyEstimator(nn.Module):
     """Base: ``forward(z [N, d]) -> scalar`` differential-entropy estimate in nats, in fp32.
 
-    ``normalize`` picks a scale-free view of z (see MUSE.md, "Scale-free, or it is a trap"): with a
+    ``normalize`` picks a scale-free view of z (docs/method.md, "Scale-free"): with a
     learnable adapter in front, a raw entropy can be raised forever by scaling the embedding, so
     the objective measures it on standardised or unit-norm samples. ``normalize=None`` estimates
     the entropy of z itself (for closed-form checks).

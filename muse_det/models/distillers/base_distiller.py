@@ -19,7 +19,7 @@ from torch import nn
 from muse_det.information import PAIR_LOSSES
 from muse_det.information.checks import check_positive_int
 from muse_det.registry import MODELS
-from ..recorders import FeatureRecorder, FeatureSpec
+from ..recorders import FeatureRecorder, FeatureSpec, default_features, probe_features
 from ..recorders.receptive_field import receptive_field_offsets
 
 ARCHITECTURE = 'architecture'
@@ -77,6 +77,13 @@ def feature_label(net: str, feature: str) -> str:
     return name if net == ARCHITECTURE else f'{net}.{name}'
 
 
+def _iteration() -> str:
+    """``'iteration <i>, '`` of the running training loop for error messages (``''`` outside
+    one): MMEngine's message hub has it."""
+    iteration = MessageHub.get_current_instance().get_info('iter')
+    return '' if iteration is None else f'iteration {iteration}, '
+
+
 def _check_weight(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f'{what} must be a non-negative number, got {value!r} '
@@ -121,8 +128,9 @@ class BaseDistiller(BaseModel):
         loss: config of the pair loss (``MUSELoss`` or a baseline such as ``'l2'``), built once
             per pair with ``student_channels``/``target_channels`` from the probed features.
         recorder_clone: copy recorded outputs (only for models that modify them in place).
-        probe_input_shape: (C, H, W) of the zero input used once at construction to measure
-            feature shapes (and the strides that put a positive pair at one image point).
+        probe_input_shape: (C, H, W) of the zero input run once at construction to measure
+            feature shapes; ``None``: a size the model's configuration implies, doubled while
+            the model fails on it (see :mod:`muse_det.models.recorders.shape_probe`).
         grad_stats_interval: every that many training iterations, log
             ``grad_ratio/<student feature>`` (see :meth:`grad_ratios`); None (default): never.
     """
@@ -131,7 +139,7 @@ class BaseDistiller(BaseModel):
                  architecture: Union[dict, nn.Module],
                  loss: dict,
                  recorder_clone: bool = False,
-                 probe_input_shape: Sequence[int] = (3, 128, 128),
+                 probe_input_shape: Optional[Sequence[int]] = None,
                  grad_stats_interval: Optional[int] = None,
                  init_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None):
@@ -145,10 +153,9 @@ class BaseDistiller(BaseModel):
                              f'dict(type="MUSELoss"), got {loss!r}')
         self.loss_cfg = dict(loss)
         self.recorder_clone = recorder_clone
-        self.probe_input_shape = tuple(probe_input_shape)
+        self.probe_input_shape = None if probe_input_shape is None else tuple(probe_input_shape)
         # Scaled by MUSEHook (warm-up, stop after an epoch); plain floats, not state.
         self.distill_weight_scale = 1.0
-        self.current_iter: Optional[int] = None  # set by MUSEHook, for error messages
         if grad_stats_interval is not None:
             check_positive_int(grad_stats_interval, 'grad_stats_interval')
         self.grad_stats_interval = grad_stats_interval
@@ -168,54 +175,23 @@ class BaseDistiller(BaseModel):
         return getattr(self, key)
 
     def default_features(self, key: str) -> List[str]:
-        """Every output of the neck if there is one, else of the backbone."""
-        net = self.network(key)
-        for part in ('neck', 'backbone'):
-            if getattr(net, part, None) is not None:
-                recorder = FeatureRecorder(net, [part])
-                outs = self._probe(net, recorder, lambda r: r._outputs[part])
-                return [f'{part}[{i}]' for i in range(len(outs))] \
-                    if isinstance(outs, (tuple, list)) else [part]
-        raise ValueError(f'{type(net).__name__} has no neck or backbone to take default '
-                         f'features from; set `features` explicitly.')
+        """See :func:`muse_det.models.recorders.default_features`."""
+        return default_features(self.network(key), self.probe_input_shape)
 
-    @torch.no_grad()
-    def _probe(self, net: nn.Module, recorder: FeatureRecorder, read):
-        """Run ``net.extract_feat`` once on zeros (eval mode, no grad); ``read(recorder)``."""
-        if not hasattr(net, 'extract_feat'):
-            raise ValueError(f'{type(net).__name__} has no extract_feat(); muse-det measures '
-                             f'feature shapes through it.')
-        was_training = net.training
-        net.eval()
-        try:
-            with recorder:
-                net.extract_feat(torch.zeros(2, *self.probe_input_shape))
-                return read(recorder)
-        finally:
-            net.train(was_training)
-
-    def probe_shapes(self, key: str) -> Dict[str, Tuple[int, ...]]:
-        """Shape (without batch) of every recorded feature of network ``key``."""
-        def read(recorder):
-            shapes = {}
-            for name in recorder.names:
-                try:
-                    shapes[name] = tuple(recorder.get(name).shape[1:])
-                except RuntimeError as e:
-                    raise ValueError(
-                        f'cannot measure feature {name!r}: {e} muse-det records features '
-                        f'computed by extract_feat() (backbone and neck).') from None
-            return shapes
-        return self._probe(self.network(key), self.recorders[key], read)
+    def probe_shapes(self, key: str) -> Tuple[Dict[str, Tuple[int, ...]],
+                                               Dict[str, Optional[float]]]:
+        """Shape (without batch) and stride of every recorded feature of network ``key``."""
+        return probe_features(self.network(key), self.recorders[key], self.probe_input_shape)
 
     def build_pairs(self, pairs: Sequence[FeaturePair]) -> None:
         """Build one pair loss per pair from the probed channel counts."""
-        shapes = {key: self.probe_shapes(key) for key in self._network_keys
+        probed = {key: self.probe_shapes(key) for key in self._network_keys
                   if self.recorders[key].names}
-        strides = {key: {name: self.feature_stride(shape) for name, shape in feats.items()}
-                   for key, feats in shapes.items()}
+        shapes = {key: p[0] for key, p in probed.items()}
+        strides = {key: p[1] for key, p in probed.items()}
         offsets = {key: receptive_field_offsets(self.network(key), strides[key],
-                                                self.probe_input_shape[0])
+                                                self.probe_input_shape[0]
+                                                if self.probe_input_shape else 3)
                    for key in shapes}
         self.pairs = list(pairs)
         # One generator for every pair's location sampling, saved in the state dict (see
@@ -241,11 +217,6 @@ class BaseDistiller(BaseModel):
         self.pair_losses = nn.ModuleList(losses)
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(names) == 1 else 'loss_distill'
-
-    def feature_stride(self, shape: Tuple[int, ...]) -> Optional[float]:
-        """A map's stride in input pixels, read from its probed size (the probe input is a
-        multiple of every stride of a ResNet/FPN); None for vector features."""
-        return self.probe_input_shape[-2] / shape[-2] if len(shape) == 3 else None
 
     def get_extra_state(self) -> torch.Tensor:
         # A plain tensor: DDP broadcasts every state_dict value at start-up.
@@ -359,8 +330,7 @@ class BaseDistiller(BaseModel):
             try:
                 result = pair_loss(features[pair.student], features[pair.target], img_shapes)
             except ValueError as e:
-                at = '' if self.current_iter is None else f'iteration {self.current_iter}, '
-                raise ValueError(f'{at}pair {s_label} -> {t_label}: {e}') from None
+                raise ValueError(f'{_iteration()}pair {s_label} -> {t_label}: {e}') from None
             total = total + pair.weight * result['loss']
             for term, value in result.items():
                 if term == 'loss':

@@ -5,6 +5,8 @@ import torch
 from torch import nn
 
 from muse_det.registry import MODELS
+from muse_det.utils.checkpoint_io import safe_load
+from muse_det.utils.export import model_state_dict, state_dict_of
 from .base_distiller import (ARCHITECTURE, BaseDistiller, build_network, normalise_features,
                              parse_pairs)
 
@@ -14,14 +16,7 @@ TEACHER = 'teacher'
 def load_teacher_weights(teacher: nn.Module, path: str) -> None:
     """Load ``path`` (plain or distiller checkpoint, ``weights_only``) into ``teacher``,
     strictly: missing or unexpected keys are a wrong teacher, not something to train past."""
-    from muse_det.utils.checkpoint_io import safe_load
-    from muse_det.utils.export import PREFIX
-    ckpt = safe_load(path)
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict) or not state:
-        raise ValueError(f'teacher checkpoint {path} holds no state_dict')
-    if any(k.startswith(PREFIX) for k in state):  # a distiller's checkpoint: its architecture
-        state = {k[len(PREFIX):]: v for k, v in state.items() if k.startswith(PREFIX)}
+    state = model_state_dict(state_dict_of(safe_load(path), f'teacher checkpoint {path}'))
     own = teacher.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

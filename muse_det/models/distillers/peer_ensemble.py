@@ -7,6 +7,7 @@ other peers' prediction fields and the ensemble's, which :class:`PeerEnsembleMet
 from typing import Dict, List, Optional
 
 import torch
+from mmcv.ops import batched_nms
 from mmengine.structures import BaseDataElement, InstanceData
 
 from muse_det.evaluation.peer_ensemble_metric import ENSEMBLE, PEER_PREDICTIONS
@@ -26,7 +27,6 @@ def _ensemble_scores(scores: List[torch.Tensor]) -> Dict[str, torch.Tensor]:
 def _ensemble_instances(instances: List[InstanceData], nms: dict,
                         max_per_img: int) -> InstanceData:
     """Detection: every peer's boxes pooled, then per-class NMS, best ``max_per_img`` kept."""
-    from mmcv.ops import batched_nms
     merged = InstanceData.cat(instances)
     if len(merged) == 0:
         return merged

@@ -1,4 +1,5 @@
-"""Record named intermediate outputs of an unmodified model with forward hooks."""
+"""Record named intermediate outputs of an unmodified model with forward
+hooks."""
 import difflib
 import re
 from dataclasses import dataclass
@@ -12,10 +13,12 @@ _NAME_RE = re.compile(r'^(?P<path>\w+(?:\.\w+)*)(?P<index>(?:\[-?\d+\])*)$')
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """A parsed feature name: ``path`` of a submodule and optional ``indices`` into its output.
+    """A parsed feature name: ``path`` of a submodule and optional ``indices``
+    into its output.
 
-    ``'neck.fpn_convs.0'`` records that module's output; ``'neck[2]'`` the third element of the
-    neck's tuple output (an FPN level); ``'backbone[-1]'`` the last backbone stage.
+    ``'neck.fpn_convs.0'`` records that module's output; ``'neck[2]'`` the
+    third element of the neck's tuple output (an FPN level); ``'backbone[-1]'``
+    the last backbone stage.
     """
     name: str
     path: str
@@ -24,20 +27,26 @@ class FeatureSpec:
     @classmethod
     def parse(cls, name: str) -> 'FeatureSpec':
         if not isinstance(name, str):
-            raise ValueError(f'feature names must be strings such as "backbone.layer1" or '
-                             f'"neck[0]", got {name!r} ({type(name).__name__})')
+            raise ValueError(
+                f'feature names must be strings such as "backbone.layer1" or '
+                f'"neck[0]", got {name!r} ({type(name).__name__})')
         m = _NAME_RE.match(name.strip())
         if m is None:
             raise ValueError(
-                f'cannot parse feature name {name!r}: use a dotted module path, optionally '
-                f'followed by [i] to pick an element of a tuple output, e.g. '
-                f'"backbone.layer2", "neck[0]", "neck.fpn_convs.1"')
-        indices = tuple(int(i) for i in re.findall(r'\[(-?\d+)\]', m.group('index')))
+                f'cannot parse feature name {name!r}: use a dotted module '
+                'path, optionally followed by [i] to pick an element of a '
+                'tuple output, e.g. "backbone.layer2", "neck[0]", '
+                '"neck.fpn_convs.1"')
+        indices = tuple(
+            int(i) for i in re.findall(r'\[(-?\d+)\]', m.group('index')))
         return cls(name=name.strip(), path=m.group('path'), indices=indices)
 
 
-def closest_names(name: str, candidates: Iterable[str], n: int = 8) -> List[str]:
-    """Candidates ordered by similarity to ``name`` (best first), at most ``n``."""
+def closest_names(name: str,
+                  candidates: Iterable[str],
+                  n: int = 8) -> List[str]:
+    """Candidates ordered by similarity to ``name`` (best first), at most
+    ``n``."""
     candidates = list(candidates)
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.0)
     return close[:n]
@@ -48,21 +57,27 @@ def _module_names(model: nn.Module) -> List[str]:
 
 
 class FeatureRecorder:
-    """Captures the outputs of named submodules of ``model`` during a forward pass.
+    """Captures the outputs of named submodules of ``model`` during a forward
+    pass.
 
-    Hooks exist only inside ``with recorder:``; leaving the block removes them and clears the
-    buffer, so no tensor outlives its step. A recorded tensor modified in place after capture
-    (e.g. by a following ``ReLU(inplace=True)``) is detected through its version counter and
-    reported instead of silently feeding wrong values to the loss; ``clone=True`` copies
-    outputs at capture time instead.
+    Hooks exist only inside ``with recorder:``; leaving the block removes them
+    and clears the buffer, so no tensor outlives its step. A recorded tensor
+    modified in place after capture (e.g. by a following
+    ``ReLU(inplace=True)``) is detected through its version counter and
+    reported instead of silently feeding wrong values to the loss;
+    ``clone=True`` copies outputs at capture time instead.
 
     Args:
         model: the model whose submodules are hooked (never modified).
         names: feature names, see :class:`FeatureSpec`.
-        clone: copy each captured tensor (costs memory; only needed for in-place consumers).
+        clone: copy each captured tensor (costs memory; only needed for
+        in-place consumers).
     """
 
-    def __init__(self, model: nn.Module, names: Sequence[str], clone: bool = False):
+    def __init__(self,
+                 model: nn.Module,
+                 names: Sequence[str],
+                 clone: bool = False):
         self.model = model
         self.clone = clone
         self.specs: Dict[str, FeatureSpec] = {}
@@ -73,11 +88,16 @@ class FeatureRecorder:
                 valid = _module_names(model)
                 hint = ', '.join(closest_names(spec.path, valid))
                 raise ValueError(
-                    f'unknown feature {name!r}: the model has no submodule {spec.path!r}. '
-                    f'Closest valid module names: {hint}. Use a dotted path from '
-                    f'model.named_modules(), with [i] to index a tuple output (e.g. "neck[0]").')
+                    f'unknown feature {name!r}: the model has no submodule '
+                    f'{spec.path!r}. Closest valid module names: {hint}. Use '
+                    'a dotted path from model.named_modules(), with [i] to '
+                    'index a tuple output (e.g. "neck[0]").')
             self.specs[spec.name] = spec
-        self._modules = {p: modules[p] for p in {s.path for s in self.specs.values()}}
+        self._modules = {
+            p: modules[p]
+            for p in {s.path
+                      for s in self.specs.values()}
+        }
         self._handles: list = []
         self._outputs: Dict[str, object] = {}
         self._calls: Dict[str, int] = {}
@@ -93,19 +113,23 @@ class FeatureRecorder:
         def hook(module, inputs, output):
             self._calls[path] = self._calls.get(path, 0) + 1
             self._outputs[path] = output
-            # Snapshot version counters now: an in-place op later in the forward bumps them.
+            # Snapshot version counters now: an in-place op later in the
+            # forward bumps them.
             for spec in specs:
                 try:
                     t = self._select(spec)
                 except (ValueError, RuntimeError):
                     continue  # reported with full context by get()
-                self._captured[spec.name] = (t.clone() if self.clone else t, t._version)
+                self._captured[spec.name] = (t.clone() if self.clone else t,
+                                             t._version)
+
         return hook
 
     def __enter__(self) -> 'FeatureRecorder':
         self._clear()
         for path, module in self._modules.items():
-            self._handles.append(module.register_forward_hook(self._make_hook(path)))
+            self._handles.append(
+                module.register_forward_hook(self._make_hook(path)))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -122,47 +146,62 @@ class FeatureRecorder:
     def _select(self, spec: FeatureSpec) -> torch.Tensor:
         if spec.path not in self._outputs:
             raise RuntimeError(
-                f'feature {spec.name!r} was not recorded: module {spec.path!r} did not run in '
-                f'this forward pass. Record a module on the path of the loss/forward computation.')
+                f'feature {spec.name!r} was not recorded: module '
+                f'{spec.path!r} did not run in this forward pass. Record a '
+                'module on the path of the loss/forward computation.')
         if self._calls[spec.path] > 1:
             raise RuntimeError(
-                f'module {spec.path!r} ran {self._calls[spec.path]} times in one forward pass '
-                f'(shared across levels or iterations), so its output is ambiguous. Record a '
-                f'module that runs once per forward, e.g. the neck output "neck[i]".')
+                f'module {spec.path!r} ran {self._calls[spec.path]} times in '
+                'one forward pass (shared across levels or iterations), so '
+                'its output is ambiguous. Record a module that runs once per '
+                'forward, e.g. the neck output "neck[i]".')
         out = self._outputs[spec.path]
         for depth, i in enumerate(spec.indices):
             if not isinstance(out, (tuple, list)):
+                where = ''.join(f'[{j}]' for j in spec.indices[:depth])
                 raise ValueError(
                     f'feature {spec.name!r}: the output of {spec.path!r}'
-                    f'{"".join(f"[{j}]" for j in spec.indices[:depth])} is a '
-                    f'{type(out).__name__}, not a tuple/list; drop the [{i}] index.')
+                    f'{where} is a {type(out).__name__}, not a tuple/list; '
+                    f'drop the [{i}] index.')
             if not -len(out) <= i < len(out):
                 raise ValueError(
-                    f'feature {spec.name!r}: index [{i}] is out of range, the output of '
-                    f'{spec.path!r} has {len(out)} elements (valid: 0..{len(out) - 1}).')
+                    f'feature {spec.name!r}: index [{i}] is out of range, the '
+                    f'output of {spec.path!r} has {len(out)} elements (valid: '
+                    f'0..{len(out) - 1}).')
             out = out[i]
         if isinstance(out, (tuple, list)):
             raise ValueError(
-                f'feature {spec.name!r}: the output of {spec.path!r} is a {type(out).__name__} '
-                f'of {len(out)} elements; pick one with an index, e.g. "{spec.name}[0]".')
+                f'feature {spec.name!r}: the output of {spec.path!r} is a '
+                f'{type(out).__name__} of {len(out)} elements; pick one with '
+                f'an index, e.g. "{spec.name}[0]".')
         if not isinstance(out, torch.Tensor):
-            raise ValueError(f'feature {spec.name!r}: the output of {spec.path!r} is a '
-                             f'{type(out).__name__}, not a tensor.')
+            raise ValueError(
+                f'feature {spec.name!r}: the output of {spec.path!r} is a '
+                f'{type(out).__name__}, not a tensor.')
         return out
+
+    def module_output(self, path: str):
+        """The raw output (tensor, tuple...) of the hooked module ``path`` in
+        the current forward pass, ``None`` if it did not run."""
+        return self._outputs.get(path)
 
     def get(self, name: str) -> torch.Tensor:
         """The recorded output for ``name`` in the current forward pass."""
         if name not in self.specs:
-            raise KeyError(f'{name!r} is not recorded; recorded features: {self.names}')
+            raise KeyError(
+                f'{name!r} is not recorded; recorded features: {self.names}')
         spec = self.specs[name]
-        self._select(spec)  # raises the precise error if the module did not run or was shared
+        self._select(
+            spec
+        )  # raises the precise error if the module did not run or was shared
         t, version = self._captured[name]
         if not self.clone and t._version != version:
             raise RuntimeError(
-                f'feature {name!r} was modified in place after it was recorded (e.g. by a '
-                f'following ReLU(inplace=True)), so it no longer holds the module output. '
-                f'Record the module after the in-place op, or build the distiller with '
-                f'recorder_clone=True.')
+                f'feature {name!r} was modified in place after it was '
+                'recorded (e.g. by a following ReLU(inplace=True)), so it no '
+                'longer holds the module output. Record the module after the '
+                'in-place op, or build the distiller with '
+                'recorder_clone=True.')
         return t
 
     def get_all(self) -> Dict[str, torch.Tensor]:

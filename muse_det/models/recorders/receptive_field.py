@@ -47,7 +47,8 @@ def receptive_field_offsets(net: nn.Module, strides: Dict[str, float],
 
     Measured on a copy of ``net`` (:func:`uniform_weights_`) through ``extract_feat`` on a ones
     input of four times the largest stride, at the pixel on the image centre, so the zero padding
-    truncates every receptive field symmetrically and does not move its centre.
+    truncates every receptive field symmetrically and does not move its centre. A model that
+    fails on that input gets no offsets (pixel i is then read at S * i).
     """
     names = [n for n, s in strides.items() if s is not None and float(s).is_integer()]
     out: Dict[str, Optional[Offset]] = {n: None for n in strides}
@@ -58,9 +59,12 @@ def receptive_field_offsets(net: nn.Module, strides: Dict[str, float],
     probe.requires_grad_(False)
     image = torch.ones(1, in_channels, size, size, requires_grad=True)
     recorder = FeatureRecorder(probe, names)
-    with recorder:
-        probe.extract_feat(image)
-        feats = {n: recorder.get(n) for n in names}
+    try:
+        with recorder:
+            probe.extract_feat(image)
+            feats = {n: recorder.get(n) for n in names}
+    except Exception:  # a model this input does not suit: fall back to S * i
+        return out
     for n in names:
         stride = int(strides[n])
         feat = feats[n]

@@ -1,0 +1,71 @@
+"""MMEngine's Runner with checkpoints that load without running pickled
+code."""
+from typing import Callable, Dict, Optional, Union
+
+from mmengine.hooks import CheckpointHook, Hook
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+from muse_det.registry import RUNNERS
+from muse_det.utils.checkpoint_io import safe_load
+from ..hooks import SafeCheckpointHook
+
+_STOCK_CHECKPOINT_HOOK = {
+    'CheckpointHook', 'mmengine.CheckpointHook', CheckpointHook
+}
+
+
+@RUNNERS.register_module()
+class SafeCheckpointRunner(Runner):
+    """``Runner`` that reads local checkpoints (``load_from``, ``resume``,
+    ``tools/test.py``) with :func:`~muse_det.utils.checkpoint_io.safe_load` and
+    saves them with :class:`~muse_det.engine.SafeCheckpointHook`. One line of a
+    config opts in::
+
+        runner_type = 'SafeCheckpointRunner'
+
+    * ``safe_load`` is ``torch.load(weights_only=True)``: a checkpoint saved by
+      stock MMEngine/MMDetection loads (its message hub's ``HistoryBuffer``s
+      and numpy values are rebuilt without running anything from the file), a
+      file asking for anything else is refused with
+      :class:`~muse_det.utils.checkpoint_io.UnsafeCheckpointError`.
+    * The ``checkpoint`` default hook, when it is MMEngine's
+      ``CheckpointHook``, becomes a ``SafeCheckpointHook`` with the same
+      arguments (atomic files, removals after the new checkpoint is written, a
+      plain-tensor message hub for exact resume); any other checkpoint hook
+      type is left as configured.
+
+    Remote checkpoints (``http://``, ``s3://``, ``open-mmlab://``...) load
+    through MMEngine's own loaders.
+    """
+
+    def register_default_hooks(
+            self,
+            hooks: Optional[Dict[str, Union[Hook, Dict]]] = None) -> None:
+        hooks = dict(hooks or {})
+        checkpoint = hooks.get('checkpoint',
+                               dict(type='CheckpointHook', interval=1))
+        if isinstance(
+                checkpoint,
+                dict) and checkpoint.get('type') in _STOCK_CHECKPOINT_HOOK:
+            hooks['checkpoint'] = dict(checkpoint, type=SafeCheckpointHook)
+        super().register_default_hooks(hooks)
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location: Union[str, Callable] = 'cpu',
+                        strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]):
+        if '://' in str(filename):
+            return super().load_checkpoint(filename, map_location, strict,
+                                           revise_keys)
+        checkpoint = safe_load(filename, map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        checkpoint = _load_checkpoint_to_model(
+            model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint

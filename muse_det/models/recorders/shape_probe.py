@@ -1,0 +1,205 @@
+"""Measure a network's features once at build time, on a zero input the network
+accepts.
+
+A distiller builds one pair loss per feature pair with the channel counts of
+the features, so it runs ``extract_feat`` once on zeros. The input has to be
+large enough for every layer: an SSD's extra layers end in 3x3 convolutions
+without padding that need a 300 px input, a model padded to a size divisor
+needs a multiple of it. Unless ``probe_input_shape`` is given, the probe starts
+at the size the network's own configuration implies (:func:`probe_size`) and
+doubles it while the forward fails, up to :data:`MAX_PROBE_SIZE`.
+"""
+import math
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from .feature_recorder import FeatureRecorder
+
+MIN_PROBE_SIZE = 128
+MAX_PROBE_SIZE = 1024
+
+
+def _sizes(value) -> List[int]:
+    if isinstance(value, (int, float)):
+        return [int(math.ceil(value))]
+    if isinstance(value, (tuple, list)):
+        return [s for v in value for s in _sizes(v)]
+    return []
+
+
+def probe_size(net: nn.Module) -> int:
+    """Side of the smallest square input the network's configuration implies:
+    at least :data:`MIN_PROBE_SIZE`, the largest stride of a prior
+    (anchor/point) generator and a generator's fixed ``input_size`` (SSD300:
+    300), rounded up to the data preprocessor's ``pad_size_divisor``."""
+    size = MIN_PROBE_SIZE
+    for module in net.modules():
+        for name in ('prior_generator', 'anchor_generator'):
+            generator = module.__dict__.get(name)
+            if generator is None:
+                continue
+            size = max([
+                size, *_sizes(getattr(generator, 'strides', ())),
+                *_sizes(getattr(generator, 'input_size', None))
+            ])
+    preprocessor = getattr(net, 'data_preprocessor', None)
+    divisor = int(getattr(preprocessor, 'pad_size_divisor', 1) or 1)
+    return -(-size // divisor) * divisor
+
+
+def _input_shapes(net: nn.Module,
+                  probe_input_shape: Optional[Sequence[int]]) -> list:
+    if probe_input_shape is not None:
+        return [tuple(probe_input_shape)]
+    size, shapes = probe_size(net), []
+    while not shapes or size <= MAX_PROBE_SIZE:
+        shapes.append((3, size, size))
+        size *= 2
+    return shapes
+
+
+@torch.no_grad()
+def run_probe(net: nn.Module,
+              recorder: FeatureRecorder,
+              read: Callable,
+              probe_input_shape: Optional[Sequence[int]] = None):
+    """Run ``net.extract_feat`` once on a batch of two zero images (eval mode,
+    no grad) inside ``recorder`` and return ``read(recorder, (C, H, W))``
+    with the shape of the images it ran on.
+
+    Args:
+        probe_input_shape: ``(C, H, W)`` of the zero images; ``None``: ``(3, s,
+            s)`` from :func:`probe_size`, doubled while the forward fails.
+    """
+    if not hasattr(net, 'extract_feat'):
+        raise ValueError(
+            f'{type(net).__name__} has no extract_feat(); muse-det measures '
+            'feature shapes through it.')
+    shapes = _input_shapes(net, probe_input_shape)
+    device = next((p.device for p in net.parameters()), torch.device('cpu'))
+    was_training, errors = net.training, []
+    net.eval()
+    try:
+        for shape in shapes:
+            with recorder:
+                try:
+                    net.extract_feat(torch.zeros(2, *shape, device=device))
+                # e.g. a kernel larger than a too small feature map
+                except Exception as e:
+                    errors.append(e)
+                    continue
+                return read(recorder, shape)
+    finally:
+        net.train(was_training)
+    tried = ', '.join(str(s) for s in shapes)
+    reason = (str(errors[0]).strip().splitlines()
+              or [type(errors[0]).__name__])[0]
+    raise ValueError(
+        f'cannot measure the features of {type(net).__name__}: extract_feat() '
+        f'fails on a zero input of shape {tried} ({type(errors[0]).__name__}: '
+        f'{reason}); set probe_input_shape=(C, H, W) to an input the model '
+        'accepts, e.g. its training image size.') from errors[0]
+
+
+def probe_features(
+    net: nn.Module,
+    recorder: FeatureRecorder,
+    probe_input_shape: Optional[Sequence[int]] = None
+) -> Tuple[Dict[str, Tuple[int, ...]], Dict[str, Optional[float]]]:
+    """Shape (without the batch) and stride in input pixels of every feature
+    ``recorder`` records in ``net``: (shapes, strides); the stride of a
+    vector feature is None. A stride is the probe's height over the map's,
+    exact when the probe size is a multiple of it (:func:`probe_size` takes
+    the largest prior stride into account)."""
+
+    def read(recorder, input_shape):
+        shapes = {}
+        for name in recorder.names:
+            try:
+                shapes[name] = tuple(recorder.get(name).shape[1:])
+            except RuntimeError as e:
+                raise ValueError(
+                    f'cannot measure feature {name!r}: {e} muse-det records '
+                    'features computed by extract_feat() (backbone and neck).'
+                ) from None
+        strides = {
+            name: input_shape[-2] / shape[-2] if len(shape) == 3 else None
+            for name, shape in shapes.items()
+        }
+        return shapes, strides
+
+    return run_probe(net, recorder, read, probe_input_shape)
+
+
+def feature_shapes(
+    net: nn.Module,
+    recorder: FeatureRecorder,
+    probe_input_shape: Optional[Sequence[int]] = None
+) -> Dict[str, Tuple[int, ...]]:
+    """Shape (without the batch) of every feature ``recorder`` records in
+    ``net``."""
+    return probe_features(net, recorder, probe_input_shape)[0]
+
+
+def backbone_stages(backbone: nn.Module) -> List[str]:
+    """The stage modules of an mmdet backbone, shallow to deep: ``res_layers``
+    (ResNet family, RegNet), ``layers`` (CSPDarknet, MobileNetV2) or a
+    ``stages`` ``ModuleList`` (Swin...)."""
+    for attr in ('res_layers', 'layers'):
+        names = backbone.__dict__.get(attr)
+        if isinstance(names, (list, tuple)) and names and all(
+                isinstance(n, str) for n in names):
+            return [
+                n for n in names
+                if isinstance(getattr(backbone, n, None), nn.Module)
+            ]
+    stages = getattr(backbone, 'stages', None)
+    if isinstance(stages, nn.ModuleList):
+        return [f'stages.{i}' for i in range(len(stages))]
+    return []
+
+
+def default_features(
+        net: nn.Module,
+        probe_input_shape: Optional[Sequence[int]] = None) -> List[str]:
+    """The features a distiller records when none are given: every output of
+    the neck when it has several (FPN levels), else every output of the
+    backbone when it has several, else the backbone's stages (a single-level
+    neck such as YOLOF's on a ResNet with one output: ``backbone.layer1`` ...
+    ``backbone.layer4``)."""
+    parts = [
+        p for p in ('neck', 'backbone')
+        if isinstance(getattr(net, p, None), nn.Module)
+    ]
+    if not parts:
+        raise ValueError(
+            f'{type(net).__name__} has no neck or backbone to take default '
+            f'features from; set `features` explicitly.')
+    stages = [f'backbone.{s}' for s in backbone_stages(net.backbone)] \
+        if 'backbone' in parts else []
+    recorder = FeatureRecorder(net, parts + stages)
+
+    def read(recorder, input_shape):
+        for part in parts:
+            out = recorder.module_output(part)
+            if isinstance(out, (tuple, list)) and len(out) >= 2:
+                return [f'{part}[{i}]' for i in range(len(out))]
+        recorded = []
+        for name in stages:
+            try:
+                recorder.get(name)
+            except (RuntimeError,
+                    ValueError):  # ran twice, or no tensor: not a stage
+                continue
+            recorded.append(name)
+        return recorded
+
+    features = run_probe(net, recorder, read, probe_input_shape)
+    if len(features) < 2:
+        raise ValueError(
+            f'{type(net).__name__}: its neck and backbone have a single '
+            'output each and no backbone stages were found; set `features` '
+            'explicitly (module paths, e.g. "backbone.layer3").')
+    return features
