@@ -64,6 +64,17 @@ def centred_window_mean(x: Tensor, factor: Tuple[int, int]) -> Tensor:
                         ceil_mode=False, count_include_pad=False)
 
 
+def shift_map(x: Tensor, shift: Tuple[int, int]) -> Tensor:
+    """[B, C, H, W] -> same shape, ``y[..., i, j] = x[..., i + dy, j + dx]`` with the border
+    replicated where that falls outside the map."""
+    dy, dx = (max(-n + 1, min(n - 1, int(d))) for d, n in zip(shift, x.shape[-2:]))
+    if (dy, dx) == (0, 0):
+        return x
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (max(-dx, 0), max(dx, 0), max(-dy, 0), max(dy, 0)), mode='replicate')
+    return padded[..., max(dy, 0):max(dy, 0) + h, max(dx, 0):max(dx, 0) + w]
+
+
 def _integer_ratio(ratio: float) -> Optional[int]:
     nearest = round(ratio)
     return int(nearest) if nearest >= 1 and abs(ratio - nearest) <= 1e-3 * ratio else None
@@ -98,7 +109,7 @@ class AlignedMaps(NamedTuple):
 
 
 def align_maps(s: Tensor, t: Tensor, strides: Strides = None, grid: Grid = None,
-               fine_read: str = 'pixel', offsets: Offsets = None) -> AlignedMaps:
+               fine_read: str = 'window', offsets: Offsets = None) -> AlignedMaps:
     """Put maps s [B, C_s, H_s, W_s] and t [B, C_t, H_t, W_t] on the grid of the coarser one.
 
     ``strides``: (S_s, S_t) in input pixels (muse-det's distillers measure them once at build).
@@ -107,10 +118,9 @@ def align_maps(s: Tensor, t: Tensor, strides: Strides = None, grid: Grid = None,
     at the same image point, round(r * i + (d_coarse - d_fine) / S_fine), r = S_coarse / S_fine,
     with ``offsets`` d = (dy, dx) of each side (pixel i looks at S * i + d; the distillers
     measure them, :func:`~muse_det.models.recorders.receptive_field_offsets`; None: 0).
-    ``'window'``: the
-    mean of the window centred there (:func:`centred_window_mean`; for a non-integer r the
-    nearest pixel); it summarises the whole cell, but FPN's nearest top-down upsampling makes the
-    window's centre lean ~10 px up-left on P3 -> P7. ``grid`` (int or (h, w)): at most that many
+    ``'window'``: the mean of the window centred there (:func:`centred_window_mean`, moved by the
+    same offsets rounded to whole pixels; for a non-integer r the nearest pixel): it summarises
+    the whole cell the coarse pixel stands for. ``grid`` (int or (h, w)): at most that many
     locations per axis, by window-averaging the coarse map further (and reading the fine map at
     the new centres); a grid finer than the native one changes nothing (the coarse map is never
     upsampled). Sizes that disagree by a border pixel are cropped to the common part.
@@ -141,7 +151,8 @@ def align_maps(s: Tensor, t: Tensor, strides: Strides = None, grid: Grid = None,
                                            shift[0]),
                              3, coarse.shape[-1], ratio * extra[1], shift[1])
     elif r is not None:
-        fine = centred_window_mean(fine, (r * extra[0], r * extra[1]))
+        fine = centred_window_mean(shift_map(fine, tuple(round(v) for v in shift)),
+                                   (r * extra[0], r * extra[1]))
     else:
         fine = _nearest_rows(_nearest_rows(fine, 2, coarse.shape[-2], ratio), 3,
                              coarse.shape[-1], ratio)
@@ -205,7 +216,7 @@ class PairSampler:
 
     def __init__(self, num_samples: Union[int, str, None] = 256, grid: Grid = None,
                  mode: str = 'auto', generator: Optional[torch.Generator] = None,
-                 strides: Strides = None, fine_read: str = 'pixel', offsets: Offsets = None):
+                 strides: Strides = None, fine_read: str = 'window', offsets: Offsets = None):
         if num_samples == 'all':
             num_samples = None
         self.num_samples = None if num_samples is None else check_positive_int(num_samples,

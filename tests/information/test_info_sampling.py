@@ -48,10 +48,10 @@ def test_finer_map_is_read_at_the_coarse_pixel_centre():
     # stride 4 student (8x8) and stride 8 target (4x4): target pixel i sits on student pixel 2i
     fine = torch.arange(64, dtype=torch.float32).view(1, 1, 8, 8)
     coarse = torch.randn(1, 2, 4, 4)
-    a_s, a_t, stride = align_maps(fine, coarse, strides=(4, 8))
+    a_s, a_t, stride = align_maps(fine, coarse, strides=(4, 8), fine_read='pixel')
     assert torch.equal(a_t, coarse) and stride == 8  # the coarse map on its native grid
-    assert torch.equal(a_s, fine[:, :, ::2, ::2])  # the pixel itself (default)
-    w_s, _, _ = align_maps(fine, coarse, strides=(4, 8), fine_read='window')
+    assert torch.equal(a_s, fine[:, :, ::2, ::2])  # the pixel itself
+    w_s, _, _ = align_maps(fine, coarse, strides=(4, 8))  # the window around it (default)
     assert w_s.shape == (1, 1, 4, 4)
     # window of fine pixels centred on (2i, 2j): rows 2i-1..2i+1 (inside the map)
     assert w_s[0, 0, 1, 2].item() == fine[0, 0, 1:4, 3:6].mean().item()
@@ -69,12 +69,23 @@ def test_coarse_map_is_never_upsampled():
 
 def test_grid_only_coarsens():
     s, t = torch.randn(1, 3, 16, 16), torch.randn(1, 5, 8, 8)
-    a_s, a_t, stride = align_maps(s, t, strides=(8, 16), grid=4)
+    a_s, a_t, stride = align_maps(s, t, strides=(8, 16), grid=4, fine_read='pixel')
     assert a_s.shape == (1, 3, 4, 4) and a_t.shape == (1, 5, 4, 4) and stride == 32
     assert torch.allclose(a_t, centred_window_mean(t, (2, 2)))
     assert torch.equal(a_s, s[:, :, ::4, ::4])  # the student pixel at each new centre
-    w_s, _, _ = align_maps(s, t, strides=(8, 16), grid=4, fine_read='window')
+    w_s, _, _ = align_maps(s, t, strides=(8, 16), grid=4)
     assert torch.allclose(w_s, centred_window_mean(s, (4, 4)))
+
+
+def test_offsets_move_the_fine_read_by_whole_pixels():
+    fine = torch.arange(64, dtype=torch.float32).view(1, 1, 8, 8)
+    coarse = torch.randn(1, 2, 4, 4)
+    # the fine map's pixels look 4 px (one fine pixel) up-left of S * i: read one pixel further
+    offsets = ((-4.0, -4.0), (0.0, 0.0))
+    p_s, _, _ = align_maps(fine, coarse, (4, 8), fine_read='pixel', offsets=offsets)
+    assert torch.equal(p_s[0, 0, :3, :3], fine[0, 0, 1:7:2, 1:7:2])
+    w_s, _, _ = align_maps(fine, coarse, (4, 8), offsets=offsets)
+    assert w_s[0, 0, 1, 1].item() == fine[0, 0, 2:5, 2:5].mean().item()
 
 
 def test_non_integer_stride_ratio_reads_the_nearest_pixel():

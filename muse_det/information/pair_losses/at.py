@@ -28,9 +28,6 @@ class ATDistillLoss(PairLoss):
 
     def __init__(self, student_channels: int, target_channels: int, *, p: float = 2.0,
                  beta: float = 1e3, **kwargs):
-        # a map is compared as a whole: the finer one is averaged over each window rather
-        # than subsampled, which would alias it
-        kwargs.setdefault('fine_read', 'window')
         super().__init__(student_channels, target_channels, **kwargs)
         if not p > 0:
             raise ValueError(f'p must be > 0, got {p}')

@@ -39,7 +39,7 @@ class PairLoss(nn.Module):
     def __init__(self, student_channels: int, target_channels: int, *, loss_weight: float = 1.0,
                  num_samples=256, grid: Grid = None, pool: Optional[bool] = None,
                  detach_target: bool = True, generator: Optional[torch.Generator] = None,
-                 strides: Strides = None, fine_read: str = 'pixel', offsets: Offsets = None):
+                 strides: Strides = None, fine_read: str = 'window', offsets: Offsets = None):
         super().__init__()
         self.student_channels = check_positive_int(student_channels, 'student_channels')
         self.target_channels = check_positive_int(target_channels, 'target_channels')

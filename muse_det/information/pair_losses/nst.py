@@ -25,9 +25,6 @@ class NSTDistillLoss(PairLoss):
 
     def __init__(self, student_channels: int, target_channels: int, *, degree: int = 2,
                  c: float = 0.0, beta: float = 50.0, **kwargs):
-        # a map is compared as a whole: the finer one is averaged over each window rather
-        # than subsampled, which would alias it
-        kwargs.setdefault('fine_read', 'window')
         super().__init__(student_channels, target_channels, **kwargs)
         self.degree, self.c = check_positive_int(degree, 'degree'), float(c)
         if not beta > 0:
