@@ -20,7 +20,8 @@ def toy_coco(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_default_scope():
-    """Each test builds in mmdet's scope, whatever the previous test set."""
+    """Each test sets the default scope it builds in (mmdet, mmpretrain), whatever the previous
+    test set."""
     yield
     try:
         from mmengine.registry import DefaultScope

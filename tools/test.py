@@ -4,10 +4,10 @@
                          [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
 
 ``--out`` keeps the predictions (mmdet's ``DumpDetResults`` for detectors, mmengine's
-``DumpResults`` for classifiers); ``--show``/``--show-dir`` draw detections.
+``DumpResults`` for mmpretrain classifiers); ``--show``/``--show-dir`` draw detections.
 
-A MUSE config evaluates its wrapped detector unchanged; the exported plain checkpoint evaluated
-with the base mmdet config gives the same metrics.
+A MUSE config evaluates its wrapped detector or classifier unchanged; the exported plain
+checkpoint evaluated with the base mmdet or mmpretrain config gives the same metrics.
 """
 import argparse
 import os.path as osp
@@ -36,13 +36,14 @@ def parse_args(argv=None):
 def is_detection(cfg) -> bool:
     """Whether the test set is an mmdet detection dataset (else classification)."""
     from mmdet.datasets import BaseDetDataset
-    from mmengine.registry import init_default_scope
-    from muse_det.registry import DATASETS
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    from mmengine.registry import DATASETS
     dataset = cfg.test_dataloader.dataset
     while isinstance(dataset, dict):
         kind = dataset.get('type')
-        cls = DATASETS.get(kind) if isinstance(kind, str) else kind
+        # the registry of the dataset's scope (mmdet, mmpretrain, ...), as the runner builds it
+        scope = dataset.get('_scope_', cfg.get('default_scope', None))
+        with DATASETS.switch_scope_and_registry(scope) as registry:
+            cls = registry.get(kind) if isinstance(kind, str) else kind
         if isinstance(cls, type) and issubclass(cls, BaseDetDataset):
             return True
         # wrappers (RepeatDataset, ClassBalancedDataset, ConcatDataset): look inside
