@@ -56,20 +56,23 @@ def test_a_detector_and_a_classifier_distiller_train_in_one_process(toy_coco, to
                           str(tmp_path / 'det'))
     cls_cfg = cls_run_cfg('muse_resnet18_toy_cifar.py', toy_cifar, str(tmp_path / 'cls'))
     assert (det_cfg.default_scope, cls_cfg.default_scope) == ('mmdet', 'mmpretrain')
-    runners = [Runner.from_cfg(det_cfg), Runner.from_cfg(cls_cfg)]  # both built, then trained
-    det, cls = (r.model for r in runners)
-    assert type(det) is type(cls) and type(det).__name__ == 'MUSESelfDistiller'
-    assert type(det.architecture).__module__.startswith('mmdet.')
-    assert type(cls.architecture).__module__.startswith('mmpretrain.')
-    assert {type(h).__name__ for r in runners for h in r.hooks} >= {'MUSEHook'}
-    for runner in runners:
+    models = []
+    # one after the other: a runner builds its dataloaders in train(), in the default scope
+    # of the runner built last (mmengine's DefaultScope is process-wide)
+    for cfg in (det_cfg, cls_cfg):
+        runner = Runner.from_cfg(cfg)
+        assert 'MUSEHook' in {type(h).__name__ for h in runner.hooks}
         before = {k: v.clone() for k, v in runner.model.architecture.state_dict().items()}
         runner.train()
         after = runner.model.architecture.state_dict()
         assert any(not torch.equal(before[k], after[k]) for k in before
                    if before[k].is_floating_point())
+        models.append(runner.model)
+    det, cls = models
+    assert type(det) is type(cls) and type(det).__name__ == 'MUSESelfDistiller'
+    assert type(det.architecture).__module__.startswith('mmdet.')
+    assert type(cls.architecture).__module__.startswith('mmpretrain.')
     train, val = read_scalars(str(tmp_path / 'cls'))
     assert 'loss_muse' in train[-1] and 'loss_cls' in train[-1] and 'accuracy/top1' in val[-1]
-    det_log = open(next(p for p in sorted((tmp_path / 'det').glob('*/vis_data/scalars.json')))
-                   ).read()
+    det_log = next((tmp_path / 'det').glob('*/vis_data/scalars.json')).read_text()
     assert 'loss_muse' in det_log and 'coco/bbox_mAP' in det_log
