@@ -61,7 +61,7 @@ if ! mmcv_ops_work; then
   if ! mmcv_ops_work; then
     log "the cached mmcv wheel does not run with this torch: rebuilding it"
     mmcv_build --no-cache-dir --force-reinstall --no-deps
-    mmcv_ops_work || { echo "[setup_env] mmcv.ops.nms fails after a rebuild; see docs/troubleshooting.md" >&2; exit 1; }
+    mmcv_ops_work || { echo "[setup_env] mmcv.ops.nms still fails after rebuilding mmcv against this torch; run: $VENV/bin/python -c 'from mmcv.ops import nms' to see why" >&2; exit 1; }
   fi
 fi
 log "installing mmengine, mmdet, mmpretrain and test tools"
