@@ -1,8 +1,8 @@
-"""muse-det: MUSE feature distillation for MMDetection detectors and mmpretrain-style classifiers.
+"""muse-det: MUSE feature distillation for MMDetection detectors and mmpretrain classifiers.
 
 ``import muse_det`` (or ``custom_imports=dict(imports=['muse_det'])`` in a config) registers the
-distillers, losses, hooks, datasets and metrics in MMDetection's registries, so configs with
-``default_scope='mmdet'`` find them without a scope prefix. ``muse_det.information`` is pure
+distillers, losses, hooks, datasets and metrics in MMEngine's root registries, so configs with
+``default_scope='mmdet'`` or ``'mmpretrain'`` find them without a scope prefix. ``muse_det.information`` is pure
 PyTorch and works without any OpenMMLab package installed.
 """
 from .version import __version__
