@@ -1,4 +1,4 @@
-"""muse-det: MUSE feature distillation for MMDetection and mmpretrain-style classifiers."""
+"""muse-det: MUSE feature distillation for MMDetection detectors and mmpretrain classifiers."""
 import os
 import os.path as osp
 import shutil
@@ -55,7 +55,7 @@ if __name__ == '__main__':
         name='muse-det',
         version=read_version(),
         description='MUSE feature distillation (mutual information + self-information) '
-        'for MMDetection detectors and mmpretrain-style classifiers',
+        'for MMDetection detectors and mmpretrain classifiers',
         long_description=open(osp.join(HERE, 'README.md')).read()
         if osp.exists(osp.join(HERE, 'README.md')) else '',
         long_description_content_type='text/markdown',

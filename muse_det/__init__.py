@@ -1,13 +1,13 @@
-"""muse-det: MUSE feature distillation for MMDetection detectors and
-mmpretrain-style classifiers.
+"""muse-det: MUSE feature distillation for MMDetection detectors and mmpretrain
+classifiers.
 
 ``import muse_det`` (or ``custom_imports=dict(imports=['muse_det'])`` in a
 config) registers the distillers, losses, hooks, runner, datasets and metrics
-in MMDetection's registries, so configs with ``default_scope='mmdet'`` find
-them without a scope prefix; it changes nothing else. What a run needs beyond
-registered types is named by its config (e.g. ``runner_type =
-'SafeCheckpointRunner'``). ``muse_det.information`` is pure PyTorch and works
-without any OpenMMLab package installed.
+in MMEngine's root registries, so configs with ``default_scope='mmdet'`` or
+``'mmpretrain'`` find them without a scope prefix; it changes nothing else.
+What a run needs beyond registered types is named by its config (e.g.
+``runner_type = 'SafeCheckpointRunner'``). ``muse_det.information`` is pure
+PyTorch and works without any OpenMMLab package installed.
 """
 from .version import __version__
 

@@ -1,12 +1,15 @@
 """One registry tree, declared once.
 
-muse-det registers its types into MMDetection's registries (themselves children of MMEngine's),
-so mmdet configs (``default_scope='mmdet'``) find every muse-det type without a scope prefix and
-classification configs find mmdet's backbones. The empty ``muse_det``-scoped children let a
-config inherited through ``muse_det::`` (whose dicts mmengine tags ``_scope_='muse_det'``), or a
-``default_scope='muse_det'``, resolve to the same types through their parent.
+muse-det registers its types in MMEngine's root registries, the common parent of every
+OpenMMLab scope's: a type not found in the scope's own registry is looked up in its ancestors,
+so detection configs (``default_scope='mmdet'``) and classification configs
+(``default_scope='mmpretrain'``) find every muse-det type by the same short name, while
+``ResNet``, ``ImageClassifier``, ``CocoMetric`` or ``Accuracy`` still resolve to the scope's
+own. The empty ``muse_det``-scoped children let a config inherited through ``muse_det::``
+(whose dicts mmengine tags ``_scope_='muse_det'``), or a ``default_scope='muse_det'``, resolve
+mmdet's types and muse-det's through their parents.
 
-Runners are registered in MMEngine's root registry: tools build them (``RUNNERS.build(cfg)``,
+Runners are registered in MMEngine's root registry too: tools build them (``RUNNERS.build(cfg)``,
 mmdet's train.py included) before any default scope exists, and look them up from the root.
 
 This module declares registries only; importing ``muse_det`` imports the modules that
@@ -25,19 +28,27 @@ from mmdet.registry import RUNNERS as MMDET_RUNNERS
 from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
 from mmdet.registry import VISBACKENDS as MMDET_VISBACKENDS
 from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
-from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import DATASETS as ROOT_DATASETS
+from mmengine.registry import HOOKS as ROOT_HOOKS
+from mmengine.registry import METRICS as ROOT_METRICS
+from mmengine.registry import MODELS as ROOT_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as ROOT_OPTIM_WRAPPERS
+from mmengine.registry import TRANSFORMS as ROOT_TRANSFORMS
+from mmengine.registry import RUNNERS as ROOT_RUNNERS
 from mmengine.registry import Registry
 
 SCOPE = 'muse_det'
 
-# Where muse-det registers: mmdet's registries themselves (runners: MMEngine's root, above).
-MODELS = MMDET_MODELS
-DATASETS = MMDET_DATASETS
-TRANSFORMS = MMDET_TRANSFORMS
-METRICS = MMDET_METRICS
-HOOKS = MMDET_HOOKS
-OPTIM_WRAPPERS = MMDET_OPTIM_WRAPPERS
-RUNNERS = MMENGINE_RUNNERS
+# Where muse-det registers: MMEngine's root registries, seen from every scope (mmdet,
+# mmpretrain, ...). Builds still happen in the config's default scope, so the networks a
+# distiller wraps come from that scope's registry.
+MODELS = ROOT_MODELS
+DATASETS = ROOT_DATASETS
+TRANSFORMS = ROOT_TRANSFORMS
+METRICS = ROOT_METRICS
+HOOKS = ROOT_HOOKS
+OPTIM_WRAPPERS = ROOT_OPTIM_WRAPPERS
+RUNNERS = ROOT_RUNNERS
 
 _SCOPED_CHILDREN = [
     Registry(parent.name, parent=parent, scope=SCOPE)

@@ -31,7 +31,8 @@ def one_thread():
 
 @pytest.fixture(autouse=True)
 def _fresh_default_scope():
-    """Each test builds in mmdet's scope, whatever the previous test set."""
+    """Each test sets the default scope it builds in (mmdet, mmpretrain), whatever the previous
+    test set."""
     yield
     try:
         from mmengine.registry import DefaultScope

@@ -58,11 +58,11 @@ ELSEWHERE = {
 NOT_HERE = {
     'GPUS=16 bash tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR': 'slurm cluster',
     'python -m venv .venv && . .venv/bin/activate': 'CUDA install recipe',
-    'pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128':
-        'CUDA install recipe',
+    'pip install torch==2.13.0 torchvision==0.28.0 --index-url '
+    'https://download.pytorch.org/whl/cu128': 'CUDA install recipe',
+    'nvcc --version': 'a CUDA toolkit',
     'pip install "setuptools>=77.0.3,<81" wheel': 'CUDA install recipe',
     'MMCV_WITH_OPS=1 pip install --no-build-isolation mmcv==2.1.0': 'CUDA install recipe',
-    'pip install -r requirements/mminstall.txt -r requirements/tests.txt': 'CUDA install recipe',
     'pip install -r requirements/mminstall.txt -r requirements/tests.txt '
     '-r requirements/optional.txt': 'CUDA install recipe',
     'pip install --no-build-isolation --no-deps -e .': 'CUDA install recipe',
@@ -95,6 +95,9 @@ RUN = [
      ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/test.py configs/classification/toy/muse-online_resnet18_toy_cifar.py '
      'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth --out preds.pkl', []),
+    ('python tools/export.py work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth plain_cls.pth',
+     []),
+    ('python tools/test.py configs/classification/toy/resnet18_toy_cifar.py plain_cls.pth', []),
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
      '--work-dir work_dirs/info_plot/muse', ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
@@ -192,7 +195,8 @@ def test_documented_commands_run_on_toy_data(sandbox):
     for path in ('data/toy_coco/annotations/instances_val.json',
                  'data/toy_coco_hard/annotations/instances_train.json',
                  'data/toy_cifar100/cifar-100-python/meta', 'work_dirs/demo/plain_detector.pth',
-                 'plain.pth', 'information_curves.png', 'docs/images/information_curves.png',
+                 'plain.pth', 'plain_cls.pth', 'information_curves.png',
+                 'docs/images/information_curves.png',
                  'docs/images/information_curves_cls.png', 'preds.pkl',
                  'work_dirs/benchmark_methods/results.jsonl'):
         assert osp.getsize(sandbox / path) > 0, path

@@ -1,5 +1,6 @@
-"""PeerEnsembleMetric with predictions the test controls: which peer gets which key, K = 3,
-swapped evaluated peer, options forwarded to the wrapped metric, one output file per peer."""
+"""PeerEnsembleMetric (wrapping mmpretrain's Accuracy) with predictions the test controls: which
+peer gets which key, K = 3, swapped evaluated peer, options forwarded to the wrapped metric, one
+output file per peer."""
 import os.path as osp
 import pickle
 
@@ -7,7 +8,6 @@ import pytest
 import torch
 
 from muse_det.models.distillers.peer_ensemble import attach_peer_predictions
-from muse_det.structures import ClsDataSample
 
 LABELS = [0, 1, 2, 3]
 
@@ -24,7 +24,8 @@ SCORES = [[_score(y, n <= k) for n, y in enumerate(LABELS)] for k in range(3)]
 
 
 def batch(main: int):
-    samples = [ClsDataSample().set_gt_label(y) for y in LABELS]
+    from mmpretrain.structures import DataSample
+    samples = [DataSample().set_gt_label(y) for y in LABELS]
     per_peer = [[dict(pred_score=s, pred_label=s.argmax().reshape(1)) for s in peer]
                 for peer in SCORES]
     out = attach_peer_predictions(samples, per_peer, main, ['peer0', 'peer1', 'peer2'], {})
@@ -43,10 +44,14 @@ def evaluate(metric_cfg, main, **kwargs):
 def _scope():
     from mmengine.registry import init_default_scope
     import muse_det  # noqa: F401
-    init_default_scope('mmdet')
+    init_default_scope('mmpretrain')
 
 
 def test_three_peers_and_the_ensemble_get_their_own_keys():
+    from muse_det.registry import METRICS
+    from mmpretrain.evaluation import Accuracy
+    wrapper = METRICS.build(dict(type='PeerEnsembleMetric', metric=dict(type='Accuracy')))
+    assert type(wrapper.metrics['']) is Accuracy  # the default scope's metric
     m = evaluate(dict(type='Accuracy'), main=0)
     # ensemble, mean probability of the label on images 0..3: 0.75, 0.633, 0.517, 0.4
     assert m == {'accuracy/top1': 25.0, 'peer1/accuracy/top1': 50.0,
@@ -73,9 +78,10 @@ def test_every_peer_writes_its_own_output_file(tmp_path):
 
 
 def test_samples_without_peer_predictions_report_the_metric_alone():
+    from mmpretrain.structures import DataSample
     from muse_det.registry import METRICS
     metric = METRICS.build(dict(type='PeerEnsembleMetric', metric=dict(type='Accuracy')))
     metric.dataset_meta = {}
-    sample = ClsDataSample().set_gt_label(1).set_pred_score(torch.tensor([0.2, 0.8]))
+    sample = DataSample().set_gt_label(1).set_pred_score(torch.tensor([0.2, 0.8]))
     metric.process({}, [sample.to_dict()])
     assert metric.evaluate(1) == {'accuracy/top1': 100.0}

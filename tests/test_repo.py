@@ -1,4 +1,5 @@
 """The repository keeps its promises: README commands, CI, configs that parse, package configs."""
+import ast
 import glob
 import os.path as osp
 import re
@@ -93,3 +94,52 @@ def test_model_index_lists_every_shipped_config():
                         (model['Name'], value)
             listed.append(osp.join(ROOT, model['Config']))
     assert sorted(listed) == CONFIGS
+
+
+CLS_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'classification', '**', '*.py'),
+                               recursive=True))
+
+
+def _base_and_added_lines(path):
+    """(the ``_base_`` paths of a config file, its non-comment lines after ``_base_ = ...``)."""
+    with open(path) as f:
+        text = f.read()
+    node = next(n for n in ast.parse(text).body if isinstance(n, ast.Assign)
+                and getattr(n.targets[0], 'id', None) == '_base_')
+    bases = ast.literal_eval(node.value)
+    after = text.splitlines()[node.end_lineno:]
+    added = [ln for ln in after if ln.strip() and not ln.lstrip().startswith('#')]
+    return [bases] if isinstance(bases, str) else bases, added
+
+
+def test_every_classification_config_is_an_mmpretrain_config():
+    """Each classification config inherits mmpretrain's configs (directly or through the config
+    it changes by one key) and adds at most 10 lines."""
+    assert CLS_CONFIGS and not glob.glob(osp.join(ROOT, 'configs', 'classification', '_base_'))
+    for path in CLS_CONFIGS:
+        chain, seen = [path], set()
+        while chain:
+            current = chain.pop()
+            assert current not in seen, current
+            seen.add(current)
+            bases, added = _base_and_added_lines(current)
+            if current == path and '/toy/' not in path:
+                assert len(added) <= 10, (path, len(added))
+            local = [b for b in bases if '::' not in b]
+            if len(local) < len(bases):
+                assert all(b.startswith('mmpretrain::') for b in bases if '::' in b), current
+                break
+            chain += [osp.normpath(osp.join(osp.dirname(current), b)) for b in local]
+        else:
+            raise AssertionError(f'{path} does not inherit an mmpretrain:: config')
+
+
+@pytest.mark.parametrize('path', [p for p in CLS_CONFIGS if '/baselines/' not in p],
+                         ids=lambda p: osp.relpath(p, ROOT))
+def test_classification_configs_use_mmpretrain_types(path):
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmpretrain'
+    model = cfg.model.get('architecture', (cfg.model.get('peers') or [cfg.model])[0])
+    assert model.type == 'ImageClassifier' and model.head.type == 'LinearClsHead'
+    assert cfg.val_evaluator.get('metric', cfg.val_evaluator).type == 'Accuracy'

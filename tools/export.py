@@ -1,9 +1,10 @@
-"""Export a MUSE (distiller) checkpoint as a plain checkpoint of the wrapped detector.
+"""Export a MUSE (distiller) checkpoint as a plain checkpoint of the wrapped model.
 
     python tools/export.py CHECKPOINT OUT.pth
 
-The result has no adapter/critic/teacher/peer keys and no ``architecture.`` prefix: mmdet's own
-tools and Runner load it with the base detector config and give the same metrics.
+The result has no adapter/critic/teacher/peer keys and no ``architecture.`` prefix: mmdet's (or
+mmpretrain's) own tools and Runner load it with the base detector (classifier) config and give
+the same metrics.
 """
 import argparse
 import os.path as osp

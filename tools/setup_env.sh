@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Create or reuse ./.venv with the full muse-det stack (CPU torch, mmcv with compiled ops,
-# mmengine, mmdet, this package in editable mode). Idempotent: a stamp of the requirement
-# files skips the work when nothing changed. pip caches the compiled mmcv wheel, so a second
-# fresh venv on the same machine reuses it.
+# Create or reuse ./.venv with the full muse-det stack (the standard PyTorch wheel, which runs
+# on CPUs and CUDA GPUs, torchvision, mmcv with compiled ops, mmengine, mmdet, mmpretrain, this
+# package in editable mode). Idempotent: a stamp of the requirement files skips the work when
+# nothing changed. pip caches the compiled mmcv wheel, so a second fresh venv on the same
+# machine reuses it (and rebuilds it if that wheel does not run with the installed torch).
 #
 # requirements/optional.txt (matplotlib, tensorboard, faster-coco-eval: wheels, seconds) is
 # installed by default so the tests that use them run; --no-optional skips it.
@@ -34,17 +35,36 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PIP="$VENV/bin/python -m pip"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-log "installing torch (CPU build)"
+log "installing torch and torchvision"
 $PIP install -q -r requirements/runtime.txt
 log "installing build tools"
 $PIP install -q -r requirements/build.txt
-# mmcv 2.1.0 ships only as an sdist on PyPI: build its ops against the installed torch.
-# The wheel lands in pip's cache, so this takes ~8 min once per machine and seconds after.
-if ! "$VENV/bin/python" -c "import mmcv, mmcv.ops" >/dev/null 2>&1; then
-  log "building mmcv 2.1.0 with compiled ops (about 8 minutes on 2 cores the first time)"
-  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} $PIP install -q --no-build-isolation mmcv==2.1.0
+# mmcv 2.1.0 ships only as an sdist on PyPI: build its ops against the installed torch (CUDA
+# ops too where nvcc is found; CPU ops only otherwise). The wheel lands in pip's cache, so this
+# takes ~8 min once per machine and seconds after. The check runs a real op, since a wheel
+# built against another torch may import and still fail to load its extension.
+mmcv_ops_work() {
+  "$VENV/bin/python" - >/dev/null 2>&1 <<'PY'
+import torch
+from mmcv.ops import nms
+boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30.]])
+_, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
+assert keep.tolist() == [0, 2], keep
+PY
+}
+mmcv_build() {
+  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} $PIP install -q --no-build-isolation "$@" mmcv==2.1.0
+}
+if ! mmcv_ops_work; then
+  log "installing mmcv 2.1.0 with compiled ops (about 8 minutes on 2 cores the first time)"
+  mmcv_build
+  if ! mmcv_ops_work; then
+    log "the cached mmcv wheel does not run with this torch: rebuilding it"
+    mmcv_build --no-cache-dir --force-reinstall --no-deps
+    mmcv_ops_work || { echo "[setup_env] mmcv.ops.nms still fails after rebuilding mmcv against this torch; run: $VENV/bin/python -c 'from mmcv.ops import nms' to see why" >&2; exit 1; }
+  fi
 fi
-log "installing mmengine, mmdet and test tools"
+log "installing mmengine, mmdet, mmpretrain and test tools"
 $PIP install -q -r requirements/mminstall.txt -r requirements/tests.txt
 if [ "$OPTIONAL" = 1 ]; then
   log "installing optional extras"
@@ -54,5 +74,5 @@ if [ -f setup.py ]; then
   log "installing muse-det (editable)"
   $PIP install -q --no-build-isolation --no-deps -e .
 fi
-"$VENV/bin/python" -c "import torch, mmcv, mmcv.ops, mmengine, mmdet; print('[setup_env] torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmdet', mmdet.__version__)"
+"$VENV/bin/python" -c "import torch, torchvision, mmcv, mmcv.ops, mmengine, mmdet, mmpretrain; print('[setup_env] torch', torch.__version__, 'torchvision', torchvision.__version__, 'mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmdet', mmdet.__version__, 'mmpretrain', mmpretrain.__version__)"
 echo "$stamp_src" > "$stamp_file"

@@ -4,10 +4,10 @@
                          [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
 
 ``--out`` keeps the predictions (mmdet's ``DumpDetResults`` for detectors, mmengine's
-``DumpResults`` for classifiers); ``--show``/``--show-dir`` draw detections.
+``DumpResults`` for mmpretrain classifiers); ``--show``/``--show-dir`` draw detections.
 
-A MUSE config evaluates its wrapped detector unchanged; the exported plain checkpoint evaluated
-with the base mmdet config gives the same metrics.
+A MUSE config evaluates its wrapped detector or classifier unchanged; the exported plain
+checkpoint evaluated with the base mmdet or mmpretrain config gives the same metrics.
 """
 import argparse
 import os.path as osp
@@ -16,7 +16,6 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdet.datasets import BaseDetDataset  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
 
 from muse_det.registry import DATASETS  # noqa: E402
 from muse_det.utils.config_checks import check_config  # noqa: E402
@@ -39,11 +38,13 @@ def parse_args(argv=None):
 
 def is_detection(cfg) -> bool:
     """Whether the test set is an mmdet detection dataset (else classification)."""
-    init_default_scope(cfg.get('default_scope', 'mmdet'))
     dataset = cfg.test_dataloader.dataset
     while isinstance(dataset, dict):
         kind = dataset.get('type')
-        cls = DATASETS.get(kind) if isinstance(kind, str) else kind
+        # the registry of the dataset's scope (mmdet, mmpretrain, ...), as the runner builds it
+        scope = dataset.get('_scope_', cfg.get('default_scope', None))
+        with DATASETS.switch_scope_and_registry(scope) as registry:
+            cls = registry.get(kind) if isinstance(kind, str) else kind
         if isinstance(cls, type) and issubclass(cls, BaseDetDataset):
             return True
         # wrappers (RepeatDataset, ClassBalancedDataset, ConcatDataset): look inside

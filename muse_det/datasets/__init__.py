@@ -1,6 +1,9 @@
-"""Classification data: CIFAR datasets (python pickle format) and their transforms.
-(Detection data comes from mmdet.)"""
-from .cifar import CIFAR10, CIFAR100
-from .transforms import ClsRandomCrop, PackInputs
+"""Classification data. The datasets and transforms are mmpretrain's; this adds the reader of
+CIFAR-100-format files other than the official release (the toy set). Detection data comes
+from mmdet, and detection works without mmpretrain installed."""
+from importlib.util import find_spec
 
-__all__ = ['CIFAR10', 'CIFAR100', 'ClsRandomCrop', 'PackInputs']
+if find_spec('mmpretrain') is not None:
+    from .toy_cifar import ToyCIFAR100  # noqa: F401
+
+    __all__ = ['ToyCIFAR100']

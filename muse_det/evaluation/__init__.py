@@ -1,8 +1,7 @@
-"""Metrics registered in mmdet's METRICS: classification top-k ``Accuracy``, and
-``FasterCocoMetric`` (COCO mAP with faster-coco-eval), ``PeerEnsembleMetric`` (every peer of an
-online distiller and their ensemble)."""
-from .accuracy import Accuracy, topk_accuracy
+"""Metrics: ``PeerEnsembleMetric`` (every peer of an online distiller and their ensemble, with
+any wrapped metric: mmdet's ``CocoMetric``, mmpretrain's ``Accuracy``, ...) and
+``FasterCocoMetric`` (COCO mAP with faster-coco-eval)."""
+from .faster_coco_metric import FasterCocoMetric
 from .peer_ensemble_metric import PeerEnsembleMetric
 
-__all__ = ['Accuracy', 'topk_accuracy', 'PeerEnsembleMetric']
-from .faster_coco_metric import FasterCocoMetric  # noqa: F401 (COCO mAP with faster-coco-eval)
+__all__ = ['FasterCocoMetric', 'PeerEnsembleMetric']

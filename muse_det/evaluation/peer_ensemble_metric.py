@@ -17,7 +17,7 @@ OUTPUT_OPTIONS = ('outfile_prefix', 'out_file_path')
 
 @METRICS.register_module()
 class PeerEnsembleMetric(BaseMetric):
-    """Wraps any metric (``CocoMetric``, ``Accuracy``, ...) and evaluates it once per peer.
+    """Wraps any metric (mmdet's ``CocoMetric``, mmpretrain's ``Accuracy``, ...) and evaluates it once per peer.
 
     The evaluated peer keeps the metric's own keys (``coco/bbox_mAP``: what checkpoint
     selection and ``tools/test.py`` read); every other peer and the ensemble get a prefix

@@ -1,7 +1,8 @@
 """Checks of a training/test config that turn deep failures into one clear sentence.
 
 Run by tools/train.py and tools/test.py before the runner is built: the dataset files exist and
-annotations parse, and the model's ``num_classes`` matches the dataset's classes.
+annotations parse (so mmpretrain's CIFAR datasets never get to download missing files), and the
+model's ``num_classes`` matches the dataset's classes.
 """
 import json
 import os.path as osp
@@ -34,10 +35,42 @@ def _join(root, path):
     return osp.join(root or '', path)
 
 
+# The CIFAR python releases that mmpretrain's datasets read: folder and files. Checked here
+# because mmpretrain's CIFAR10/CIFAR100 download the release over missing files by default.
+CIFAR_FILES = {
+    'CIFAR10': ('cifar-10-batches-py', [f'data_batch_{i}' for i in range(1, 6)]
+                + ['test_batch', 'batches.meta']),
+    'CIFAR100': ('cifar-100-python', ['train', 'test', 'meta']),
+    'ToyCIFAR100': ('cifar-100-python', ['train', 'test', 'meta']),
+}
+CIFAR_ARCHIVES = 'https://www.cs.toronto.edu/~kriz/cifar.html'
+
+
+def check_cifar_files(split: str, ds: dict) -> bool:
+    """For a CIFAR dataset: its files exist under ``data_root`` (else one clear error; nothing
+    is downloaded). Returns whether ``ds`` is a CIFAR dataset."""
+    kind = str(ds.get('type', '')).rpartition('.')[2]
+    if kind not in CIFAR_FILES:
+        return False
+    folder = osp.join(ds.get('data_root', '') or '', ds.get('data_prefix', '') or '',
+                      CIFAR_FILES[kind][0])
+    missing = [f for f in CIFAR_FILES[kind][1] if not osp.isfile(osp.join(folder, f))]
+    if missing:
+        fix = ('make the toy set with `python tools/misc/make_toy_cifar.py`'
+               if kind.startswith('Toy') else
+               f'unpack the python version of the release from {CIFAR_ARCHIVES} there '
+               f'(docs/get_started.md)')
+        raise ConfigCheckError(
+            f'{split}: {kind} files missing in {folder}/: {", ".join(missing)}; {fix}, or set '
+            f'{split}.dataset.data_root.')
+    return True
+
+
 def check_data_paths(cfg, splits=('train_dataloader', 'val_dataloader', 'test_dataloader')):
-    """Annotation files exist (and parse, when small) and image folders exist."""
+    """Annotation files exist (and parse, when small) and image folders exist; CIFAR
+    datasets have their files."""
     for split, ds in _datasets(cfg):
-        if split not in splits:
+        if split not in splits or check_cifar_files(split, ds):
             continue
         root = ds.get('data_root', '') or ''
         if root and '://' not in root and not osp.isdir(root):

@@ -1,5 +1,6 @@
-"""CIFAR datasets on real pickle files, the toy-set generator and the classification
-transforms."""
+"""Classification data through mmpretrain: the toy CIFAR-100-format set read by mmpretrain's
+CIFAR100 code (ToyCIFAR100), the generator, the CIFAR file checks that stand in front of
+mmpretrain's downloads, and the configs' train pipeline."""
 import os
 import os.path as osp
 import pickle
@@ -8,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from cls_helpers import toy_cifar, toy_maker  # noqa: F401 (fixtures)
+from cls_helpers import ROOT, toy_cifar, toy_maker  # noqa: F401 (fixtures)
 
 
 def _build(cfg):
     from mmengine.registry import init_default_scope
     import muse_det  # noqa: F401
-    from muse_det.registry import DATASETS
-    init_default_scope('mmdet')
+    from mmengine.registry import DATASETS
+    init_default_scope('mmpretrain')
     return DATASETS.build(cfg)
 
 
@@ -33,10 +34,11 @@ def test_toy_set_is_the_cifar100_python_format(toy_cifar, toy_maker):
 
 
 @pytest.mark.parametrize('split,num', [('train', 24), ('test', 16)])
-def test_cifar100_reads_images_labels_and_classes(toy_cifar, toy_maker, split, num):
-    ds = _build(dict(type='CIFAR100', data_root=toy_cifar, split=split))
-    assert len(ds) == num
-    assert ds.metainfo['classes'] == toy_maker.FINE_CLASSES
+def test_toy_cifar100_reads_images_labels_and_classes(toy_cifar, toy_maker, split, num):
+    from mmpretrain.datasets import CIFAR100
+    ds = _build(dict(type='ToyCIFAR100', data_root=toy_cifar, split=split))
+    assert isinstance(ds, CIFAR100) and len(ds) == num
+    assert tuple(ds.metainfo['classes']) == toy_maker.FINE_CLASSES  # from the meta file
     for i in (0, num - 1):
         item = ds.get_data_info(i)
         img, label = toy_maker.render_image(0, split, i)
@@ -47,40 +49,46 @@ def test_cifar100_reads_images_labels_and_classes(toy_cifar, toy_maker, split, n
                                            for i in range(num)]
 
 
-def test_cifar10_reads_its_batches(tmp_path):
-    folder = tmp_path / 'cifar-10-batches-py'
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    names = ['data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5',
-             'test_batch']
-    batches = {n: dict(data=rng.integers(0, 256, (3, 3072), dtype=np.uint8),
-                       labels=rng.integers(0, 10, 3).tolist()) for n in names}
-    for name, batch in batches.items():
-        with open(folder / name, 'wb') as f:
-            pickle.dump(batch, f)
-    with open(folder / 'batches.meta', 'wb') as f:
-        pickle.dump(dict(label_names=[f'c{i}' for i in range(10)]), f)
-    train = _build(dict(type='CIFAR10', data_root=str(tmp_path), split='train'))
-    test = _build(dict(type='CIFAR10', data_root=str(tmp_path), split='test'))
-    assert len(train) == 15 and len(test) == 3
-    assert train.metainfo['classes'] == tuple(f'c{i}' for i in range(10))
-    first = batches['data_batch_2']
-    item = train.get_data_info(3)
-    np.testing.assert_array_equal(item['img'][..., 1], first['data'][0, 1024:2048].reshape(32, 32))
-    assert item['gt_label'] == first['labels'][0]
+def test_mmpretrain_cifar100_refuses_other_files_so_the_toy_set_has_its_reader(toy_cifar):
+    # The official reader checks the release's MD5 sums; with download=False it stops there
+    # (with its default download=True it would fetch the release).
+    with pytest.raises(RuntimeError, match='Cannot find CIFAR100'):
+        _build(dict(type='CIFAR100', data_root=toy_cifar, split='train', download=False))
 
 
-def test_missing_files_say_where_to_put_what(tmp_path):
+def test_missing_files_say_where_to_put_what_and_nothing_downloads(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
-        _build(dict(type='CIFAR100', data_root=str(tmp_path / 'cifar100'), split='train'))
+        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path / 'cifar100'), split='train'))
     msg = str(e.value)
     for part in ('train', 'meta', osp.join(str(tmp_path), 'cifar100', 'cifar-100-python'),
-                 'cifar-100-python.tar.gz', 'never downloads', 'make_toy_cifar.py'):
+                 'make_toy_cifar.py'):
         assert part in msg, part
-    with pytest.raises(FileNotFoundError, match='data_batch_1.*cifar-10-python.tar.gz'):
-        _build(dict(type='CIFAR10', data_root=str(tmp_path), split='train'))
-    with pytest.raises(ValueError, match='split must be one of'):
-        _build(dict(type='CIFAR100', data_root=str(tmp_path), split='val'))
+    with pytest.raises(ValueError, match='never downloads'):
+        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path), download=True))
+    with pytest.raises(AssertionError, match='split must be one of'):
+        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path), split='val'))
+
+
+def test_cifar_file_checks_of_the_tools(tmp_path):
+    """tools/train.py and tools/test.py check the files of mmpretrain's CIFAR datasets before
+    mmpretrain would download them: one error naming the missing files and the fix."""
+    from muse_det.utils.config_checks import ConfigCheckError, check_cifar_files
+    with pytest.raises(ConfigCheckError) as e:
+        check_cifar_files('train_dataloader', dict(type='CIFAR100', data_root=str(tmp_path)))
+    for part in ('train, test, meta', osp.join(str(tmp_path), 'cifar-100-python'),
+                 'cifar.html', 'train_dataloader.dataset.data_root'):
+        assert part in str(e.value), part
+    with pytest.raises(ConfigCheckError, match='data_batch_1.*test_batch.*batches.meta'):
+        check_cifar_files('val_dataloader', dict(type='mmpretrain.CIFAR10',
+                                                 data_root=str(tmp_path)))
+    with pytest.raises(ConfigCheckError, match='make_toy_cifar.py'):
+        check_cifar_files('val_dataloader', dict(type='ToyCIFAR100', data_root=str(tmp_path)))
+    folder = tmp_path / 'cifar-10-batches-py'
+    folder.mkdir()
+    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch', 'batches.meta']:
+        (folder / name).write_bytes(b'')
+    assert check_cifar_files('train_dataloader', dict(type='CIFAR10', data_root=str(tmp_path)))
+    assert not check_cifar_files('train_dataloader', dict(type='CocoDataset'))
 
 
 def test_toy_maker_is_deterministic_and_has_a_cli(tmp_path, toy_maker, capsys):
@@ -93,32 +101,39 @@ def test_toy_maker_is_deterministic_and_has_a_cli(tmp_path, toy_maker, capsys):
         assert a == (tmp_path / 'b' / 'cifar-100-python' / name).read_bytes(), name
 
 
+def _train_pipeline():
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/classification/toy/resnet18_toy_cifar.py'))
+    return cfg.train_dataloader.dataset.pipeline
+
+
 def test_train_pipeline_packs_cropped_flipped_images(toy_cifar):
-    from muse_det.structures import ClsDataSample
-    ds = _build(dict(type='CIFAR100', data_root=toy_cifar, split='train', pipeline=[
-        dict(type='ClsRandomCrop', crop_size=32, padding=4),
-        dict(type='RandomFlip', prob=1.0, direction='horizontal'),
-        dict(type='PackInputs')]))
+    from mmpretrain.structures import DataSample
+    pipeline = _train_pipeline()  # mmpretrain's CIFAR-100 recipe: crop 32 + pad 4, flip, pack
+    assert [t['type'] for t in pipeline] == ['RandomCrop', 'RandomFlip', 'PackInputs']
+    pipeline[1]['prob'] = 1.0
+    ds = _build(dict(type='ToyCIFAR100', data_root=toy_cifar, split='train',
+                     pipeline=pipeline))
     out = ds[5]
     assert out['inputs'].shape == (3, 32, 32) and out['inputs'].dtype == torch.uint8
     sample = out['data_samples']
-    assert isinstance(sample, ClsDataSample)
+    assert isinstance(sample, DataSample)
     assert sample.gt_label.tolist() == [ds.get_data_info(5)['gt_label']]
-    assert sample.flip and sample.sample_idx == 5 and sample.img_shape == (32, 32)
+    assert sample.flip and sample.sample_idx == 5 and sample.img_shape[:2] == (32, 32)
 
 
 def test_random_crop_is_a_window_of_the_padded_image():
-    from mmengine.registry import init_default_scope
-    from muse_det.registry import TRANSFORMS
-    init_default_scope('mmdet')
-    img = np.arange(8 * 8 * 3, dtype=np.uint8).reshape(8, 8, 3)
-    crop = TRANSFORMS.build(dict(type='ClsRandomCrop', crop_size=8, padding=2, pad_val=255))
-    padded = np.pad(img, ((2, 2), (2, 2), (0, 0)), constant_values=255)
+    from mmengine.registry import TRANSFORMS, init_default_scope
+    init_default_scope('mmpretrain')
+    crop_cfg = _train_pipeline()[0]
+    assert (crop_cfg['crop_size'], crop_cfg['padding']) == (32, 4)
+    img = np.arange(1, 8 * 8 * 3 + 1, dtype=np.uint8).reshape(8, 8, 3)
+    crop = TRANSFORMS.build(dict(crop_cfg, crop_size=8, padding=2))  # zero padding, as CIFAR's
+    padded = np.pad(img, ((2, 2), (2, 2), (0, 0)))
     np.random.seed(0)
-    for _ in range(5):
-        out = crop(dict(img=img.copy()))['img']
+    outs = [crop(dict(img=img.copy()))['img'] for _ in range(5)]
+    for out in outs:
         assert out.shape == (8, 8, 3)
         assert any((padded[y:y + 8, x:x + 8] == out).all()
                    for y in range(5) for x in range(5))
-    with pytest.raises(ValueError, match='smaller than crop_size'):
-        TRANSFORMS.build(dict(type='ClsRandomCrop', crop_size=16))(dict(img=img))
+    assert any(not (out == img).all() for out in outs)  # the window moves

@@ -80,7 +80,7 @@ def test_online_logit_kd_bad_module_lists_valid_names(toy_cifar):
     from mmengine.registry import init_default_scope
     from muse_det.registry import MODELS
     from mmengine.config import Config
-    init_default_scope('mmdet')
+    init_default_scope('mmpretrain')
     cfg = Config.fromfile(osp.join(ROOT, 'configs/classification/toy/'
                                          'muse-online_resnet18_toy_cifar.py'))
     cfg.model.logit_kd = dict(logits='head.fcc')

@@ -1,4 +1,5 @@
-"""The toy classification configs train and evaluate with a real mmengine Runner."""
+"""The toy classification configs (mmpretrain models, data and metric) train and evaluate with
+a real mmengine Runner."""
 import os.path as osp
 
 import pytest
@@ -15,10 +16,13 @@ def _train(cfg):
 
 def test_baseline_trains_and_evaluates(toy_cifar, tmp_path):
     work_dir = str(tmp_path / 'base')
-    runner = _train(toy_run_cfg('resnet18_toy_cifar.py', toy_cifar, work_dir))
+    cfg = toy_run_cfg('resnet18_toy_cifar.py', toy_cifar, work_dir)
+    assert cfg.default_scope == 'mmpretrain'
+    runner = _train(cfg)
     assert type(runner.model).__name__ == 'ImageClassifier'
+    assert type(runner.model).__module__.startswith('mmpretrain.')
     train, val = read_scalars(work_dir)
-    assert [r['iter'] for r in train] == [1, 2] and all('loss_cls' in r for r in train)
+    assert [r['iter'] for r in train] == [1, 2] and all('loss' in r for r in train)
     assert 0 <= val[-1]['accuracy/top1'] <= val[-1]['accuracy/top5'] <= 100
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
 

@@ -105,6 +105,16 @@ def _loss_sum(value) -> torch.Tensor:
     return sum(value) if isinstance(value, (list, tuple)) else value
 
 
+def task_losses(losses: dict) -> dict:
+    """A wrapped network's own losses, for the log. mmpretrain's heads call theirs ``loss``,
+    the name mmengine gives the total (the log would show one in place of the other): it
+    becomes ``loss_cls``, as mmdet names classification losses."""
+    losses = dict(losses)
+    if 'loss' in losses:
+        losses['loss_cls'] = losses.pop('loss')
+    return losses
+
+
 def build_network(cfg) -> nn.Module:
     """Build a network from a config dict, or take an ``nn.Module`` as is."""
     if isinstance(cfg, nn.Module):
@@ -120,8 +130,9 @@ class BaseDistiller(BaseModel):
     """Shared logic of the self-, online- and offline distillers.
 
     Subclasses register their networks with :meth:`add_network`, then call
-    :meth:`build_pairs`. The data preprocessor is the wrapped architecture's own, so the
-    distiller sees exactly the batches the plain model would.
+    :meth:`build_pairs`. The data preprocessor is the wrapped architecture's own (a top-level
+    ``data_preprocessor`` of an mmpretrain config is given to it), so the distiller sees
+    exactly the batches the plain model would.
 
     Args:
         architecture: config (or module) of the trained model, e.g. ``_base_.model``.
@@ -143,6 +154,12 @@ class BaseDistiller(BaseModel):
                  grad_stats_interval: Optional[int] = None,
                  init_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None):
+        if isinstance(data_preprocessor, dict) and isinstance(architecture, dict) \
+                and 'data_preprocessor' not in architecture:
+            # mmpretrain configs keep the classifier's data preprocessor at the top level, and
+            # the Runner hands it to the outermost model: it belongs to the wrapped network.
+            architecture = dict(architecture, data_preprocessor=data_preprocessor)
+            data_preprocessor = None
         arch = build_network(architecture)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if data_preprocessor is None and hasattr(arch, 'data_preprocessor'):
@@ -258,7 +275,7 @@ class BaseDistiller(BaseModel):
     def loss(self, inputs, data_samples) -> dict:
         """The architecture's own losses plus the distillation loss and its logged terms."""
         with self.recorders[ARCHITECTURE] as rec:
-            losses = dict(self.architecture.loss(inputs, data_samples))
+            losses = task_losses(self.architecture.loss(inputs, data_samples))
             features = {(ARCHITECTURE, n): rec.get(n) for n in rec.names}
         features.update(self.extra_features(inputs, data_samples, losses))
         distill = self.distill_losses(features, image_shapes(data_samples))

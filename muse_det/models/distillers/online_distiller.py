@@ -7,7 +7,7 @@ from muse_det.information.checks import check_positive_int, check_weight
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder
 from .base_distiller import (ARCHITECTURE, BaseDistiller, FeaturePair, build_network,
-                             normalise_features)
+                             normalise_features, task_losses)
 from .peer_ensemble import attach_peer_predictions, prediction_fields
 
 LOGIT_KD_KEYS = {'logits', 'weight', 'temperature'}
@@ -139,7 +139,7 @@ class MUSEOnlineDistiller(BaseDistiller):
         for i in range(1, self.num_peers):
             key = peer_key(i)
             with self.recorders[key] as rec:
-                peer_losses = self.network(key).loss(inputs, data_samples)
+                peer_losses = task_losses(self.network(key).loss(inputs, data_samples))
                 features.update({(key, n): rec.get(n) for n in rec.names})
             losses.update({f'{key}_{k}': v for k, v in peer_losses.items()})
         return features

@@ -1,8 +1,0 @@
-# ResNet-50 (CIFAR stem) on CIFAR-100 from scratch, 8 GPUs x 16 images, 200 epochs
-# (mmpretrain's resnet50_8xb16_cifar100.py).
-_base_ = [
-    '_base_/models/resnet50_cifar.py', '_base_/datasets/cifar100_bs16.py',
-    '_base_/schedules/cifar_bs128.py', '_base_/default_runtime.py'
-]
-
-model = dict(head=dict(num_classes=100))

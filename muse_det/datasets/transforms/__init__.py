@@ -1,4 +1,0 @@
-from .formatting import PackInputs
-from .processing import ClsRandomCrop
-
-__all__ = ['PackInputs', 'ClsRandomCrop']
