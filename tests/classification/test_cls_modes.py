@@ -6,6 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from muse_det.utils.checkpoint_io import safe_load
+
 from cls_helpers import ROOT, read_scalars, toy_cifar, toy_maker, toy_run_cfg  # noqa: F401
 
 
@@ -110,7 +112,7 @@ def test_offline_teacher_from_a_trained_checkpoint_stays_frozen(toy_cifar, tmp_p
     runner = Runner.from_cfg(toy_run_cfg('muse-offline_resnet18_toy_cifar.py', toy_cifar,
                                          work_dir, model=dict(teacher_ckpt=ckpt)))
     model = runner.model
-    saved = torch.load(ckpt, weights_only=True)['state_dict']
+    saved = safe_load(ckpt)['state_dict']  # written by a stock Runner
     before = _snapshot(model.architecture)
     runner.train()
     for k, v in model.teacher.state_dict().items():
@@ -119,7 +121,7 @@ def test_offline_teacher_from_a_trained_checkpoint_stays_frozen(toy_cifar, tmp_p
     train, val = read_scalars(work_dir)
     assert 'mi/backbone.layer1--teacher.backbone.layer1' in train[-1]
     assert 'accuracy/top1' in val[-1]
-    student_ckpt = torch.load(osp.join(work_dir, 'iter_2.pth'), weights_only=True)['state_dict']
+    student_ckpt = safe_load(osp.join(work_dir, 'iter_2.pth'))['state_dict']
     from muse_det.utils.export import strip_distiller
     plain, dropped = strip_distiller(student_ckpt)
     assert not any(k.startswith('teacher.') for k in plain)

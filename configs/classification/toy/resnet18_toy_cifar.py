@@ -8,6 +8,7 @@
 _base_ = 'mmpretrain::resnet/resnet50_8xb16_cifar100.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+runner_type = 'SafeCheckpointRunner'  # atomic checkpoints, safe loading (muse-det)
 max_iters = 150
 warmup_iters = 15
 base_lr = 6e-3
