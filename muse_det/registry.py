@@ -50,8 +50,11 @@ HOOKS = ROOT_HOOKS
 OPTIM_WRAPPERS = ROOT_OPTIM_WRAPPERS
 RUNNERS = ROOT_RUNNERS
 
+# A child does not make its parent import its modules, so each child imports mmdet's own
+# (a muse_det-scoped build of FCOS must find mmdet's FCOS registered).
 _SCOPED_CHILDREN = [
-    Registry(parent.name, parent=parent, scope=SCOPE)
+    Registry(parent.name, parent=parent, scope=SCOPE,
+             locations=list(getattr(parent, '_locations', [])))
     for parent in (MMDET_MODELS, MMDET_DATASETS, MMDET_TRANSFORMS, MMDET_METRICS,
                    MMDET_HOOKS, MMDET_EVALUATOR, MMDET_LOOPS, MMDET_MODEL_WRAPPERS,
                    MMDET_OPTIM_WRAPPERS, MMDET_PARAM_SCHEDULERS, MMDET_RUNNERS,

@@ -143,3 +143,20 @@ def test_classification_configs_use_mmpretrain_types(path):
     model = cfg.model.get('architecture', (cfg.model.get('peers') or [cfg.model])[0])
     assert model.type == 'ImageClassifier' and model.head.type == 'LinearClsHead'
     assert cfg.val_evaluator.get('metric', cfg.val_evaluator).type == 'Accuracy'
+
+
+def test_package_config_builds_its_model(tmp_path):
+    """A config inherited through ``muse_det::`` (its dicts carry ``_scope_='muse_det'``) builds,
+    as the tools build it (a fresh process: the default scope is process-wide)."""
+    cfg_file = tmp_path / 'mine.py'
+    cfg_file.write_text("_base_ = 'muse_det::toy/muse_fcos_r18_toy_coco.py'\n")
+    code = ('from muse_det.utils.launch import load_config\n'
+            'from mmengine.registry import MODELS, init_default_scope\n'
+            f'cfg = load_config({str(cfg_file)!r})\n'
+            "init_default_scope(cfg.get('default_scope', 'mmdet'))\n"
+            'model = MODELS.build(cfg.model)\n'
+            'print(type(model).__name__, type(model.architecture).__name__)\n')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-2:] == ['MUSESelfDistiller', 'FCOS']
