@@ -52,14 +52,62 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
-def check_finite(x: Tensor, name: str) -> None:
-    # One device sync per call: worth it, because a NaN feature otherwise shows up many steps
-    # later as a NaN loss with no hint of which layer produced it.
-    if not bool(torch.isfinite(x).all()):
-        bad = 'NaN' if bool(torch.isnan(x).any()) else 'Inf'
-        raise ValueError(f'{name} contains {bad} values (shape {tuple(x.shape)}); the layer that '
-                         f'produced it diverged: lower the learning rate or the loss weight, '
-                         f'or enable gradient clipping')
+def non_finite_message(name: str, kind: str, shape) -> str:
+    return (f'{name} contains {kind} values (shape {tuple(shape)}); the layer that produced it '
+            f'diverged: lower the learning rate or the loss weight, or enable gradient clipping')
+
+
+class FiniteWatch:
+    """NaN/Inf detection that never waits for the device while training.
+
+    ``record(key, x)`` keeps ``aminmax(x)`` as two 0-d tensors on x's device (one reduction, no
+    copy of x): a NaN anywhere makes both NaN, an Inf makes one of them infinite, so NaN and Inf
+    are told apart exactly (a sum could overflow on large finite values). Nothing is read until
+    :meth:`first_non_finite`, one device sync for everything recorded, which a training loop
+    calls only once something downstream (the step's loss) is known to be non-finite: a NaN
+    feature then still fails with the layer's name, and a healthy step costs no sync.
+    ``clear()`` starts a new step.
+    """
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self._records = []
+
+    def record(self, key, x: Tensor) -> None:
+        if x.numel():
+            self._records.append((key, tuple(x.shape), torch.aminmax(x.detach())))
+
+    def first_non_finite(self):
+        """(key, 'NaN' or 'Inf', shape) of the first recorded tensor that is not finite, or
+        None. Reads the device once."""
+        if not self._records:
+            return None
+        values = torch.stack([v.float() for _, _, extremes in self._records
+                              for v in extremes]).tolist()
+        for i, (key, shape, _) in enumerate(self._records):
+            low, high = values[2 * i], values[2 * i + 1]
+            if math.isnan(low) or math.isnan(high):
+                return key, 'NaN', shape
+            if math.isinf(low) or math.isinf(high):
+                return key, 'Inf', shape
+        return None
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first non-finite tensor (keys are its name)."""
+        bad = self.first_non_finite()
+        if bad is not None:
+            raise ValueError(non_finite_message(*bad))
+
+
+def check_finite(**named: Tensor) -> None:
+    """Eager check of ``name=tensor`` arguments: one device sync for all of them. For use
+    outside a training step; training loops record into a :class:`FiniteWatch` instead."""
+    watch = FiniteWatch()
+    for name, x in named.items():
+        watch.record(name, x)
+    watch.check()
 
 
 def check_feature(x, name: str, ndims=(2, 4)) -> Tensor:

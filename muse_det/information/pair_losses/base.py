@@ -6,7 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from ..adapters import build_adapter
-from ..checks import check_finite, check_pair, check_positive_int, check_weight, fp32_island
+from .. import checks
+from ..checks import check_pair, check_positive_int, check_weight, fp32_island
 from ..critics import build_critic
 from ..entropy.base import standardize
 from ..sampling import (Grid, ImageShapes, Offsets, PairSampler, Strides, align_maps,
@@ -55,10 +56,15 @@ class PairLoss(nn.Module):
         return (f'student_channels={self.student_channels}, target_channels='
                 f'{self.target_channels}, loss_weight={self.loss_weight}, sampler={self.sampler}')
 
-    def forward(self, student: Tensor, target: Tensor,
-                img_shapes: ImageShapes = None) -> Dict[str, Tensor]:
+    def forward(self, student: Tensor, target: Tensor, img_shapes: ImageShapes = None,
+                check_finite: bool = True) -> Dict[str, Tensor]:
+        """``check_finite=False``: the caller watches its features for NaN/Inf itself (the
+        distillers do, without a device sync: :class:`~..checks.FiniteWatch`); True reads the
+        device once per call to raise on a NaN/Inf input."""
         weight = check_weight(self.loss_weight)
         self.check_inputs(student, target)
+        if check_finite:
+            checks.check_finite(student=student, target=target)
         if self.detach_target:
             target = target.detach()
         s, t = self.sample(student, target, img_shapes)
@@ -88,7 +94,6 @@ class PairLoss(nn.Module):
             if x.shape[1] != channels:
                 raise ValueError(f'{side} has {x.shape[1]} channels but the loss was built with '
                                  f'{side}_channels={channels}; set {side}_channels={x.shape[1]}')
-            check_finite(x, side)
 
     def sample(self, student: Tensor, target: Tensor,
                img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
