@@ -144,15 +144,21 @@ def check_samples(z, name: str = 'z') -> Tensor:
     return z
 
 
-def check_scores(scores) -> Tensor:
-    """A square [N, N] critic score matrix with N >= 2 (diagonal = positives)."""
-    if not isinstance(scores, Tensor) or scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
+def check_scores(scores, offset: int = 0) -> Tensor:
+    """A critic score matrix [N, M]: row i scores student i against every target, its positive
+    at column ``offset + i`` (square, offset 0: the diagonal; M > N when the targets of other
+    ranks are gathered as extra negatives). At least 2 targets, so that negatives exist."""
+    if not isinstance(scores, Tensor) or scores.ndim != 2:
         shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
-        raise ValueError(f'scores must be a square [N, N] matrix (row i: student i against every '
-                         f'target, diagonal = positives), got {shape}')
-    if scores.shape[0] < 2:
-        raise ValueError(f'scores is {scores.shape[0]}x{scores.shape[0]}; at least 2 samples are '
-                         f'needed so that off-diagonal negatives exist: raise num_samples')
+        raise ValueError(f'scores must be a [N, M] matrix (row i: student i against every '
+                         f'target, positive at column offset + i), got {shape}')
+    n, m = scores.shape
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= m - n:
+        raise ValueError(f'positive offset {offset!r} does not fit a {n}x{m} score matrix: '
+                         f'need 0 <= offset <= {m - n}')
+    if n < 1 or m < 2:
+        raise ValueError(f'scores is {n}x{m}; at least 2 samples are needed so that '
+                         f'negatives exist: raise num_samples')
     return scores
 
 

@@ -9,6 +9,7 @@ from ..adapters import build_adapter
 from .. import checks
 from ..checks import check_pair, check_positive_int, check_weight, fp32_island
 from ..critics import build_critic
+from ..distributed import gather_rows
 from ..entropy.base import standardize
 from ..sampling import (Grid, ImageShapes, Offsets, PairSampler, Strides, align_maps,
                         image_extents, valid_mask)
@@ -157,16 +158,34 @@ class CriticPairLoss(PairLoss):
 
     Both adapters are learnable; with ``detach_target`` the target adapter still trains (it sits
     after the detach), so the shared embedding space is learnt from both ends.
+    ``gather_negatives=True`` (training, with torch.distributed): the target embeddings of every rank are
+    all-gathered, so each rank scores its N positives against all M targets of the global
+    batch ([N, M] scores, positives at the rank's offset) and the estimate, its log M ceiling and
+    the result no longer depend on how many GPUs share the batch. Gradients reach each target
+    from every rank's loss (:func:`~..distributed.gather_rows`). Cost per step: one all-gather
+    of M x ``embed_dim`` floats (and of the per-rank counts), and an N x M instead of N x N
+    critic. BatchNorm in the adapters still uses each rank's own samples.
     """
 
     def __init__(self, student_channels: int, target_channels: int, *, embed_dim: int = 128,
                  critic=dict(type='separable'), adapter='auto',
-                 adapter_hidden: Optional[int] = None, **kwargs):
+                 adapter_hidden: Optional[int] = None, gather_negatives: bool = False,
+                 **kwargs):
         super().__init__(student_channels, target_channels, **kwargs)
         self.embed_dim = check_positive_int(embed_dim, 'embed_dim')
         self.student_adapter = self._adapter(student_channels, embed_dim, adapter, adapter_hidden)
         self.target_adapter = self._adapter(target_channels, embed_dim, adapter, adapter_hidden)
         self.critic = build_critic(critic, embed_dim, embed_dim)
+        if not isinstance(gather_negatives, bool):
+            raise ValueError(f'gather_negatives must be True or False, got {gather_negatives!r}')
+        self.gather_negatives = gather_negatives
 
     def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
         return self.student_adapter(s), self.target_adapter(t)
+
+    def scores(self, z_s: Tensor, z_t: Tensor) -> Tuple[Tensor, int]:
+        """Critic scores [N, M] and the column offset of the positives (0 unless gathering)."""
+        offset = 0
+        if self.gather_negatives and self.training:
+            z_t, offset = gather_rows(z_t)
+        return self.critic(z_s, z_t), offset
