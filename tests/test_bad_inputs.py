@@ -150,10 +150,34 @@ def test_num_samples_larger_than_the_coarse_grid_takes_each_location_once():
 def test_nan_features_raise_naming_iteration_and_pair():
     d = _retina_distiller(loss=dict(type='MUSELoss', grid=4, num_samples=8)).train()
     _at_iteration(12)
+    losses = d.loss(*_batch())
+    d.raise_if_features_non_finite()  # a healthy step: nothing to report
     d.architecture.neck.fpn_convs[1].conv.weight.data[0, 0, 0, 0] = float('nan')
+    losses = d.loss(*_batch())  # no device sync in the step: the loss is NaN, no error yet
+    assert not torch.isfinite(losses['loss_muse'])
     with pytest.raises(ValueError, match=r'iteration 12, pair neck\.1 -> neck\.4: student '
-                                         r'contains NaN'):
-        d.loss(*_batch())
+                                         r'contains NaN values \(shape \(2, 256, 8, 8\)\)'):
+        d.raise_if_features_non_finite()
+
+
+def test_nan_features_stop_training_with_the_error(tmp_path):
+    """In a real run MUSEHook reads the watch once the logged loss is NaN, and stops there."""
+    from mmengine.hooks import Hook
+    from test_resume import _tiny_detector_runner
+
+    class Diverge(Hook):
+        priority = 'LOWEST'
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            if runner.iter == 2:
+                runner.model.architecture.neck.fpn_convs[0].conv.weight.data.fill_(float('nan'))
+
+    runner = _tiny_detector_runner(tmp_path, 'self',
+                                   custom_hooks=[dict(type='MUSEHook'), Diverge()])
+    with pytest.raises(ValueError, match=r'^iteration 2, pair neck\.0 -> neck\.1: student '
+                                         r'contains NaN values'):
+        runner.train()
+    assert runner.iter == 2  # stopped after the step that diverged
 
 
 def test_one_image_batch_too_small_for_pooled_samples():

@@ -126,6 +126,9 @@ RUN = [
      ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
     ('python tools/benchmark_overhead.py --sizes 800 --batch-size 1 --steps 20 --warmup 2',
      ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
+    ('python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18 '
+     '--steps 15 --warmup 3 --threads 2',
+     ['--models', 'toy-classifier', '--batch-size', '4', '--steps', '1', '--warmup', '0']),
     ('python tools/benchmark_methods.py --det-iters 150 --threads 2 '
      '--results work_dirs/benchmark_methods/results.jsonl',
      ['--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),

@@ -52,14 +52,62 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
-def check_finite(x: Tensor, name: str) -> None:
-    # One device sync per call: worth it, because a NaN feature otherwise shows up many steps
-    # later as a NaN loss with no hint of which layer produced it.
-    if not bool(torch.isfinite(x).all()):
-        bad = 'NaN' if bool(torch.isnan(x).any()) else 'Inf'
-        raise ValueError(f'{name} contains {bad} values (shape {tuple(x.shape)}); the layer that '
-                         f'produced it diverged: lower the learning rate or the loss weight, '
-                         f'or enable gradient clipping')
+def non_finite_message(name: str, kind: str, shape) -> str:
+    return (f'{name} contains {kind} values (shape {tuple(shape)}); the layer that produced it '
+            f'diverged: lower the learning rate or the loss weight, or enable gradient clipping')
+
+
+class FiniteWatch:
+    """NaN/Inf detection that never waits for the device while training.
+
+    ``record(key, x)`` keeps ``aminmax(x)`` as two 0-d tensors on x's device (one reduction, no
+    copy of x): a NaN anywhere makes both NaN, an Inf makes one of them infinite, so NaN and Inf
+    are told apart exactly (a sum could overflow on large finite values). Nothing is read until
+    :meth:`first_non_finite`, one device sync for everything recorded, which a training loop
+    calls only once something downstream (the step's loss) is known to be non-finite: a NaN
+    feature then still fails with the layer's name, and a healthy step costs no sync.
+    ``clear()`` starts a new step.
+    """
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self._records = []
+
+    def record(self, key, x: Tensor) -> None:
+        if x.numel():
+            self._records.append((key, tuple(x.shape), torch.aminmax(x.detach())))
+
+    def first_non_finite(self):
+        """(key, 'NaN' or 'Inf', shape) of the first recorded tensor that is not finite, or
+        None. Reads the device once."""
+        if not self._records:
+            return None
+        values = torch.stack([v.float() for _, _, extremes in self._records
+                              for v in extremes]).tolist()
+        for i, (key, shape, _) in enumerate(self._records):
+            low, high = values[2 * i], values[2 * i + 1]
+            if math.isnan(low) or math.isnan(high):
+                return key, 'NaN', shape
+            if math.isinf(low) or math.isinf(high):
+                return key, 'Inf', shape
+        return None
+
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first non-finite tensor (keys are its name)."""
+        bad = self.first_non_finite()
+        if bad is not None:
+            raise ValueError(non_finite_message(*bad))
+
+
+def check_finite(**named: Tensor) -> None:
+    """Eager check of ``name=tensor`` arguments: one device sync for all of them. For use
+    outside a training step; training loops record into a :class:`FiniteWatch` instead."""
+    watch = FiniteWatch()
+    for name, x in named.items():
+        watch.record(name, x)
+    watch.check()
 
 
 def check_feature(x, name: str, ndims=(2, 4)) -> Tensor:
@@ -96,15 +144,21 @@ def check_samples(z, name: str = 'z') -> Tensor:
     return z
 
 
-def check_scores(scores) -> Tensor:
-    """A square [N, N] critic score matrix with N >= 2 (diagonal = positives)."""
-    if not isinstance(scores, Tensor) or scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
+def check_scores(scores, offset: int = 0) -> Tensor:
+    """A critic score matrix [N, M]: row i scores student i against every target, its positive
+    at column ``offset + i`` (square, offset 0: the diagonal; M > N when the targets of other
+    ranks are gathered as extra negatives). At least 2 targets, so that negatives exist."""
+    if not isinstance(scores, Tensor) or scores.ndim != 2:
         shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
-        raise ValueError(f'scores must be a square [N, N] matrix (row i: student i against every '
-                         f'target, diagonal = positives), got {shape}')
-    if scores.shape[0] < 2:
-        raise ValueError(f'scores is {scores.shape[0]}x{scores.shape[0]}; at least 2 samples are '
-                         f'needed so that off-diagonal negatives exist: raise num_samples')
+        raise ValueError(f'scores must be a [N, M] matrix (row i: student i against every '
+                         f'target, positive at column offset + i), got {shape}')
+    n, m = scores.shape
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= m - n:
+        raise ValueError(f'positive offset {offset!r} does not fit a {n}x{m} score matrix: '
+                         f'need 0 <= offset <= {m - n}')
+    if n < 1 or m < 2:
+        raise ValueError(f'scores is {n}x{m}; at least 2 samples are needed so that '
+                         f'negatives exist: raise num_samples')
     return scores
 
 

@@ -1,8 +1,9 @@
 """Critics T(z_s, z_t): score every student sample against every target sample.
 
-Output ``scores[i, j] = T(z_s[i], z_t[j])`` of shape [N, N]; the diagonal holds the positive
-pairs (joint P), the off-diagonal the negatives (product of marginals Q). The MI estimators in
-:mod:`.mutual_information` consume this matrix.
+Output ``scores[i, j] = T(z_s[i], z_t[j])`` of shape [N, M]; M = N with the positive pairs
+(joint P) on the diagonal, the rest negatives (product of marginals Q); M > N when the targets
+of other ranks are appended as extra negatives (positives then at a row offset). The MI
+estimators in :mod:`.mutual_information` consume this matrix.
 """
 from typing import Optional
 
@@ -23,9 +24,10 @@ def _head(in_dim: int, out_dim: int, hidden: Optional[int]) -> nn.Module:
 def _check_inputs(z_s: Tensor, z_t: Tensor, dim_s: int, dim_t: int) -> None:
     check_samples(z_s, 'z_s')
     check_samples(z_t, 'z_t')
-    if z_s.shape[0] != z_t.shape[0]:
+    if z_s.shape[0] > z_t.shape[0]:
         raise ValueError(f'z_s has {z_s.shape[0]} samples, z_t has {z_t.shape[0]}; positives are '
-                         f'pairs (z_s[i], z_t[i]), so both need the same N')
+                         f'pairs (z_s[i], z_t[i]), so z_t needs at least as many (more: other '
+                         f'ranks\' targets as extra negatives)')
     if z_s.shape[1] != dim_s or z_t.shape[1] != dim_t:
         raise ValueError(f'critic built for dims ({dim_s}, {dim_t}), got ({z_s.shape[1]}, '
                          f'{z_t.shape[1]}); set dim_s/dim_t to the embedding sizes')

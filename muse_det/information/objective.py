@@ -12,7 +12,8 @@ DEFAULT_ENTROPY_WEIGHT = 0.1
 
 
 class MUSEObjective(nn.Module):
-    """``forward(scores [N, N], z_s [N, d]) -> dict(objective=J, mi=I, entropy=H)``; J is maximised.
+    """``forward(scores [N, M], z_s [N, d], offset=0) -> dict(objective=J, mi=I, entropy=H)``; J is
+    maximised. Positives at (i, offset + i) of the scores (the diagonal when square).
 
     - ``variant='additive'``:       J = I + lambda * H / d
     - ``variant='multiplicative'``: J = I+ * R / d,  I+ = max(I - chance_level, 0)
@@ -51,8 +52,8 @@ class MUSEObjective(nn.Module):
         self.entropy_weight = check_weight(
             DEFAULT_ENTROPY_WEIGHT if entropy_weight is None else entropy_weight, 'entropy_weight')
 
-    def forward(self, scores: Tensor, z_s: Tensor) -> Dict[str, Tensor]:
-        mi = self.mi(scores)
+    def forward(self, scores: Tensor, z_s: Tensor, offset: int = 0) -> Dict[str, Tensor]:
+        mi = self.mi(scores, offset)
         entropy = self.entropy(z_s)
         d = z_s.shape[1]
         if self.variant == 'additive':

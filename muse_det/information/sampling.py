@@ -268,8 +268,8 @@ class PairSampler:
             locations = torch.arange(h * w).expand(batch, -1)  # every location, in order
         else:
             locations = keys.flatten(1).topk(most, dim=1).indices
-        images = torch.arange(batch)[:, None].expand(-1, most)
         if min(counts) == most:
-            return images.reshape(-1), locations.reshape(-1)
-        keep = torch.arange(most)[None, :] < torch.tensor(counts)[:, None]
-        return images[keep], locations[keep]
+            return torch.arange(batch).repeat_interleave(most), locations.reshape(-1)
+        # slices by host-side counts: no data-dependent shapes, even on the CPU
+        return (torch.cat([torch.full((c,), b) for b, c in enumerate(counts)]),
+                torch.cat([locations[b, :c] for b, c in enumerate(counts)]))

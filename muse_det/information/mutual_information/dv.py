@@ -5,7 +5,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from .base import MIEstimator, off_diagonal_log_mean_exp
+from .base import MIEstimator, negative_log_mean_exp, positives
 
 
 class DVEstimator(MIEstimator):
@@ -17,7 +17,10 @@ class DVEstimator(MIEstimator):
     ``ema_momentum=m`` applies MINE's correction: the denominator is replaced by an exponential
     moving average over batches (kept in log space, debiased like Adam's moments for its zero
     start, updated in training mode only). The returned *value* is the plain minibatch DV
-    estimate either way; only the gradient changes. ``chance_level = 0``. scores [N, N] -> scalar.
+    estimate either way; only the gradient changes. ``chance_level = 0``.
+    scores [N, M], positives at (i, offset + i) -> scalar. With the rows of a global matrix
+    split over ranks, each rank's log E_Q covers its rows against every target: the ranks'
+    mean is not the global estimate (log of a mean is not a mean of logs), unlike JSD/InfoNCE.
     """
 
     chance_level = 0.0
@@ -32,9 +35,9 @@ class DVEstimator(MIEstimator):
             self.register_buffer('log_ema', torch.tensor(float('-inf')))
             self.register_buffer('num_updates', torch.tensor(0, dtype=torch.long))
 
-    def estimate(self, scores: Tensor) -> Tensor:
-        log_mean_exp = off_diagonal_log_mean_exp(scores)
-        positive = scores.diagonal().mean()
+    def estimate(self, scores: Tensor, offset: int = 0) -> Tensor:
+        log_mean_exp = negative_log_mean_exp(scores, offset)
+        positive = positives(scores, offset).mean()
         if self.ema_momentum is None:
             return positive - log_mean_exp
         log_denominator = self._update_ema(log_mean_exp.detach())

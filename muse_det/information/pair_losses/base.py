@@ -6,8 +6,10 @@ import torch
 from torch import Tensor, nn
 
 from ..adapters import build_adapter
-from ..checks import check_finite, check_pair, check_positive_int, check_weight, fp32_island
+from .. import checks
+from ..checks import check_pair, check_positive_int, check_weight, fp32_island
 from ..critics import build_critic
+from ..distributed import gather_rows
 from ..entropy.base import standardize
 from ..sampling import (Grid, ImageShapes, Offsets, PairSampler, Strides, align_maps,
                         image_extents, valid_mask)
@@ -55,10 +57,15 @@ class PairLoss(nn.Module):
         return (f'student_channels={self.student_channels}, target_channels='
                 f'{self.target_channels}, loss_weight={self.loss_weight}, sampler={self.sampler}')
 
-    def forward(self, student: Tensor, target: Tensor,
-                img_shapes: ImageShapes = None) -> Dict[str, Tensor]:
+    def forward(self, student: Tensor, target: Tensor, img_shapes: ImageShapes = None,
+                check_finite: bool = True) -> Dict[str, Tensor]:
+        """``check_finite=False``: the caller watches its features for NaN/Inf itself (the
+        distillers do, without a device sync: :class:`~..checks.FiniteWatch`); True reads the
+        device once per call to raise on a NaN/Inf input."""
         weight = check_weight(self.loss_weight)
         self.check_inputs(student, target)
+        if check_finite:
+            checks.check_finite(student=student, target=target)
         if self.detach_target:
             target = target.detach()
         s, t = self.sample(student, target, img_shapes)
@@ -88,7 +95,6 @@ class PairLoss(nn.Module):
             if x.shape[1] != channels:
                 raise ValueError(f'{side} has {x.shape[1]} channels but the loss was built with '
                                  f'{side}_channels={channels}; set {side}_channels={x.shape[1]}')
-            check_finite(x, side)
 
     def sample(self, student: Tensor, target: Tensor,
                img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
@@ -152,16 +158,34 @@ class CriticPairLoss(PairLoss):
 
     Both adapters are learnable; with ``detach_target`` the target adapter still trains (it sits
     after the detach), so the shared embedding space is learnt from both ends.
+    ``gather_negatives=True`` (training, with torch.distributed): the target embeddings of every rank are
+    all-gathered, so each rank scores its N positives against all M targets of the global
+    batch ([N, M] scores, positives at the rank's offset) and the estimate, its log M ceiling and
+    the result no longer depend on how many GPUs share the batch. Gradients reach each target
+    from every rank's loss (:func:`~..distributed.gather_rows`). Cost per step: one all-gather
+    of M x ``embed_dim`` floats (and of the per-rank counts), and an N x M instead of N x N
+    critic. BatchNorm in the adapters still uses each rank's own samples.
     """
 
     def __init__(self, student_channels: int, target_channels: int, *, embed_dim: int = 128,
                  critic=dict(type='separable'), adapter='auto',
-                 adapter_hidden: Optional[int] = None, **kwargs):
+                 adapter_hidden: Optional[int] = None, gather_negatives: bool = False,
+                 **kwargs):
         super().__init__(student_channels, target_channels, **kwargs)
         self.embed_dim = check_positive_int(embed_dim, 'embed_dim')
         self.student_adapter = self._adapter(student_channels, embed_dim, adapter, adapter_hidden)
         self.target_adapter = self._adapter(target_channels, embed_dim, adapter, adapter_hidden)
         self.critic = build_critic(critic, embed_dim, embed_dim)
+        if not isinstance(gather_negatives, bool):
+            raise ValueError(f'gather_negatives must be True or False, got {gather_negatives!r}')
+        self.gather_negatives = gather_negatives
 
     def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
         return self.student_adapter(s), self.target_adapter(t)
+
+    def scores(self, z_s: Tensor, z_t: Tensor) -> Tuple[Tensor, int]:
+        """Critic scores [N, M] and the column offset of the positives (0 unless gathering)."""
+        offset = 0
+        if self.gather_negatives and self.training:
+            z_t, offset = gather_rows(z_t)
+        return self.critic(z_s, z_t), offset

@@ -24,4 +24,4 @@ class CRDDistillLoss(CriticPairLoss):
         self.mi = InfoNCEEstimator(symmetric=symmetric)
 
     def discrepancy(self, z_s: Tensor, z_t: Tensor) -> Dict[str, Tensor]:
-        return dict(loss=-self.mi(self.critic(z_s, z_t)))
+        return dict(loss=-self.mi(*self.scores(z_s, z_t)))

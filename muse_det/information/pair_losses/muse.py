@@ -61,5 +61,6 @@ class MUSELoss(CriticPairLoss):
     def pair_loss(self, s: Tensor, t: Tensor) -> Dict[str, Tensor]:
         z_s, z_t = self.embed(s, t)
         with fp32_island(z_s.device):
-            out = self.objective(self.critic(z_s.float(), z_t.float()), self.entropy_view(s))
+            scores, offset = self.scores(z_s.float(), z_t.float())
+            out = self.objective(scores, self.entropy_view(s), offset)
         return dict(loss=-out['objective'], mi=out['mi'], entropy=out['entropy'])

@@ -17,7 +17,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from muse_det.information import PAIR_LOSSES
-from muse_det.information.checks import check_positive_int
+from muse_det.information.checks import FiniteWatch, check_positive_int, non_finite_message
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder, FeatureSpec, default_features, probe_features
 from ..recorders.receptive_field import receptive_field_offsets
@@ -173,6 +173,9 @@ class BaseDistiller(BaseModel):
         self.probe_input_shape = None if probe_input_shape is None else tuple(probe_input_shape)
         # Scaled by MUSEHook (warm-up, stop after an epoch); plain floats, not state.
         self.distill_weight_scale = 1.0
+        # NaN/Inf of this step's features, kept on the device; read only once the step's loss
+        # is non-finite (raise_if_features_non_finite), so a healthy step never syncs for it.
+        self.finite_watch = FiniteWatch()
         if grad_stats_interval is not None:
             check_positive_int(grad_stats_interval, 'grad_stats_interval')
         self.grad_stats_interval = grad_stats_interval
@@ -274,6 +277,7 @@ class BaseDistiller(BaseModel):
 
     def loss(self, inputs, data_samples) -> dict:
         """The architecture's own losses plus the distillation loss and its logged terms."""
+        self.finite_watch.clear()
         with self.recorders[ARCHITECTURE] as rec:
             losses = task_losses(self.architecture.loss(inputs, data_samples))
             features = {(ARCHITECTURE, n): rec.get(n) for n in rec.names}
@@ -283,6 +287,21 @@ class BaseDistiller(BaseModel):
             distill.update(self.grad_ratios(losses, distill[self.loss_key], features))
         losses.update(distill)
         return losses
+
+    def raise_if_features_non_finite(self) -> None:
+        """Raise the one-line error naming the iteration and the pair whose feature of the last
+        step held NaN/Inf; nothing if all were finite. Reads the device once: MUSEHook calls it
+        only when the step's loss (already read by the logger) is non-finite."""
+        bad = self.finite_watch.first_non_finite()
+        if bad is None:
+            return
+        key, kind, shape = bad
+        pair = next((p for p in self.pairs if key in (p.student, p.target)), None)
+        if pair is None:  # e.g. peers' logits
+            raise ValueError(_iteration() + non_finite_message(key, kind, shape))
+        side = 'student' if key == pair.student else 'target'
+        raise ValueError(f'{_iteration()}pair {feature_label(*pair.student)} -> '
+                         f'{feature_label(*pair.target)}: {non_finite_message(side, kind, shape)}')
 
     def grad_stats_due(self) -> bool:
         """True every ``grad_stats_interval`` training iterations (read from the message hub)."""
@@ -339,13 +358,16 @@ class BaseDistiller(BaseModel):
             # Keeps the graph's parameter set constant (DDP) at no cost.
             out[self.loss_key] = sum(p.sum() for p in self.pair_losses.parameters()) * 0.0
             return out
+        for key in dict.fromkeys(end for pair in self.pairs for end in (pair.student, pair.target)):
+            self.finite_watch.record(key, features[key])
         total = 0.0
         entropies: Dict[str, List[torch.Tensor]] = {}
         for pair, pair_loss in zip(self.pairs, self.pair_losses):
             s_label = feature_label(*pair.student)
             t_label = feature_label(*pair.target)
             try:
-                result = pair_loss(features[pair.student], features[pair.target], img_shapes)
+                result = pair_loss(features[pair.student], features[pair.target], img_shapes,
+                                   check_finite=False)
             except ValueError as e:
                 raise ValueError(f'{_iteration()}pair {s_label} -> {t_label}: {e}') from None
             total = total + pair.weight * result['loss']

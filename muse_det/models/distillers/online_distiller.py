@@ -118,7 +118,9 @@ class MUSEOnlineDistiller(BaseDistiller):
             recorders = [stack.enter_context(r) for r in self.logit_recorders]
             losses = super().loss(inputs, data_samples)  # runs every peer once
             logits = [r.get(name) for r in recorders]
-        kd = mutual_learning_losses(logits, self.logit_kd['temperature'])
+        for k, z in enumerate(logits):
+            self.finite_watch.record(f'peer {k} logits', z)
+        kd = mutual_learning_losses(logits, self.logit_kd['temperature'], check_finite=False)
         losses['loss_kd'] = sum(kd) * (self.logit_kd['weight'] * self.distill_weight_scale)
         return losses
 
