@@ -2,6 +2,7 @@
 
 Two gloo processes (CPU) with DDP, each holding half of a batch, against one process with the
 whole batch: the same MI estimate and the same gradients."""
+import datetime
 import math
 import os
 import os.path as osp
@@ -54,7 +55,9 @@ def _step(loss, s, t):
 def _worker(rank, world, port, name, gather, path):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=world)
+    # a rank that never shows up fails the run in a minute instead of hanging it
+    dist.init_process_group('gloo', rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=60))
     try:
         loss = _loss(name, gather)
         ddp = torch.nn.parallel.DistributedDataParallel(loss)
@@ -86,8 +89,13 @@ def _two_ranks(name, gather, tmp_path):
     logs = [tmp_path / f'{name}-{gather}-rank{rank}.log' for rank in range(2)]
     procs = [subprocess.Popen([sys.executable, '-c', code, str(rank)], stdout=log.open('w'),
                               stderr=subprocess.STDOUT) for rank, log in enumerate(logs)]
-    for proc in procs:
-        proc.wait(timeout=600)
+    try:
+        for proc in procs:
+            proc.wait(timeout=240)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
     assert all(p.returncode == 0 for p in procs), '\n'.join(log.read_text()[-2000:]
                                                              for log in logs)
     return torch.load(path)
