@@ -1,6 +1,5 @@
 """Positive pairs are one image point, padding is never sampled, and loss_muse is a pair mean:
 checked on a real mmdet RetinaNet (ResNet-18 + FPN) through the distiller."""
-import copy
 import math
 
 import pytest
@@ -8,26 +7,7 @@ import torch
 
 from muse_det.information import PairSampler, align_maps
 from muse_det.models.recorders.receptive_field import uniform_weights_
-
-
-@pytest.fixture(scope='module')
-def arch_cfg():
-    from mmengine.hub import get_config
-    import muse_det  # noqa: F401
-    cfg = get_config('mmdet::retinanet/retinanet_r18_fpn_1x_coco.py').model
-    cfg.backbone.init_cfg = None
-    cfg.bbox_head.num_classes = 3
-    return cfg
-
-
-def build(arch_cfg, **kw):
-    from mmengine.registry import init_default_scope
-    from mmdet.registry import MODELS
-    init_default_scope('mmdet')
-    torch.manual_seed(0)
-    cfg = dict(type='MUSESelfDistiller', architecture=copy.deepcopy(arch_cfg))
-    cfg.update(kw)
-    return MODELS.build(cfg)
+from test_distiller import arch_cfg, build  # noqa: F401  (the RetinaNet-R18 fixture)
 
 
 def samples(img_shapes, size):
