@@ -132,6 +132,11 @@ RUN = [
     ('python tools/benchmark_methods.py --det-iters 150 --threads 2 '
      '--results work_dirs/benchmark_methods/results.jsonl',
      ['--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
+    ('python tools/benchmark_methods.py --tasks cls --threads 1 --grad-stats 10 '
+     '--results work_dirs/benchmark_methods/results_v3.jsonl',
+     ['--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
+    ('python tools/benchmark_estimators.py --estimators gaussian --dims 16 --samples 256 '
+     '--threads 1 --view-study', ['--repeats', '1']),
 ]
 # The shrunk runs stop after 2 iterations: their last checkpoints are iter_2.pth.
 RENAMES = {'work_dirs/demo/iter_250.pth': 'work_dirs/demo/iter_2.pth',
