@@ -124,8 +124,9 @@ RUN = [
      ['--images', '20', '--classes', '3', '--repeats', '1']),
     ('python tools/benchmark_overhead.py --sizes 320 --steps 20 --warmup 2',
      ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
+    # one image: P7 (stride 128) needs 256 px for the 2 samples a critic needs
     ('python tools/benchmark_overhead.py --sizes 800 --batch-size 1 --steps 20 --warmup 2',
-     ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
+     ['--models', 'retinanet', '--sizes', '256', '--steps', '1', '--warmup', '0']),
     ('python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18 '
      '--steps 15 --warmup 3 --threads 2',
      ['--models', 'toy-classifier', '--batch-size', '4', '--steps', '1', '--warmup', '0']),
