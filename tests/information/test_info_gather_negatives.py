@@ -3,6 +3,7 @@
 Two gloo processes (CPU) with DDP, each holding half of a batch, against one process with the
 whole batch: the same MI estimate and the same gradients."""
 import datetime
+import faulthandler
 import math
 import os
 import os.path as osp
@@ -21,6 +22,7 @@ from muse_det.information.mutual_information.base import negative_log_mean_exp
 
 HERE = osp.dirname(osp.abspath(__file__))
 BATCH = 4
+WAIT = 120  # seconds a rank may take (a few on an idle machine)
 CASES = {
     'muse-jsd': (MUSELoss, dict(entropy_weight=0.0)),
     'muse-infonce': (MUSELoss, dict(entropy_weight=0.0, mi_estimator='infonce')),
@@ -55,6 +57,8 @@ def _step(loss, s, t):
 def _worker(rank, world, port, name, gather, path):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch.set_num_threads(1)
+    # where a stuck rank stands goes to its log, which the test prints
+    faulthandler.dump_traceback_later(WAIT - 10, exit=True)
     # a rank that never shows up fails the run in a minute instead of hanging it
     dist.init_process_group('gloo', rank=rank, world_size=world,
                             timeout=datetime.timedelta(seconds=60))
@@ -68,6 +72,10 @@ def _worker(rank, world, port, name, gather, path):
         if rank == 0:  # DDP has averaged the gradients over the ranks
             torch.save(dict(mi=mi / world, grads={k.removeprefix('module.'): v
                                                   for k, v in grads.items()}), path)
+        # DDP's reducer is torn down while every rank still holds the group: a rank that
+        # exits first can leave the other's gloo teardown waiting for it for ever
+        del ddp
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
@@ -91,11 +99,14 @@ def _two_ranks(name, gather, tmp_path):
                               stderr=subprocess.STDOUT) for rank, log in enumerate(logs)]
     try:
         for proc in procs:
-            proc.wait(timeout=240)
+            proc.wait(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        pass
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait()
     assert all(p.returncode == 0 for p in procs), '\n'.join(log.read_text()[-2000:]
                                                              for log in logs)
     return torch.load(path)
