@@ -10,6 +10,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from .checks import build_from_table, check_positive_int, check_samples
 
@@ -100,7 +101,6 @@ class ConcatCritic(nn.Module):
         hs, ht = self.a(z_s), self.b(z_t)
         if self.chunk_size is None or self.chunk_size >= hs.shape[0]:
             return self._rows(hs, ht)
-        from torch.utils.checkpoint import checkpoint
         return torch.cat([checkpoint(self._rows, chunk, ht, use_reentrant=False)
                           for chunk in hs.split(self.chunk_size)])
 

@@ -5,7 +5,7 @@ from typing import Dict, Tuple
 
 import torch
 
-from muse_det.models.distillers.base_distiller import ARCHITECTURE
+from muse_det.models.distillers.feature_pairs import ARCHITECTURE
 from .checkpoint_io import atomic_save, safe_load
 
 # A distiller's state dict holds the wrapped model's tensors under this prefix.

@@ -119,7 +119,7 @@ def test_baseline_is_one_key_away(arch_cfg, kind):
     (dict(features=['neck[0]', 'neck[4]'], pairs=[('neck[0]', 'neck[3]')]),
      "uses 'neck\\[3\\]', which is not in `features`"),
     (dict(features=['neck[0]', 'neck[4]'], pairs=[('neck[0]', 'neck[4]', -1)]),
-     'weight must be a non-negative number'),
+     r'pairs\[0\] weight must be a finite non-negative number'),
     (dict(loss=dict(type='MUSELoss', variant='additiv')), 'additive'),
     (dict(loss='MUSELoss'), 'must be a config dict'),
 ])

@@ -1,4 +1,5 @@
-from .base_distiller import BaseDistiller, FeaturePair, feature_label
+from .base_distiller import BaseDistiller
+from .feature_pairs import FeaturePair, feature_label
 from .offline_distiller import MUSEOfflineDistiller
 from .online_distiller import MUSEOnlineDistiller
 from .self_distiller import MUSESelfDistiller

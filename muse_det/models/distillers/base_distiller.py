@@ -6,9 +6,6 @@ DDP, optimisers, EMA and checkpoints see them. ``loss()`` returns the wrapped mo
 dict plus ``loss_<method>``; ``predict()`` and ``tensor`` mode are the wrapped model's.
 """
 import copy
-import inspect
-import re
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -16,65 +13,13 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from torch import nn
 
-from muse_det.information import PAIR_LOSSES
 from muse_det.information.checks import FiniteWatch, check_positive_int, non_finite_message
 from muse_det.registry import MODELS
-from ..recorders import FeatureRecorder, FeatureSpec, default_features, probe_features
-from ..recorders.receptive_field import receptive_field_offsets
-
-ARCHITECTURE = 'architecture'
-# Loss types that take the shared sampling generator (the registered pair losses).
-PAIR_LOSS_TYPES = {*PAIR_LOSSES, *(cls.__name__ for cls in PAIR_LOSSES.values())}
-
-
-def _init_keywords(cls) -> set:
-    """Keyword arguments ``cls`` accepts, following ``**kwargs`` up the class hierarchy."""
-    names = set()
-    for klass in cls.__mro__:
-        init = klass.__dict__.get('__init__')
-        if init is None:
-            continue
-        params = inspect.signature(init).parameters.values()
-        names |= {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if not any(p.kind == p.VAR_KEYWORD for p in params):
-            break
-    return names - {'self'}
-
-
-def adapt_loss_cfg(cfg: dict) -> dict:
-    """Drop options that belong to *other* pair losses, so switching ``type`` (e.g. by
-    ``--cfg-options model.loss.type=l2`` over a MUSE config) is the whole change; an option no
-    pair loss knows is an error listing the valid ones."""
-    if cfg.get('type') not in PAIR_LOSS_TYPES:
-        return cfg
-    cls = MODELS.get(cfg['type'])
-    own = _init_keywords(cls)
-    known = set().union(*(_init_keywords(c) for c in PAIR_LOSSES.values()))
-    given = set(cfg) - {'type'}
-    unknown = sorted(given - known)
-    if unknown:
-        raise ValueError(f'unknown option(s) {unknown} for loss {cfg["type"]!r}; valid: '
-                         f'{sorted(own - {"student_channels", "target_channels", "generator"})}')
-    foreign = sorted(given - own)
-    if foreign:
-        from mmengine.logging import print_log
-        print_log(f'loss {cfg["type"]!r} ignores options of other losses: {foreign}',
-                  logger='current')
-    return {k: v for k, v in cfg.items() if k not in foreign}
-
-
-@dataclass(frozen=True)
-class FeaturePair:
-    """A student feature taught by a target feature; each end is (network key, feature name)."""
-    student: Tuple[str, str]
-    target: Tuple[str, str]
-    weight: float = 1.0
-
-
-def feature_label(net: str, feature: str) -> str:
-    """A log-friendly name: ``neck[0]`` -> ``neck.0``; other networks' features are prefixed."""
-    name = re.sub(r'\[(-?\d+)\]', r'.\1', feature)
-    return name if net == ARCHITECTURE else f'{net}.{name}'
+from ..losses.loss_options import PAIR_LOSS_TYPES, adapt_loss_cfg
+from ..recorders import FeatureRecorder, default_features
+from ..recorders.feature_geometry import FeatureGeometry, measure_geometry
+from .feature_pairs import ARCHITECTURE, FeaturePair, feature_label
+from .grad_balance import gradient_ratios, total_task_loss
 
 
 def _iteration() -> str:
@@ -84,25 +29,12 @@ def _iteration() -> str:
     return '' if iteration is None else f'iteration {iteration}, '
 
 
-def _check_weight(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f'{what} must be a non-negative number, got {value!r} '
-                         f'({type(value).__name__})')
-    if not value >= 0:
-        raise ValueError(f'{what} must be a non-negative number, got {value!r}')
-    return float(value)
-
-
 def image_shapes(data_samples) -> Optional[List[Tuple[int, int]]]:
     """Each sample's unpadded ``img_shape`` (h, w), or None where any sample lacks one."""
     if not data_samples:
         return None
     shapes = [getattr(ds, 'metainfo', {}).get('img_shape') for ds in data_samples]
     return None if any(s is None for s in shapes) else [tuple(s[:2]) for s in shapes]
-
-
-def _loss_sum(value) -> torch.Tensor:
-    return sum(value) if isinstance(value, (list, tuple)) else value
 
 
 def task_losses(losses: dict) -> dict:
@@ -198,45 +130,41 @@ class BaseDistiller(BaseModel):
         """See :func:`muse_det.models.recorders.default_features`."""
         return default_features(self.network(key), self.probe_input_shape)
 
-    def probe_shapes(self, key: str) -> Tuple[Dict[str, Tuple[int, ...]],
-                                               Dict[str, Optional[float]]]:
-        """Shape (without batch) and stride of every recorded feature of network ``key``."""
-        return probe_features(self.network(key), self.recorders[key], self.probe_input_shape)
+    def measure_geometry(self, key: str) -> Dict[str, FeatureGeometry]:
+        """Shape, stride and receptive-field offset of every recorded feature of ``key``."""
+        return measure_geometry(self.network(key), self.recorders[key], self.probe_input_shape)
 
     def build_pairs(self, pairs: Sequence[FeaturePair]) -> None:
-        """Build one pair loss per pair from the probed channel counts."""
-        probed = {key: self.probe_shapes(key) for key in self._network_keys
-                  if self.recorders[key].names}
-        shapes = {key: p[0] for key, p in probed.items()}
-        strides = {key: p[1] for key, p in probed.items()}
-        offsets = {key: receptive_field_offsets(self.network(key), strides[key],
-                                                self.probe_input_shape[0]
-                                                if self.probe_input_shape else 3)
-                   for key in shapes}
+        """Build one pair loss per pair from the measured geometry of its two features."""
+        geometry = {key: self.measure_geometry(key) for key in self._network_keys
+                    if self.recorders[key].names}
         self.pairs = list(pairs)
         # One generator for every pair's location sampling, saved in the state dict (see
         # get_extra_state) so a resumed run draws the same locations as an uninterrupted one.
         self.sample_generator = torch.Generator().manual_seed(torch.initial_seed() % 2**63)
         losses = []
         for pair in self.pairs:
-            (s_net, s_feat), (t_net, t_feat) = pair.student, pair.target
-            cfg = dict(copy.deepcopy(self.loss_cfg),
-                       student_channels=shapes[s_net][s_feat][0],
-                       target_channels=shapes[t_net][t_feat][0])
-            cfg = adapt_loss_cfg(cfg)
+            student = geometry[pair.student[0]][pair.student[1]]
+            target = geometry[pair.target[0]][pair.target[1]]
+            cfg = adapt_loss_cfg(dict(copy.deepcopy(self.loss_cfg),
+                                      student_channels=student.shape[0],
+                                      target_channels=target.shape[0]))
             if cfg['type'] in PAIR_LOSS_TYPES:
-                cfg['generator'] = self.sample_generator
-                cfg['strides'] = (strides[s_net][s_feat], strides[t_net][t_feat])
-                if None not in cfg['strides']:
-                    cfg['offsets'] = (offsets[s_net][s_feat], offsets[t_net][t_feat])
-                    if None in cfg['offsets']:
-                        cfg.pop('offsets')
-                else:
-                    cfg['strides'] = None
+                cfg.update(self.pair_geometry_options(student, target))
             losses.append(MODELS.build(cfg))
         self.pair_losses = nn.ModuleList(losses)
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(names) == 1 else 'loss_distill'
+
+    def pair_geometry_options(self, student: FeatureGeometry, target: FeatureGeometry) -> dict:
+        """What a registered pair loss is told of its features: the shared sampling generator,
+        both strides (None for vectors) and, where both were measured, the offsets."""
+        options = dict(generator=self.sample_generator, strides=None)
+        if student.stride is not None and target.stride is not None:
+            options['strides'] = (student.stride, target.stride)
+            if student.offset is not None and target.offset is not None:
+                options['offsets'] = (student.offset, target.offset)
+        return options
 
     def get_extra_state(self) -> torch.Tensor:
         # A plain tensor: DDP broadcasts every state_dict value at start-up.
@@ -281,7 +209,9 @@ class BaseDistiller(BaseModel):
         with self.recorders[ARCHITECTURE] as rec:
             losses = task_losses(self.architecture.loss(inputs, data_samples))
             features = {(ARCHITECTURE, n): rec.get(n) for n in rec.names}
-        features.update(self.extra_features(inputs, data_samples, losses))
+        other_features, other_losses = self.forward_other_networks(inputs, data_samples)
+        features.update(other_features)
+        losses.update(other_losses)
         distill = self.distill_losses(features, image_shapes(data_samples))
         if self.grad_stats_due():
             distill.update(self.grad_ratios(losses, distill[self.loss_key], features))
@@ -312,31 +242,19 @@ class BaseDistiller(BaseModel):
 
     def grad_ratios(self, task_losses: dict, distill_loss: torch.Tensor,
                     features: Dict[Tuple[str, str], torch.Tensor]) -> dict:
-        """``grad_ratio/<student>`` = ||dL_distill/dF|| / ||dL_task/dF|| for every student feature
-        F: whether distillation overpowers the task on that layer (> 1) or whispers (<< 1).
+        """``grad_ratio/<student>`` for every student feature (see
+        :func:`~.grad_balance.gradient_ratios`); L_task sums the architecture's ``loss*``
+        entries of every network (a peer's feature gets its task gradient from the peer's own
+        losses)."""
+        students = {feature_label(*key): features[key]
+                    for key in dict.fromkeys(p.student for p in self.pairs)}
+        ratios = gradient_ratios(total_task_loss(task_losses), distill_loss, students)
+        return {f'grad_ratio/{label}': value for label, value in ratios.items()}
 
-        One extra backward of the task loss down to the recorded features (nothing accumulates
-        into parameter gradients); L_task sums the architecture's ``loss*`` entries, as
-        MMEngine's ``parse_losses`` does.
-        """
-        task = sum(_loss_sum(v) for k, v in task_losses.items() if 'loss' in k)
-        keys = list(dict.fromkeys(p.student for p in self.pairs))
-        keys = [k for k in keys if features[k].requires_grad]
-        if not keys or not torch.is_tensor(task) or not task.requires_grad:
-            return {}
-        inputs = [features[k] for k in keys]
-        g_task = torch.autograd.grad(task, inputs, retain_graph=True, allow_unused=True)
-        g_dist = torch.autograd.grad(distill_loss, inputs, retain_graph=True, allow_unused=True)
-        out = {}
-        for key, gt, gd in zip(keys, g_task, g_dist):
-            norm_t = gt.detach().norm() if gt is not None else inputs[0].new_zeros(())
-            norm_d = gd.detach().norm() if gd is not None else inputs[0].new_zeros(())
-            out[f'grad_ratio/{feature_label(*key)}'] = norm_d / norm_t.clamp(min=1e-12)
-        return out
-
-    def extra_features(self, inputs, data_samples, losses: dict) -> dict:
-        """Features of networks other than the architecture (peers, teachers)."""
-        return {}
+    def forward_other_networks(self, inputs, data_samples) -> Tuple[dict, dict]:
+        """Run the networks other than the architecture (peers, teachers): their recorded
+        features ``{(network key, name): tensor}`` and their own losses, prefixed."""
+        return {}, {}
 
     @property
     def distill_active(self) -> bool:
@@ -383,54 +301,3 @@ class BaseDistiller(BaseModel):
         weight_sum = sum(pair.weight for pair in self.pairs)
         out[self.loss_key] = total * (self.distill_weight_scale / max(weight_sum, 1e-12))
         return out
-
-
-def parse_pairs(pairs, features: Sequence[str], net: str = ARCHITECTURE,
-                target_net: Optional[str] = None,
-                target_features: Optional[Sequence[str]] = None) -> List[FeaturePair]:
-    """Normalise the ``pairs`` option.
-
-    ``None``: every feature but the last is taught by the last (the deepest). Otherwise a list
-    of ``(student, target)`` tuples or ``dict(student=..., target=..., weight=...)``.
-    """
-    target_net = target_net or net
-    target_features = features if target_features is None else target_features
-    if pairs is None:
-        if len(features) < 2:
-            raise ValueError(
-                f'self-distillation needs at least 2 features (shallow ones taught by the '
-                f'deepest), got {list(features)}; list more in `features`, or set `pairs`.')
-        return [FeaturePair((net, f), (target_net, features[-1])) for f in features[:-1]]
-    result = []
-    for i, p in enumerate(pairs):
-        if isinstance(p, dict):
-            unknown = set(p) - {'student', 'target', 'weight'}
-            if unknown or not {'student', 'target'} <= set(p):
-                raise ValueError(f'pairs[{i}] = {p!r}: a pair dict needs keys "student" and '
-                                 f'"target" (and optionally "weight"); got {sorted(p)}')
-            s, t, w = p['student'], p['target'], p.get('weight', 1.0)
-        elif isinstance(p, (tuple, list)) and len(p) in (2, 3):
-            s, t, w = (*p, 1.0) if len(p) == 2 else p
-        else:
-            raise ValueError(f'pairs[{i}] = {p!r}: give (student, target), '
-                             f'(student, target, weight) or dict(student=, target=, weight=)')
-        for end, known, what in ((s, features, 'features'),
-                                 (t, target_features, 'features' if target_net == net
-                                  else f'{target_net}_features')):
-            if end not in known:
-                raise ValueError(f'pairs[{i}] uses {end!r}, which is not in `{what}` '
-                                 f'{list(known)}; add it to `{what}`.')
-        result.append(FeaturePair((net, s), (target_net, t),
-                                  _check_weight(w, f'pairs[{i}] weight')))
-    return result
-
-
-def normalise_features(features) -> List[str]:
-    if isinstance(features, str):
-        features = [features]
-    features = list(features)
-    for f in features:
-        FeatureSpec.parse(f)
-    if len(set(features)) != len(features):
-        raise ValueError(f'`features` lists a name twice: {features}')
-    return features

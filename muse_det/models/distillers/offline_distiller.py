@@ -1,5 +1,5 @@
 """Offline distillation: a frozen teacher's features teach the student's."""
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
@@ -7,8 +7,8 @@ from torch import nn
 from muse_det.registry import MODELS
 from muse_det.utils.checkpoint_io import safe_load
 from muse_det.utils.export import model_state_dict, state_dict_of
-from .base_distiller import (ARCHITECTURE, BaseDistiller, build_network, normalise_features,
-                             parse_pairs)
+from .base_distiller import BaseDistiller, build_network
+from .feature_pairs import ARCHITECTURE, normalise_features, parse_pairs
 
 TEACHER = 'teacher'
 
@@ -93,8 +93,8 @@ class MUSEOfflineDistiller(BaseDistiller):
         self.teacher.eval()  # frozen statistics whatever the runner asks
         return self
 
-    def extra_features(self, inputs, data_samples, losses: dict) -> dict:
+    def forward_other_networks(self, inputs, data_samples) -> Tuple[dict, dict]:
         rec = self.recorders[TEACHER]
         with torch.no_grad(), rec:
             self.teacher.extract_feat(inputs)
-            return {(TEACHER, n): rec.get(n) for n in rec.names}
+            return {(TEACHER, n): rec.get(n) for n in rec.names}, {}

@@ -1,13 +1,13 @@
 """Online distillation: peers trained together teach each other."""
 from contextlib import ExitStack
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from muse_det.information import mutual_learning_losses
 from muse_det.information.checks import check_positive_int, check_weight
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder
-from .base_distiller import (ARCHITECTURE, BaseDistiller, FeaturePair, build_network,
-                             normalise_features, task_losses)
+from .base_distiller import BaseDistiller, build_network, task_losses
+from .feature_pairs import ARCHITECTURE, FeaturePair, normalise_features
 from .peer_ensemble import attach_peer_predictions, prediction_fields
 
 LOGIT_KD_KEYS = {'logits', 'weight', 'temperature'}
@@ -136,12 +136,12 @@ class MUSEOnlineDistiller(BaseDistiller):
                                        [peer_name(i) for i in range(self.num_peers)],
                                        self.ensemble_cfg)
 
-    def extra_features(self, inputs, data_samples, losses: dict) -> dict:
-        features = {}
+    def forward_other_networks(self, inputs, data_samples) -> Tuple[dict, dict]:
+        features, losses = {}, {}
         for i in range(1, self.num_peers):
             key = peer_key(i)
             with self.recorders[key] as rec:
                 peer_losses = task_losses(self.network(key).loss(inputs, data_samples))
                 features.update({(key, n): rec.get(n) for n in rec.names})
             losses.update({f'{key}_{k}': v for k, v in peer_losses.items()})
-        return features
+        return features, losses

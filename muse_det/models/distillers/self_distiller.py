@@ -4,8 +4,8 @@ from typing import Optional, Sequence, Union
 from torch import nn
 
 from muse_det.registry import MODELS
-from .base_distiller import (ARCHITECTURE, BaseDistiller, normalise_features,
-                             parse_pairs)
+from .base_distiller import BaseDistiller
+from .feature_pairs import ARCHITECTURE, normalise_features, parse_pairs
 
 
 @MODELS.register_module()

@@ -7,7 +7,7 @@ distillers read the finer map of a pair at the pixel that looks at the same poin
 one's, so they measure these offsets once at build.
 """
 import copy
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -78,4 +78,3 @@ def receptive_field_offsets(net: nn.Module, strides: Dict[str, float],
         cy, cx = centre_of_mass(grad[0])
         out[n] = (cy - stride * i, cx - stride * i)
     return out
-
