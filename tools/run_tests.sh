@@ -3,5 +3,10 @@
 #   bash tools/run_tests.sh [pytest options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$SECONDS
 bash tools/setup_env.sh
-exec .venv/bin/python -m pytest tests "$@"
+setup=$((SECONDS - start))
+rc=0
+.venv/bin/python -m pytest tests "$@" || rc=$?
+echo "[run_tests] set-up ${setup} s, tests $((SECONDS - start - setup)) s, pytest exit ${rc}"
+exit $rc

@@ -7,7 +7,7 @@ Switch in a config (same keys as ``CocoMetric``)::
 mmdet 3.3.0 offers ``use_mp_eval`` (pycocotools in several processes) but no faster backend.
 This subclass runs mmdet's own ``compute_metrics`` (result conversion, classwise table,
 metric names, rounding) unchanged, with its ``COCO`` / ``COCOeval`` names bound to
-faster-coco-eval's classes; the numbers are pycocotools' (see ``tests/test_faster_coco_eval.py``
+faster-coco-eval's classes; the numbers are pycocotools' (see ``tests/test_evaluation/test_faster_coco_eval.py``
 and ``tools/benchmark_coco_eval.py``).
 """
 import os

@@ -20,6 +20,9 @@ from muse_det.information.mutual_information import (DVEstimator, InfoNCEEstimat
                                                      JSDEstimator)
 from muse_det.information.mutual_information.base import negative_log_mean_exp
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 HERE = osp.dirname(osp.abspath(__file__))
 BATCH = 4
 WAIT = 120  # seconds a rank may take (a few on an idle machine)

@@ -12,6 +12,9 @@ import pytest
 
 from muse_test_utils import ROOT, toy_run_cfg
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 CONFIGS = {
     'faster-rcnn': 'muse_faster-rcnn_r50_fpn_1x_coco.py',
     'faster-rcnn-mul': 'muse-mul_faster-rcnn_r50_fpn_1x_coco.py',

@@ -9,7 +9,6 @@ import torch
 
 from muse_test_utils import ROOT, toy_run_cfg
 
-sys.path.insert(0, osp.join(ROOT, 'tests', 'classification'))
 from cls_helpers import read_scalars, toy_cifar, toy_maker  # noqa: E402,F401 (fixtures)
 from cls_helpers import toy_run_cfg as cls_run_cfg  # noqa: E402
 

@@ -10,9 +10,13 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from muse_test_utils import ROOT
+
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
 
 CFG = """
 _base_ = '{root}/configs/toy/muse_fcos_r18_toy_coco.py'

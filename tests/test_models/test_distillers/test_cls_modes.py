@@ -10,6 +10,9 @@ from muse_det.utils.checkpoint_io import safe_load
 
 from cls_helpers import ROOT, read_scalars, toy_cifar, toy_maker, toy_run_cfg  # noqa: F401
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 
 def _snapshot(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}

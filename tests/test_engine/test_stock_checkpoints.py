@@ -46,6 +46,9 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmdet.registry import MODELS
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 config, out = sys.argv[1], sys.argv[2]
 torch.set_num_threads(1)
 

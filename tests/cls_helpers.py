@@ -12,7 +12,7 @@ from glob import glob
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CONFIGS = osp.join(ROOT, 'configs', 'classification', 'toy')
 
 

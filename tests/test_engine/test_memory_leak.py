@@ -2,7 +2,11 @@
 hooks removed every step, and nothing accumulates in the distiller."""
 import gc
 
+import pytest
 import torch
+
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
 
 
 def _rss_mib():

@@ -6,6 +6,9 @@ import pytest
 
 from cls_helpers import read_scalars, toy_cifar, toy_maker, toy_run_cfg  # noqa: F401 (fixtures)
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 
 def _train(cfg):
     from mmengine.runner import Runner

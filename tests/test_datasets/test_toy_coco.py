@@ -14,7 +14,7 @@ pycocotools = pytest.importorskip('pycocotools')
 from PIL import Image  # noqa: E402
 from pycocotools.coco import COCO  # noqa: E402
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SIZE = 256
 
 

@@ -6,6 +6,9 @@ import torch
 
 from muse_test_utils import ROOT, toy_run_cfg
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 OFFLINE = osp.join(ROOT, 'configs/muse/offline/muse-offline_faster-rcnn_r50-to-r18_fpn_1x_coco.py')
 ONLINE = osp.join(ROOT, 'configs/muse/online/muse-online_retinanet_r50_fpn_1x_coco.py')
 

@@ -21,7 +21,7 @@ from test_resume import ToyDataset, train_to_the_end, train_toy
 
 from muse_det.utils.checkpoint_io import atomic_open, atomic_save, safe_load
 
-TESTS = osp.dirname(osp.abspath(__file__))
+TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 OLD = b'old complete content\n'
 
 

@@ -14,6 +14,9 @@ import pytest
 
 from muse_test_utils import ROOT, run_tool as run, toy_config_text
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 OVERRIDES = """
 train_cfg = dict(max_iters=3, val_interval=3)
 default_hooks = dict(checkpoint=dict(interval=3), logger=dict(interval=1))

@@ -10,6 +10,9 @@ import pytest
 from cls_helpers import ROOT, toy_cifar, toy_maker  # noqa: F401 (fixtures)
 from muse_test_utils import run_tool as run
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 ONLINE = 'configs/classification/toy/muse-online_resnet18_toy_cifar.py'
 
 

@@ -21,6 +21,9 @@ import pytest
 
 from muse_test_utils import ROOT
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 DOCS = ['README.md', *sorted(osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs',
                                                                               '*.md')))]
 
@@ -46,13 +49,13 @@ ELSEWHERE = {
     '. .venv/bin/activate': '.ci/run',
     'python tools/train.py configs/muse/muse_faster-rcnn_r50_fpn_1x_coco.py [--work-dir DIR] '
     '[--amp] [--resume [CKPT]] [--auto-scale-lr] [--cfg-options k=v ...]':
-        'tests/detection/test_tools.py::test_resume_continues_from_the_last_checkpoint',
+        'tests/test_tools/test_tools.py::test_resume_continues_from_the_last_checkpoint',
     'python tools/test.py CONFIG work_dirs/.../epoch_12.pth [--out preds.pkl] [--show-dir vis]':
-        'tests/detection/test_tools.py::test_muse_checkpoint_equals_plain_export',
+        'tests/test_tools/test_tools.py::test_muse_checkpoint_equals_plain_export',
     'python tools/export.py work_dirs/.../epoch_12.pth plain.pth':
-        'tests/detection/test_tools.py::test_export_has_no_distillation_keys_and_loads_in_mmdet',
+        'tests/test_tools/test_tools.py::test_export_has_no_distillation_keys_and_loads_in_mmdet',
     'bash tools/dist_train.sh CONFIG 8 [options]':
-        'tests/detection/test_ddp.py::test_two_process_cpu_ddp_matches_one_process',
+        'tests/test_utils/test_ddp.py::test_two_process_cpu_ddp_matches_one_process',
 }
 # Needs a CUDA machine, slurm or the CUDA wheel index: what a CPU test machine cannot run.
 NOT_HERE = {

@@ -20,6 +20,9 @@ from torch.utils.data import Dataset
 from muse_det.engine import SafeCheckpointRunner
 from muse_det.utils.checkpoint_io import safe_load
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 MAX_ITERS = 12
 INTERRUPT_AT = 5  # past one pass over the data: 16 samples, batch 4
 
