@@ -1,9 +1,9 @@
-"""muse-det: MUSE feature distillation for MMDetection detectors and mmpretrain classifiers."""
+"""muse-det: MUSE feature distillation for MMDetection detectors and
+mmpretrain classifiers."""
 import os
 import os.path as osp
 import shutil
 import sys
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -18,17 +18,21 @@ def read_version():
 
 def read_requirements(name):
     with open(osp.join(HERE, 'requirements', name)) as f:
-        return [ln.split('#')[0].strip() for ln in f
-                if ln.split('#')[0].strip()]
+        return [
+            ln.split('#')[0].strip() for ln in f if ln.split('#')[0].strip()
+        ]
 
 
 def add_mim_extension():
-    """Ship ``configs/`` (and tools) as ``muse_det/.mim`` so ``muse_det::`` config paths resolve
-    from any directory, the way ``mmdet::`` does. Editable installs get symlinks, so edits to
-    ``configs/`` are seen at once; other installs get copies."""
+    """Ship ``configs/`` (and tools) as ``muse_det/.mim`` so ``muse_det::``
+    config paths resolve from any directory, the way ``mmdet::`` does. Editable
+    installs get symlinks, so edits to ``configs/`` are seen at once; other
+    installs get copies."""
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'symlink'
-    elif any(a in sys.argv for a in ('sdist', 'bdist_wheel', 'install', 'build', 'build_py')):
+    elif any(
+            a in sys.argv
+            for a in ('sdist', 'bdist_wheel', 'install', 'build', 'build_py')):
         mode = 'copy'
     else:
         return
@@ -54,8 +58,9 @@ if __name__ == '__main__':
     setup(
         name='muse-det',
         version=read_version(),
-        description='MUSE feature distillation (mutual information + self-information) '
-        'for MMDetection detectors and mmpretrain classifiers',
+        description='MUSE feature distillation (mutual information + '
+        'self-information) for MMDetection detectors and mmpretrain '
+        'classifiers',
         long_description=open(osp.join(HERE, 'README.md')).read()
         if osp.exists(osp.join(HERE, 'README.md')) else '',
         long_description_content_type='text/markdown',
@@ -63,11 +68,13 @@ if __name__ == '__main__':
         python_requires='>=3.9',
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
         include_package_data=True,
-        package_data={'muse_det': ['.mim/model-index.yml', '.mim/configs/*/metafile.yml',
-                                   '.mim/configs/*/*.py',
-                                   '.mim/configs/*/*/*.py', '.mim/configs/*/*/*/*.py',
-                                   '.mim/tools/*',
-                                   '.mim/tools/*/*']},
+        package_data={
+            'muse_det': [
+                '.mim/model-index.yml', '.mim/configs/*/metafile.yml',
+                '.mim/configs/*/*.py', '.mim/configs/*/*/*.py',
+                '.mim/configs/*/*/*/*.py', '.mim/tools/*', '.mim/tools/*/*'
+            ]
+        },
         install_requires=read_requirements('runtime.txt'),
         extras_require={
             'mim': read_requirements('mminstall.txt'),

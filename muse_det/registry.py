@@ -1,19 +1,22 @@
 """One registry tree, declared once.
 
-muse-det registers its types in MMEngine's root registries, the common parent of every
-OpenMMLab scope's: a type not found in the scope's own registry is looked up in its ancestors,
-so detection configs (``default_scope='mmdet'``) and classification configs
-(``default_scope='mmpretrain'``) find every muse-det type by the same short name, while
-``ResNet``, ``ImageClassifier``, ``CocoMetric`` or ``Accuracy`` still resolve to the scope's
-own. The empty ``muse_det``-scoped children let a config inherited through ``muse_det::``
-(whose dicts mmengine tags ``_scope_='muse_det'``), or a ``default_scope='muse_det'``, resolve
-mmdet's types and muse-det's through their parents.
+muse-det registers its types in MMEngine's root registries, the common
+parent of every OpenMMLab scope's: a type not found in the scope's own
+registry is looked up in its ancestors, so detection configs
+(``default_scope='mmdet'``) and classification configs
+(``default_scope='mmpretrain'``) find every muse-det type by the same short
+name, while ``ResNet``, ``ImageClassifier``, ``CocoMetric`` or ``Accuracy``
+still resolve to the scope's own. The empty ``muse_det``-scoped children let
+a config inherited through ``muse_det::`` (whose dicts mmengine tags
+``_scope_='muse_det'``), or a ``default_scope='muse_det'``, resolve mmdet's
+types and muse-det's through their parents.
 
-Runners are registered in MMEngine's root registry too: tools build them (``RUNNERS.build(cfg)``,
-mmdet's train.py included) before any default scope exists, and look them up from the root.
+Runners are registered in MMEngine's root registry too: tools build them
+(``RUNNERS.build(cfg)``, mmdet's train.py included) before any default scope
+exists, and look them up from the root.
 
-This module declares registries only; importing ``muse_det`` imports the modules that
-register into them.
+This module declares registries only; importing ``muse_det`` imports the
+modules that register into them.
 """
 from mmdet.registry import DATASETS as MMDET_DATASETS
 from mmdet.registry import EVALUATOR as MMDET_EVALUATOR
@@ -33,15 +36,15 @@ from mmengine.registry import HOOKS as ROOT_HOOKS
 from mmengine.registry import METRICS as ROOT_METRICS
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import OPTIM_WRAPPERS as ROOT_OPTIM_WRAPPERS
-from mmengine.registry import TRANSFORMS as ROOT_TRANSFORMS
 from mmengine.registry import RUNNERS as ROOT_RUNNERS
+from mmengine.registry import TRANSFORMS as ROOT_TRANSFORMS
 from mmengine.registry import Registry
 
 SCOPE = 'muse_det'
 
-# Where muse-det registers: MMEngine's root registries, seen from every scope (mmdet,
-# mmpretrain, ...). Builds still happen in the config's default scope, so the networks a
-# distiller wraps come from that scope's registry.
+# Where muse-det registers: MMEngine's root registries, seen from every scope
+# (mmdet, mmpretrain, ...). Builds still happen in the config's default scope,
+# so the networks a distiller wraps come from that scope's registry.
 MODELS = ROOT_MODELS
 DATASETS = ROOT_DATASETS
 TRANSFORMS = ROOT_TRANSFORMS
@@ -50,13 +53,18 @@ HOOKS = ROOT_HOOKS
 OPTIM_WRAPPERS = ROOT_OPTIM_WRAPPERS
 RUNNERS = ROOT_RUNNERS
 
-# A child does not make its parent import its modules, so each child imports mmdet's own
-# (a muse_det-scoped build of FCOS must find mmdet's FCOS registered).
+# A child does not make its parent import its modules, so each child
+# imports mmdet's own (a muse_det-scoped build of FCOS must find mmdet's
+# FCOS registered).
 _SCOPED_CHILDREN = [
-    Registry(parent.name, parent=parent, scope=SCOPE,
-             locations=list(getattr(parent, '_locations', [])))
-    for parent in (MMDET_MODELS, MMDET_DATASETS, MMDET_TRANSFORMS, MMDET_METRICS,
-                   MMDET_HOOKS, MMDET_EVALUATOR, MMDET_LOOPS, MMDET_MODEL_WRAPPERS,
-                   MMDET_OPTIM_WRAPPERS, MMDET_PARAM_SCHEDULERS, MMDET_RUNNERS,
-                   MMDET_VISBACKENDS, MMDET_VISUALIZERS)
+    Registry(
+        parent.name,
+        parent=parent,
+        scope=SCOPE,
+        locations=list(getattr(parent, '_locations', [])))
+    for parent in (MMDET_MODELS, MMDET_DATASETS, MMDET_TRANSFORMS,
+                   MMDET_METRICS, MMDET_HOOKS, MMDET_EVALUATOR, MMDET_LOOPS,
+                   MMDET_MODEL_WRAPPERS, MMDET_OPTIM_WRAPPERS,
+                   MMDET_PARAM_SCHEDULERS, MMDET_RUNNERS, MMDET_VISBACKENDS,
+                   MMDET_VISUALIZERS)
 ]

@@ -1,8 +1,10 @@
-"""Helpers of the classification tests: a tiny real toy CIFAR-100-format set on disk (fixtures,
-imported by the test modules), and the toy configs shrunk to a few iterations on it.
+"""Helpers of the classification tests: a tiny real toy CIFAR-100-format set on
+disk (fixtures, imported by the test modules), and the toy configs shrunk to a
+few iterations on it.
 
-(Not a conftest.py: conftest modules outside packages share the module name ``conftest``, and a
-second one would shadow ``tests/conftest.py`` for ``from conftest import ...``.)
+(Not a conftest.py: conftest modules outside packages share the module name
+``conftest``, and a second one would shadow ``tests/conftest.py`` for
+``from conftest import ...``.)
 """
 import copy
 import json
@@ -29,26 +31,37 @@ def toy_maker():
 
 @pytest.fixture(scope='session')
 def toy_cifar(tmp_path_factory, toy_maker):
-    """data_root of a real toy set: 24 train and 16 test images (pickles + meta)."""
+    """data_root of a real toy set: 24 train and 16 test images
+    (pickles + meta)."""
     root = str(tmp_path_factory.mktemp('toy_cifar'))
-    toy_maker.make_toy_cifar(root, num_train=24, num_test=16, seed=0, log_every=0)
+    toy_maker.make_toy_cifar(
+        root, num_train=24, num_test=16, seed=0, log_every=0)
     return root
 
 
-def toy_run_cfg(name: str, data_root: str, work_dir: str, iters: int = 2, **overrides):
-    """A shipped toy config trained for ``iters`` iterations of 8 images, then evaluated."""
+def toy_run_cfg(name: str,
+                data_root: str,
+                work_dir: str,
+                iters: int = 2,
+                **overrides):
+    """A shipped toy config trained for ``iters`` iterations of 8 images,
+    then evaluated."""
     from mmengine.config import Config
+
     import muse_det  # noqa: F401
     cfg = Config.fromfile(osp.join(TOY_CONFIGS, name))
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[split] = copy.deepcopy(cfg[split])
         cfg[split].batch_size = 8
         cfg[split].dataset.data_root = data_root
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False, interval=iters)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=False, interval=iters)
     cfg.work_dir = work_dir
-    # mmengine reuses a visualizer of the same name across runners in one process.
+    # mmengine reuses a visualizer of the same name across
+    # runners in one process.
     cfg.visualizer.name = f'visualizer_{work_dir}'
     cfg.merge_from_dict(overrides)
     return cfg
@@ -56,7 +69,8 @@ def toy_run_cfg(name: str, data_root: str, work_dir: str, iters: int = 2, **over
 
 def read_scalars(work_dir: str):
     """(train records, val records) of the run's vis_data/scalars.json."""
-    path = sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))[-1]
+    path = sorted(glob(osp.join(work_dir, '*', 'vis_data',
+                                'scalars.json')))[-1]
     with open(path) as f:
         records = [json.loads(line) for line in f if line.strip()]
     val = [r for r in records if any(k.startswith('accuracy/') for k in r)]

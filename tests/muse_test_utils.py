@@ -1,4 +1,5 @@
-"""Test helpers: load tools/ scripts, and shrink shipped configs to run on the toy COCO set."""
+"""Test helpers: load tools/ scripts, and shrink shipped configs to run on the
+toy COCO set."""
 import copy
 import importlib.util
 import os.path as osp
@@ -7,10 +8,14 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def run_tool(*args, cwd: str = ROOT) -> str:
-    """Run ``python <args>`` (a tool as a user runs it); assert it succeeds; its output."""
+    """Run ``python <args>`` (a tool as a user runs it); assert it
+    succeeds; its output."""
     import subprocess
     import sys
-    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=cwd,
+                          capture_output=True,
+                          text=True,
                           timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
@@ -28,7 +33,8 @@ def load_tool(relpath: str):
 
 TOY_DATA_OVERRIDES = """
 data_root = '{root}/'
-train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root, indices=4))
+train_dataloader = dict(
+    batch_size=2, dataset=dict(data_root=data_root, indices=4))
 val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
@@ -37,17 +43,22 @@ test_evaluator = val_evaluator
 
 
 def toy_config_text(config: str, data_root: str, extra: str = '') -> str:
-    """A config file inheriting ``config`` (a repository path) with its data on the toy COCO
-    set at ``data_root`` (4 training images, batch 2), plus ``extra`` lines."""
-    return (f"_base_ = '{osp.join(ROOT, config)}'\n"
-            + TOY_DATA_OVERRIDES.format(root=data_root) + extra)
+    """A config file inheriting ``config`` (a repository path) with its data on
+    the toy COCO set at ``data_root`` (4 training images, batch 2), plus
+    ``extra`` lines."""
+    return (f"_base_ = '{osp.join(ROOT, config)}'\n" +
+            TOY_DATA_OVERRIDES.format(root=data_root) + extra)
 
 
-def toy_data_cfg(data_root: str, with_mask: bool = False, num_train: int = 4,
+def toy_data_cfg(data_root: str,
+                 with_mask: bool = False,
+                 num_train: int = 4,
                  batch_size: int = 2):
-    """Dataloaders/evaluators of configs/_base_/datasets/toy_coco_detection.py on data_root."""
+    """Dataloaders/evaluators of configs/_base_/datasets/toy_coco_detection.py
+    on data_root."""
     from mmengine.config import Config
-    base = Config.fromfile(osp.join(ROOT, 'configs/_base_/datasets/toy_coco_detection.py'))
+    base = Config.fromfile(
+        osp.join(ROOT, 'configs/_base_/datasets/toy_coco_detection.py'))
     root = data_root.rstrip('/') + '/'
     out = {}
     for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -72,27 +83,37 @@ def toy_data_cfg(data_root: str, with_mask: bool = False, num_train: int = 4,
 
 
 def shrink_detector(arch: dict, num_classes: int = 3) -> None:
-    """ResNet-18, no pretrained weights, `num_classes` classes: real detectors, CPU-test sized."""
+    """ResNet-18, no pretrained weights, `num_classes` classes: real detectors,
+    CPU-test sized."""
     bb = arch['backbone']
     if bb.get('type') == 'ResNet':
-        bb.update(depth=18, init_cfg=None, style='pytorch', frozen_stages=-1,
-                  norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False)
+        bb.update(
+            depth=18,
+            init_cfg=None,
+            style='pytorch',
+            frozen_stages=-1,
+            norm_cfg=dict(type='BN', requires_grad=True),
+            norm_eval=False)
         arch['neck']['in_channels'] = [64, 128, 256, 512]
     if 'data_preprocessor' in arch:
-        arch['data_preprocessor'].update(mean=[123.675, 116.28, 103.53],
-                                         std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
+        arch['data_preprocessor'].update(
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True)
 
     def set_classes(node):
         if isinstance(node, dict):
             if 'num_classes' in node:
                 node['num_classes'] = num_classes
-            if 'score_thr' in node:  # an untrained detector scores below the default 0.05
+            # an untrained detector scores below the default 0.05
+            if 'score_thr' in node:
                 node['score_thr'] = 0.0
             for v in node.values():
                 set_classes(v)
         elif isinstance(node, (list, tuple)):
             for v in node:
                 set_classes(v)
+
     set_classes(arch)
 
 
@@ -106,30 +127,43 @@ def networks(model_cfg) -> list:
     return nets
 
 
-def toy_run_cfg(config_path: str, data_root: str, work_dir: str, max_epochs: int = 1,
-                with_mask: bool = False, **overrides):
-    """A shipped detection config, shrunk to one short epoch on the toy set in work_dir."""
+def toy_run_cfg(config_path: str,
+                data_root: str,
+                work_dir: str,
+                max_epochs: int = 1,
+                with_mask: bool = False,
+                **overrides):
+    """A shipped detection config, shrunk to one short epoch on the toy
+    set in work_dir."""
     from mmengine.config import Config
+
     import muse_det  # noqa: F401
     cfg = Config.fromfile(config_path)
     for net in networks(cfg.model):
         shrink_detector(net)
     cfg.merge_from_dict(toy_data_cfg(data_root, with_mask=with_mask))
-    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
+    cfg.train_cfg = dict(
+        type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
     cfg.param_scheduler = []
-    cfg.optim_wrapper = dict(type='OptimWrapper',
-                             optimizer=dict(type='SGD', lr=0.001, momentum=0.9),
-                             clip_grad=dict(max_norm=10, norm_type=2))
+    cfg.optim_wrapper = dict(
+        type='OptimWrapper',
+        optimizer=dict(type='SGD', lr=0.001, momentum=0.9),
+        clip_grad=dict(max_norm=10, norm_type=2))
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
     cfg.default_hooks.pop('visualization', None)
-    cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] == 'MUSEHook']
+    cfg.custom_hooks = [
+        h for h in cfg.get('custom_hooks', []) if h['type'] == 'MUSEHook'
+    ]
     cfg.work_dir = work_dir
-    # mmdet names its visualizer 'visualizer'; mmengine reuses an instance of the same name,
-    # which would send a second runner's scalars to the first one's work_dir.
+    # mmdet names its visualizer 'visualizer'; mmengine reuses an instance
+    # of the same name, which would send a second runner's scalars to the
+    # first one's work_dir.
     cfg.visualizer.name = f'visualizer_{work_dir}'
     cfg.randomness = dict(seed=0, deterministic=False)
-    cfg.env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
-                       dist_cfg=dict(backend='gloo'))
+    cfg.env_cfg = dict(
+        cudnn_benchmark=False,
+        mp_cfg=dict(mp_start_method='fork'),
+        dist_cfg=dict(backend='gloo'))
     cfg.merge_from_dict(overrides)
     return cfg

@@ -1,11 +1,13 @@
 """MUSE against the discrepancies it is compared with, at the same budget, over seeds.
 
-Every method is the task's MUSE config with one key changed (``model.loss.type``, or the MUSE
-``variant``); ``none`` is the plain model of the same config. Each run trains with a real
-mmengine Runner in this process and evaluates on the validation split at the end; the table
-reports the metric's mean +- sample sd over seeds and the median training-step time as a
-ratio to ``none`` (runs resumed from ``--results`` keep their timings, so run a benchmark to the
-end on an otherwise idle machine for clean ratios; the thread count is part of a run's key).
+Every method is the task's MUSE config with one key changed
+(``model.loss.type``, or the MUSE ``variant``); ``none`` is the plain model of
+the same config. Each run trains with a real mmengine Runner in this process
+and evaluates on the validation split at the end; the table reports the
+metric's mean +- sample sd over seeds and the median training-step time as a
+ratio to ``none`` (runs resumed from ``--results`` keep their timings, so run a
+benchmark to the end on an otherwise idle machine for clean ratios; the thread
+count is part of a run's key).
 
 Tasks (toy data is generated when missing):
   cls  toy CIFAR-100-format set, ResNet-18 (quarter width), top-1 accuracy (%)
@@ -15,9 +17,10 @@ Tasks (toy data is generated when missing):
     python tools/benchmark_methods.py --tasks cls --methods none muse l2 --seeds 0 1 2 3 4
     python tools/benchmark_methods.py --results work_dirs/methods.json   # resumes from the file
 
-Finished runs are appended to ``--results`` (JSON lines) as they end, so an interrupted
-benchmark continues where it stopped; ``--fresh`` discards earlier results.
-"""
+Finished runs are appended to ``--results`` (JSON lines) as they end, so an
+interrupted benchmark continues where it stopped; ``--fresh`` discards
+earlier results.
+"""  # noqa: E501 (usage lines)
 import argparse
 import json
 import os
@@ -37,32 +40,53 @@ sys.path.insert(0, ROOT)
 from muse_det.utils.launch import build_runner  # noqa: E402
 
 TASKS = {
-    'cls': dict(config='configs/classification/toy/muse_resnet18_toy_cifar.py',
-                metric='accuracy/top1', scale=1.0, unit='top-1 %',
-                data='data/toy_cifar100', maker='make_toy_cifar'),
-    'det': dict(config='configs/toy/muse_fcos_r18_toy_coco_hard.py',
-                metric='coco/bbox_mAP', scale=100.0, unit='bbox mAP x100',
-                data='data/toy_coco_hard', maker='make_toy_coco'),
+    'cls':
+    dict(
+        config='configs/classification/toy/muse_resnet18_toy_cifar.py',
+        metric='accuracy/top1',
+        scale=1.0,
+        unit='top-1 %',
+        data='data/toy_cifar100',
+        maker='make_toy_cifar'),
+    'det':
+    dict(
+        config='configs/toy/muse_fcos_r18_toy_coco_hard.py',
+        metric='coco/bbox_mAP',
+        scale=100.0,
+        unit='bbox mAP x100',
+        data='data/toy_coco_hard',
+        maker='make_toy_coco'),
 }
 # method -> the one change to the MUSE config (None: the plain model)
 METHODS = {
     'none': None,
     'muse': dict(type='MUSELoss', variant='additive'),
     'muse-mul': dict(type='MUSELoss', variant='multiplicative'),
-    'l2': dict(type='l2'), 'at': dict(type='at'), 'nst': dict(type='nst'),
-    'cosine': dict(type='cosine'), 'vid': dict(type='vid'), 'crd': dict(type='crd'),
+    'l2': dict(type='l2'),
+    'at': dict(type='at'),
+    'nst': dict(type='nst'),
+    'cosine': dict(type='cosine'),
+    'vid': dict(type='vid'),
+    'crd': dict(type='crd'),
 }
 
 
-def method_config(task: str, method: str, seed: int, work_dir: str, iters=None,
+def method_config(task: str,
+                  method: str,
+                  seed: int,
+                  work_dir: str,
+                  iters=None,
                   cfg_options=None):
-    """The config of one run: the task's MUSE config with ``method``'s one change, then
-    ``cfg_options`` (distilled methods only: e.g. ``model.loss.loss_weight=0.5``)."""
+    """The config of one run: the task's MUSE config with
+    ``method``'s one change, then ``cfg_options`` (distilled methods
+    only: e.g. ``model.loss.loss_weight=0.5``)."""
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     change = METHODS[method]
     if change is None:
         cfg.model = cfg.model.architecture
-        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] != 'MUSEHook']
+        cfg.custom_hooks = [
+            h for h in cfg.get('custom_hooks', []) if h['type'] != 'MUSEHook'
+        ]
     else:
         cfg.merge_from_dict({'model.loss.type': change['type']})  # the one key
         if 'variant' in change:
@@ -71,7 +95,8 @@ def method_config(task: str, method: str, seed: int, work_dir: str, iters=None,
             cfg.merge_from_dict(cfg_options)
     if iters is not None:
         set_iterations(cfg, iters)
-    cfg.train_cfg.val_interval = cfg.train_cfg.max_iters  # evaluate once, at the end
+    # evaluate once, at the end
+    cfg.train_cfg.val_interval = cfg.train_cfg.max_iters
     cfg.default_hooks.checkpoint = None  # nothing to resume in a benchmark
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
     cfg.randomness = dict(seed=seed, deterministic=False)
@@ -82,17 +107,24 @@ def method_config(task: str, method: str, seed: int, work_dir: str, iters=None,
 
 
 def set_iterations(cfg, iters: int) -> None:
-    """Rescale an iteration-based schedule to ``iters``: every scheduler's span (warm-up,
-    cosine) keeps its share of the run, and spans that met still meet."""
+    """Rescale an iteration-based schedule to ``iters``: every
+    scheduler's span (warm-up, cosine) keeps its share of the run, and
+    spans that met still meet."""
     old = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = iters
-    points = sorted({p for s in cfg.param_scheduler
-                     for p in (s.get('begin', 0), min(s.get('end', old), old))})
+    points = sorted({
+        p
+        for s in cfg.param_scheduler
+        for p in (s.get('begin', 0), min(s.get('end', old), old))
+    })
     new, last = {}, -1
-    for p in points:  # distinct boundaries stay distinct (a span never shrinks to nothing)
+    # distinct boundaries stay distinct (a span never shrinks to nothing)
+    for p in points:
         last = new[p] = min(max(round(p * iters / old), last + 1), iters)
     for sched in cfg.param_scheduler:
-        sched.update(begin=new[sched.get('begin', 0)], end=new[min(sched.get('end', old), old)])
+        sched.update(
+            begin=new[sched.get('begin', 0)],
+            end=new[min(sched.get('end', old), old)])
         if 'T_max' in sched:
             sched['T_max'] = sched['end'] - sched['begin']
 
@@ -124,19 +156,31 @@ class StepProbe(Hook):
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         self._t = time.perf_counter()
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None):
         self.step_times.append(time.perf_counter() - self._t)
         for key, value in (outputs or {}).items():
             if key.startswith('grad_ratio/'):
-                self.grad_ratios.setdefault(key[len('grad_ratio/'):], []).append(float(value))
+                self.grad_ratios.setdefault(key[len('grad_ratio/'):],
+                                            []).append(float(value))
 
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
 
 
-def run_one(task: str, method: str, seed: int, iters, work_root: str, warmup: int,
-            cfg_options=None, tag: str = '') -> dict:
-    work_dir = osp.join(work_root, f'{task}_{method}{tag and "_" + tag}_seed{seed}')
+def run_one(task: str,
+            method: str,
+            seed: int,
+            iters,
+            work_root: str,
+            warmup: int,
+            cfg_options=None,
+            tag: str = '') -> dict:
+    work_dir = osp.join(work_root,
+                        f'{task}_{method}{tag and "_" + tag}_seed{seed}')
     cfg = method_config(task, method, seed, work_dir, iters, cfg_options)
     probe = StepProbe()
     t0 = time.perf_counter()
@@ -145,15 +189,25 @@ def run_one(task: str, method: str, seed: int, iters, work_root: str, warmup: in
     runner.train()
     key = TASKS[task]['metric']
     if key not in probe.metrics:
-        raise RuntimeError(f'{task}/{method}/seed {seed}: no {key!r} in the validation '
-                           f'metrics {sorted(probe.metrics)}')
+        raise RuntimeError(
+            f'{task}/{method}/seed {seed}: no {key!r} in the validation '
+            f'metrics {sorted(probe.metrics)}')
     steps = probe.step_times[warmup:] or probe.step_times
-    row = dict(task=task, method=method, tag=tag, seed=seed, iters=cfg.train_cfg.max_iters,
-               threads=torch.get_num_threads(),
-               metric=float(probe.metrics[key]) * TASKS[task]['scale'],
-               step_s=statistics.median(steps), wall_s=time.perf_counter() - t0)
+    row = dict(
+        task=task,
+        method=method,
+        tag=tag,
+        seed=seed,
+        iters=cfg.train_cfg.max_iters,
+        threads=torch.get_num_threads(),
+        metric=float(probe.metrics[key]) * TASKS[task]['scale'],
+        step_s=statistics.median(steps),
+        wall_s=time.perf_counter() - t0)
     if probe.grad_ratios:
-        row['grad_ratio'] = {k: statistics.median(v) for k, v in probe.grad_ratios.items()}
+        row['grad_ratio'] = {
+            k: statistics.median(v)
+            for k, v in probe.grad_ratios.items()
+        }
     return row
 
 
@@ -172,21 +226,24 @@ def append_result(path: str, row: dict) -> None:
 
 
 def paired(values: dict, base: dict):
-    """Per-seed differences ``values[s] - base[s]`` over the seeds both have, their mean, sample
-    sd and paired t statistic (mean / (sd / sqrt(n))); None where fewer than 2 seeds pair."""
+    """Per-seed differences ``values[s] - base[s]`` over the seeds both have,
+    their mean, sample sd and paired t statistic (mean / (sd / sqrt(n))); None
+    where fewer than 2 seeds pair."""
     seeds = sorted(set(values) & set(base))
     diffs = [values[s] - base[s] for s in seeds]
     if len(diffs) < 2:
         return None
     mean, sd = statistics.mean(diffs), statistics.stdev(diffs)
-    t = mean / (sd / len(diffs) ** 0.5) if sd > 0 else float('inf') * (mean > 0 or -1)
+    t = mean / (sd / len(diffs)**0.5) if sd > 0 else float('inf') * (
+        mean > 0 or -1)
     return dict(seeds=seeds, diffs=diffs, mean=mean, sd=sd, t=t)
 
 
 def summarise(rows: list, tasks, methods) -> str:
-    """Markdown tables, one per task: metric mean +- sd, the paired difference to ``none``
-    (same seed = same data order and initialisation), the step-time ratio to ``none`` and,
-    where logged, the median ``grad_ratio`` per student feature."""
+    """Markdown tables, one per task: metric mean +- sd, the paired difference
+    to ``none`` (same seed = same data order and initialisation), the
+    step-time ratio to ``none`` and, where logged, the median ``grad_ratio``
+    per student feature."""
     out = []
     for task in tasks:
         task_rows = [r for r in rows if r['task'] == task]
@@ -195,70 +252,113 @@ def summarise(rows: list, tasks, methods) -> str:
         iters = sorted({r['iters'] for r in task_rows})
         base = [r['step_s'] for r in task_rows if r['method'] == 'none']
         base_step = statistics.median(base) if base else None
-        out.append(f'\n{task}: {TASKS[task]["unit"]}, {"/".join(map(str, iters))} iterations, '
-                   f'metric on the validation split after the last iteration\n')
-        out.append(f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed | '
-                   f'paired diff to none: mean +- sd (t) | per-seed diff | median s/step | '
-                   f'step-time ratio to none |')
+        out.append(
+            f'\n{task}: {TASKS[task]["unit"]}, {"/".join(map(str, iters))} '
+            'iterations, metric on the validation split after the last '
+            'iteration\n')
+        out.append(
+            f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed '
+            '| paired diff to none: mean +- sd (t) | per-seed diff | median '
+            's/step | step-time ratio to none |')
         out.append('|---|---:|---:|---|---:|---|---:|---:|')
-        none = {r['seed']: r['metric'] for r in task_rows if r['method'] == 'none'}
+        none = {
+            r['seed']: r['metric']
+            for r in task_rows if r['method'] == 'none'
+        }
         ratios = []
         for method in methods:
-            rs = sorted((r for r in task_rows if r['method'] == method), key=lambda r: r['seed'])
+            rs = sorted((r for r in task_rows if r['method'] == method),
+                        key=lambda r: r['seed'])
             if not rs:
                 continue
             vals = [r['metric'] for r in rs]
             sd = statistics.stdev(vals) if len(vals) > 1 else float('nan')
             step = statistics.median(r['step_s'] for r in rs)
             ratio = f'{step / base_step:.3f}' if base_step else 'n/a'
-            diff = None if method == 'none' else paired({r['seed']: r['metric'] for r in rs},
-                                                         none)
-            diff_cell = (f'{diff["mean"]:+.2f} +- {diff["sd"]:.2f} ({diff["t"]:+.2f})', ', '.join(
-                f'{d:+.2f}' for d in diff['diffs'])) if diff else ('', '')
-            out.append(f'| {method} | {statistics.mean(vals):.2f} +- {sd:.2f} | {len(vals)} | '
-                       f'{", ".join(f"{v:.2f}" for v in vals)} | {diff_cell[0]} | '
-                       f'{diff_cell[1]} | {step:.3f} | {ratio} |')
+            diff = None if method == 'none' else paired(
+                {r['seed']: r['metric']
+                 for r in rs}, none)
+            diff_cell = (
+                f'{diff["mean"]:+.2f} +- {diff["sd"]:.2f} ({diff["t"]:+.2f})',
+                ', '.join(f'{d:+.2f}'
+                          for d in diff['diffs'])) if diff else ('', '')
+            out.append(
+                f'| {method} | {statistics.mean(vals):.2f} +- {sd:.2f} | '
+                f'{len(vals)} | {", ".join(f"{v:.2f}" for v in vals)} | '
+                f'{diff_cell[0]} | {diff_cell[1]} | {step:.3f} | {ratio} |')
             logged = [r['grad_ratio'] for r in rs if r.get('grad_ratio')]
             if logged:
                 feats = sorted({f for g in logged for f in g})
                 ratios.append(f'- {method}: ' + ', '.join(
-                    f'{f} {statistics.median(g[f] for g in logged if f in g):.3g}'
+                    f'{f} '
+                    f'{statistics.median(g[f] for g in logged if f in g):.3g}'
                     for f in feats))
         if ratios:
-            out.append('\nmedian grad_ratio = ||dL_distill/dF|| / ||dL_task/dF|| per student '
-                       'feature (median over logged iterations, then seeds):\n')
+            out.append(
+                '\nmedian grad_ratio = ||dL_distill/dF|| / ||dL_task/dF|| per '
+                'student feature (median over logged iterations, then '
+                'seeds):\n')
             out.extend(ratios)
     return '\n'.join(out)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--tasks', nargs='+', default=list(TASKS), choices=list(TASKS))
-    parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0])
+    parser.add_argument(
+        '--tasks', nargs='+', default=list(TASKS), choices=list(TASKS))
+    parser.add_argument(
+        '--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    parser.add_argument('--cls-iters', type=int, default=None,
-                        help='training iterations of the cls task (default: its config, 150)')
-    parser.add_argument('--det-iters', type=int, default=None,
-                        help='training iterations of the det task (default: its config, 250)')
-    parser.add_argument('--results', default='work_dirs/benchmark_methods/results.jsonl',
-                        help='JSON lines of finished runs; read to resume, appended to')
-    parser.add_argument('--fresh', action='store_true', help='ignore and replace --results')
-    parser.add_argument('--work-dir', default=None,
-                        help='where runs write their logs (default: a temporary folder)')
-    parser.add_argument('--warmup-steps', type=int, default=5,
-                        help='training steps left out of the step-time median')
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='overrides for the distilled methods, e.g. '
-                        'model.loss.loss_weight=0.5 (an ablation: give it a --tag)')
-    parser.add_argument('--grad-stats', type=int, default=None, metavar='N',
-                        help='log grad_ratio/<feature> every N iterations in the distilled runs '
-                        '(model.grad_stats_interval; a measurement, so it keeps the tag)')
-    parser.add_argument('--tag', default='',
-                        help='names this setting in --results, so ablations resume separately')
+    parser.add_argument(
+        '--cls-iters',
+        type=int,
+        default=None,
+        help='training iterations of the cls task (default: its config, 150)')
+    parser.add_argument(
+        '--det-iters',
+        type=int,
+        default=None,
+        help='training iterations of the det task (default: its config, 250)')
+    parser.add_argument(
+        '--results',
+        default='work_dirs/benchmark_methods/results.jsonl',
+        help='JSON lines of finished runs; read to resume, appended to')
+    parser.add_argument(
+        '--fresh', action='store_true', help='ignore and replace --results')
+    parser.add_argument(
+        '--work-dir',
+        default=None,
+        help='where runs write their logs (default: a temporary folder)')
+    parser.add_argument(
+        '--warmup-steps',
+        type=int,
+        default=5,
+        help='training steps left out of the step-time median')
+    parser.add_argument(
+        '--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        help='overrides for the distilled methods, e.g. '
+        'model.loss.loss_weight=0.5 (an ablation: give it a --tag)')
+    parser.add_argument(
+        '--grad-stats',
+        type=int,
+        default=None,
+        metavar='N',
+        help='log grad_ratio/<feature> every N iterations in the distilled '
+        'runs (model.grad_stats_interval; a measurement, so it keeps the tag)')
+    parser.add_argument(
+        '--tag',
+        default='',
+        help='names this setting in --results, so ablations resume separately')
     args = parser.parse_args(argv)
     if args.cfg_options and not args.tag:
-        parser.error('--cfg-options changes the methods: name the setting with --tag')
+        parser.error(
+            '--cfg-options changes the methods: name the setting with --tag')
     if len(set(args.seeds)) < len(args.seeds):
         parser.error('--seeds lists a seed twice')
     for name in ('cls_iters', 'det_iters'):
@@ -278,11 +378,13 @@ def main(argv=None):
         os.remove(args.results)
     os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
     threads = torch.get_num_threads()
-    done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters'], r['threads']): r
+    done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters'],
+             r['threads']): r
             for r in load_results(args.results)}
     work_root = args.work_dir or tempfile.mkdtemp(prefix='benchmark_methods_')
     iters = {'cls': args.cls_iters, 'det': args.det_iters}
-    plan = [(t, m, s) for t in args.tasks for m in args.methods for s in args.seeds]
+    plan = [(t, m, s) for t in args.tasks for m in args.methods
+            for s in args.seeds]
     rows, started = [], time.perf_counter()
     for n, (task, method, seed) in enumerate(plan, start=1):
         cfg_iters = iters[task] or Config.fromfile(
@@ -292,23 +394,28 @@ def main(argv=None):
         key = (task, method, tag, seed, cfg_iters, threads)
         if key in done:
             rows.append(done[key])
-            print(f'[benchmark] {n}/{len(plan)} {task} {method} seed {seed}: '
-                  f'{done[key]["metric"]:.2f} (from {args.results})', flush=True)
+            print(
+                f'[benchmark] {n}/{len(plan)} {task} {method} seed {seed}: '
+                f'{done[key]["metric"]:.2f} (from {args.results})',
+                flush=True)
             continue
         os.chdir(ROOT)  # configs name data relative to the repository
         ensure_data(task)
         options = None if method == 'none' else dict(args.cfg_options or {})
         if args.grad_stats and method != 'none':
             options['model.grad_stats_interval'] = args.grad_stats
-        row = run_one(task, method, seed, cfg_iters, work_root, args.warmup_steps, options, tag)
+        row = run_one(task, method, seed, cfg_iters, work_root,
+                      args.warmup_steps, options, tag)
         append_result(args.results, row)
         rows.append(row)
         elapsed = time.perf_counter() - started
-        print(f'[benchmark] {n}/{len(plan)} {task} {method} seed {seed}: '
-              f'{TASKS[task]["unit"]} {row["metric"]:.2f}, {row["step_s"]:.3f} s/step, '
-              f'{row["wall_s"]:.0f} s (elapsed {elapsed / 60:.1f} min)', flush=True)
-    print(f'\nMethod benchmark, torch {torch.__version__}, {torch.get_num_threads()} CPU '
-          f'threads; results: {args.results}')
+        print(
+            f'[benchmark] {n}/{len(plan)} {task} {method} seed {seed}: '
+            f'{TASKS[task]["unit"]} {row["metric"]:.2f}, {row["step_s"]:.3f} '
+            f's/step, {row["wall_s"]:.0f} s (elapsed {elapsed / 60:.1f} min)',
+            flush=True)
+    print(f'\nMethod benchmark, torch {torch.__version__}, '
+          f'{torch.get_num_threads()} CPU threads; results: {args.results}')
     if args.tag:
         print(f'setting {args.tag!r}: {args.cfg_options}')
     print(summarise(rows, args.tasks, args.methods))

@@ -1,22 +1,24 @@
 """Training-step cost of MUSE: a shipped MUSE config vs the same model without it.
 
-Both models are built from the same config (same weights), trained side by side in one process
-on the same synthetic batches, their steps interleaved (order alternating every step, so drift
-and background load hit both alike). Reported: median step time over --steps steps after
---warmup, the time ratio MUSE / plain, and the memory of a step with its ratio (CUDA: max
-allocated during the step; CPU: weights + gradients + momentum + buffers + the activations
-autograd saves for backward, counted exactly, see SavedTensorBytes).
+Both models are built from the same config (same weights), trained side by side
+in one process on the same synthetic batches, their steps interleaved (order
+alternating every step, so drift and background load hit both alike). Reported:
+median step time over --steps steps after --warmup, the time ratio MUSE /
+plain, and the memory of a step with its ratio (CUDA: max allocated during the
+step; CPU: weights + gradients + momentum + buffers + the activations autograd
+saves for backward, counted exactly, see SavedTensorBytes).
 
-Detectors get synthetic images with random boxes at each --sizes; classifiers (``--task cls``
-or a classification case) get random uint8 images run through the config's own train pipeline
-and data preprocessor, so any classifier stack whose config builds works. The batch size is the
-config's ``train_dataloader.batch_size`` unless --batch-size is given.
+Detectors get synthetic images with random boxes at each --sizes; classifiers
+(``--task cls`` or a classification case) get random uint8 images run through
+the config's own train pipeline and data preprocessor, so any classifier stack
+whose config builds works. The batch size is the config's
+``train_dataloader.batch_size`` unless --batch-size is given.
 
     python tools/benchmark_overhead.py                       # Faster R-CNN + RetinaNet, 320 & 800
-    python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18
-    python tools/benchmark_overhead.py --config my_muse_cfg.py --task cls
-    python tools/benchmark_overhead.py --device cuda --steps 50
-"""
+    python tools/benchmark_overhead.py --models toy-fcos toy-classifier
+    cifar-resnet18 python tools/benchmark_overhead.py --config my_muse_cfg.py
+    --task cls python tools/benchmark_overhead.py --device cuda --steps 50
+"""  # noqa: E501 (usage lines)
 import argparse
 import copy
 import os.path as osp
@@ -36,23 +38,31 @@ from mmengine.structures import InstanceData  # noqa: E402
 import muse_det  # noqa: E402,F401  (registers the distillers)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# name: (config, task, default sizes; None for classifiers: the pipeline's own size)
+# name: (config, task, default sizes; None for classifiers: the
+# pipeline's own size)
 CASES = {
-    'faster-rcnn': ('configs/muse/muse_faster-rcnn_r50_fpn_1x_coco.py', 'det', (320, 800)),
-    'retinanet': ('configs/muse/muse_retinanet_r50_fpn_1x_coco.py', 'det', (320, 800)),
-    'fcos': ('configs/muse/muse_fcos_r50-caffe_fpn_gn-head_1x_coco.py', 'det', (320, 800)),
-    'toy-fcos': ('configs/toy/muse_fcos_r18_toy_coco_hard.py', 'det', (256,)),
-    'toy-classifier': ('configs/classification/toy/muse_resnet18_toy_cifar.py', 'cls', None),
-    'cifar-resnet18': ('configs/classification/muse_resnet18_8xb16_cifar100.py', 'cls', None),
+    'faster-rcnn':
+    ('configs/muse/muse_faster-rcnn_r50_fpn_1x_coco.py', 'det', (320, 800)),
+    'retinanet':
+    ('configs/muse/muse_retinanet_r50_fpn_1x_coco.py', 'det', (320, 800)),
+    'fcos': ('configs/muse/muse_fcos_r50-caffe_fpn_gn-head_1x_coco.py', 'det',
+             (320, 800)),
+    'toy-fcos': ('configs/toy/muse_fcos_r18_toy_coco_hard.py', 'det', (256, )),
+    'toy-classifier':
+    ('configs/classification/toy/muse_resnet18_toy_cifar.py', 'cls', None),
+    'cifar-resnet18':
+    ('configs/classification/muse_resnet18_8xb16_cifar100.py', 'cls', None),
 }
 
 
 class SavedTensorBytes:
-    """Bytes of the distinct tensor storages autograd saves for backward during a block.
+    """Bytes of the distinct tensor storages autograd saves for
+    backward during a block.
 
-    On CPU, PyTorch keeps no allocator statistics and resident-set size mixes in allocator
-    caching; the activations saved for backward are what a training step adds to memory
-    beyond the (fixed) weights, gradients and optimizer state, and they are counted exactly.
+    On CPU, PyTorch keeps no allocator statistics and resident-set size mixes
+    in allocator caching; the activations saved for backward are what a
+    training step adds to memory beyond the (fixed) weights, gradients and
+    optimizer state, and they are counted exactly.
     """
 
     def __enter__(self):
@@ -65,6 +75,7 @@ class SavedTensorBytes:
                 self._seen.add(key)
                 self.nbytes += storage.nbytes()
             return t
+
         self._ctx = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
         self._ctx.__enter__()
         return self
@@ -74,9 +85,12 @@ class SavedTensorBytes:
 
 
 def state_bytes(model):
-    """Weights + gradients + SGD momentum of the trainable parameters, plus buffers."""
-    params = sum(p.numel() * p.element_size() for p in model.parameters() if p.requires_grad)
-    frozen = sum(p.numel() * p.element_size() for p in model.parameters() if not p.requires_grad)
+    """Weights + gradients + SGD momentum of the trainable parameters,
+    plus buffers."""
+    params = sum(p.numel() * p.element_size() for p in model.parameters()
+                 if p.requires_grad)
+    frozen = sum(p.numel() * p.element_size() for p in model.parameters()
+                 if not p.requires_grad)
     buffers = sum(b.numel() * b.element_size() for b in model.buffers())
     return 3 * params + frozen + buffers
 
@@ -89,44 +103,60 @@ def synthetic_batch(batch_size, size, num_classes, device, seed):
         n = 4
         xy = torch.rand(n, 2, generator=g) * size * 0.6
         wh = torch.rand(n, 2, generator=g) * size * 0.3 + size * 0.05
-        s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                        pad_shape=(size, size), batch_input_shape=(size, size),
-                                        scale_factor=(1., 1.)))
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                batch_input_shape=(size, size),
+                scale_factor=(1., 1.)))
         s.gt_instances = InstanceData(
             bboxes=torch.cat([xy, xy + wh], 1).to(device),
-            labels=torch.randint(0, num_classes, (n,), generator=g).to(device))
+            labels=torch.randint(0, num_classes, (n, ),
+                                 generator=g).to(device))
         samples.append(s)
     return inputs, samples
 
 
 def synthetic_cls_batch(cfg, preprocessor, batch_size, device, seed):
-    """Random uint8 images and labels through the config's train pipeline and the model's
-    data preprocessor: (inputs, data_samples) as the classifier's ``loss`` receives them."""
+    """Random uint8 images and labels through the config's train pipeline and
+    the model's data preprocessor: (inputs, data_samples) as the classifier's
+    ``loss`` receives them."""
     import numpy as np
     from mmengine.dataset import Compose, pseudo_collate
     dataset = cfg.train_dataloader.dataset
     pipeline = Compose(dataset.get('pipeline', []))
     rng = np.random.default_rng(seed)
     num_classes = getattr(preprocessor, 'num_classes', None) or 10
-    size = tuple(cfg.model.get('probe_input_shape', (3, 32, 32)))[-2:]  # CIFAR: 32 x 32
-    results = [pipeline(dict(img=rng.integers(0, 256, (*size, 3), dtype=np.uint8),
-                             gt_label=int(rng.integers(num_classes)), img_shape=size,
-                             ori_shape=size))
-               for _ in range(batch_size)]
+    # CIFAR: 32 x 32
+    size = tuple(cfg.model.get('probe_input_shape', (3, 32, 32)))[-2:]
+    results = [
+        pipeline(
+            dict(
+                img=rng.integers(0, 256, (*size, 3), dtype=np.uint8),
+                gt_label=int(rng.integers(num_classes)),
+                img_shape=size,
+                ori_shape=size)) for _ in range(batch_size)
+    ]
     data = preprocessor(pseudo_collate(results), True)
     return data['inputs'].to(device), data['data_samples']
 
 
 def build_pair(config, device):
-    """(plain model, MUSE distiller, config) with identical weights of the wrapped model."""
-    cfg = Config.fromfile(config if osp.isabs(config) else osp.join(ROOT, config))
+    """(plain model, MUSE distiller, config) with identical weights of the
+    wrapped model."""
+    cfg = Config.fromfile(
+        config if osp.isabs(config) else osp.join(ROOT, config))
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model_cfg = copy.deepcopy(cfg.model)
-    if cfg.get('data_preprocessor') is not None:  # what the runner does with a top-level one
-        model_cfg.architecture.setdefault('data_preprocessor', cfg.data_preprocessor)
+    # what the runner does with a top-level one
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.architecture.setdefault('data_preprocessor',
+                                          cfg.data_preprocessor)
     arch = model_cfg.architecture
     if arch.get('backbone', {}).get('init_cfg') is not None:
-        arch.backbone.init_cfg = None  # no download; speed does not depend on the weights
+        # no download; speed does not depend on the weights
+        arch.backbone.init_cfg = None
     torch.manual_seed(0)
     muse = MODELS.build(copy.deepcopy(model_cfg))
     plain = MODELS.build(copy.deepcopy(arch))
@@ -143,11 +173,13 @@ def make_step(model, device):
         loss, _ = model.parse_losses(losses)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        # random weights on synthetic images: clip so neither model diverges mid-benchmark
+        # random weights on synthetic images: clip so neither model
+        # diverges mid-benchmark
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=10.0)
         opt.step()
         if device == 'cuda':
             torch.cuda.synchronize()
+
     return step
 
 
@@ -168,24 +200,33 @@ def measure(step, batch, device):
 
 
 def num_det_classes(arch) -> int:
-    heads = [arch.get('bbox_head'), (arch.get('roi_head') or {}).get('bbox_head')]
-    return next((h['num_classes'] for h in heads if isinstance(h, dict) and 'num_classes' in h),
+    heads = [
+        arch.get('bbox_head'), (arch.get('roi_head') or {}).get('bbox_head')
+    ]
+    return next((h['num_classes']
+                 for h in heads if isinstance(h, dict) and 'num_classes' in h),
                 80)
 
 
 def run_case(name, config, task, size, args):
     plain, muse, cfg = build_pair(config, args.device)
     batch_size = args.batch_size or cfg.train_dataloader.batch_size
-    num_classes = num_det_classes(cfg.model.architecture) if task == 'det' else None
-    steps = {'plain': make_step(plain, args.device), 'muse': make_step(muse, args.device)}
+    num_classes = num_det_classes(
+        cfg.model.architecture) if task == 'det' else None
+    steps = {
+        'plain': make_step(plain, args.device),
+        'muse': make_step(muse, args.device)
+    }
     times = {k: [] for k in steps}
     mems = {k: [] for k in steps}
     total = args.warmup + args.steps
     for i in range(total):
         if task == 'det':
-            batch = synthetic_batch(batch_size, size, num_classes, args.device, seed=i)
+            batch = synthetic_batch(
+                batch_size, size, num_classes, args.device, seed=i)
         else:
-            batch = synthetic_cls_batch(cfg, muse.data_preprocessor, batch_size, args.device, i)
+            batch = synthetic_cls_batch(cfg, muse.data_preprocessor,
+                                        batch_size, args.device, i)
             size = batch[0].shape[-1]
         order = ['plain', 'muse'] if i % 2 == 0 else ['muse', 'plain']
         for k in order:
@@ -193,34 +234,66 @@ def run_case(name, config, task, size, args):
             if i >= args.warmup:
                 times[k].append(dt)
                 mems[k].append(mem)
-        print(f'[{name} {size}px] step {i + 1}/{total} plain {times["plain"][-1:] or "-"} '
-              f'muse {times["muse"][-1:] or "-"}', file=sys.stderr, flush=True)
+        print(
+            f'[{name} {size}px] step {i + 1}/{total} plain '
+            f'{times["plain"][-1:] or "-"} muse {times["muse"][-1:] or "-"}',
+            file=sys.stderr,
+            flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     peak = {k: max(v) for k, v in mems.items()}
     if args.device == 'cpu':  # activations + the model's fixed training state
-        peak = {'plain': peak['plain'] + state_bytes(plain), 'muse': peak['muse'] + state_bytes(muse)}
-    return dict(model=name, size=size, batch=batch_size, plain_s=med['plain'], muse_s=med['muse'],
-                time_ratio=med['muse'] / med['plain'], plain_mem=peak['plain'],
-                muse_mem=peak['muse'],
-                mem_ratio=peak['muse'] / peak['plain'] if peak['plain'] > 0 else float('nan'))
+        peak = {
+            'plain': peak['plain'] + state_bytes(plain),
+            'muse': peak['muse'] + state_bytes(muse)
+        }
+    return dict(
+        model=name,
+        size=size,
+        batch=batch_size,
+        plain_s=med['plain'],
+        muse_s=med['muse'],
+        time_ratio=med['muse'] / med['plain'],
+        plain_mem=peak['plain'],
+        muse_mem=peak['muse'],
+        mem_ratio=peak['muse'] /
+        peak['plain'] if peak['plain'] > 0 else float('nan'))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--models', nargs='+', default=None, choices=sorted(CASES),
-                        help='default: faster-rcnn retinanet (none when --config is given)')
-    parser.add_argument('--config', nargs='+', default=[],
-                        help='MUSE config file(s) to measure as well (see --task)')
-    parser.add_argument('--task', default='det', choices=['det', 'cls'],
-                        help='what the --config files train: detector or classifier')
-    parser.add_argument('--sizes', nargs='+', type=int, default=None,
-                        help='detector image sizes (default: each case\'s own)')
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0])
+    parser.add_argument(
+        '--models',
+        nargs='+',
+        default=None,
+        choices=sorted(CASES),
+        help='default: faster-rcnn retinanet (none when --config is given)')
+    parser.add_argument(
+        '--config',
+        nargs='+',
+        default=[],
+        help='MUSE config file(s) to measure as well (see --task)')
+    parser.add_argument(
+        '--task',
+        default='det',
+        choices=['det', 'cls'],
+        help='what the --config files train: detector or classifier')
+    parser.add_argument(
+        '--sizes',
+        nargs='+',
+        type=int,
+        default=None,
+        help='detector image sizes (default: each case\'s own)')
     parser.add_argument('--steps', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help='default: the config\'s train_dataloader.batch_size')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help='default: the config\'s train_dataloader.batch_size')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument(
+        '--threads', type=int, default=None, help='torch CPU threads')
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error('--steps must be >= 1 and --warmup >= 0')
@@ -231,24 +304,32 @@ def main(argv=None):
     models = args.models if args.models is not None else \
         ([] if args.config else ['faster-rcnn', 'retinanet'])
     cases = [(m, *CASES[m]) for m in models]
-    cases += [(osp.splitext(osp.basename(c))[0], c, args.task, (256,)) for c in args.config]
+    cases += [(osp.splitext(osp.basename(c))[0], c, args.task, (256, ))
+              for c in args.config]
     for _, config, _, _ in cases:
-        if not osp.isfile(config if osp.isabs(config) else osp.join(ROOT, config)):
+        if not osp.isfile(
+                config if osp.isabs(config) else osp.join(ROOT, config)):
             parser.error(f'config file not found: {config}')
-    rows = [run_case(name, config, task, size, args) for name, config, task, sizes in cases
-            for size in ((args.sizes or sizes) if task == 'det' else [None])]
+    rows = [
+        run_case(name, config, task, size, args)
+        for name, config, task, sizes in cases
+        for size in ((args.sizes or sizes) if task == 'det' else [None])
+    ]
     dev = torch.cuda.get_device_name() if args.device == 'cuda' else \
         f'CPU ({torch.get_num_threads()} threads)'
-    mem_kind = 'max allocated' if args.device == 'cuda' else 'state+activations'
-    print(f'\nMUSE overhead, {dev}, median of {args.steps} steps after {args.warmup} warm-up, '
-          f'torch {torch.__version__}\n')
-    print(f'| model | size | batch | plain s/step | MUSE s/step | time ratio | plain {mem_kind} '
-          f'MiB | MUSE {mem_kind} MiB | memory ratio |')
+    mem_kind = ('max allocated'
+                if args.device == 'cuda' else 'state+activations')
+    print(f'\nMUSE overhead, {dev}, median of {args.steps} steps after '
+          f'{args.warmup} warm-up, torch {torch.__version__}\n')
+    print('| model | size | batch | plain s/step | MUSE s/step | time ratio | '
+          f'plain {mem_kind} MiB | MUSE {mem_kind} MiB | memory ratio |')
     print('|---|---|---|---|---|---|---|---|---|')
     for r in rows:
-        print(f'| {r["model"]} | {r["size"]} | {r["batch"]} | {r["plain_s"]:.3f} | '
-              f'{r["muse_s"]:.3f} | {r["time_ratio"]:.3f} | {r["plain_mem"] / 2**20:.0f} | '
-              f'{r["muse_mem"] / 2**20:.0f} | {r["mem_ratio"]:.3f} |')
+        print(
+            f'| {r["model"]} | {r["size"]} | {r["batch"]} | '
+            f'{r["plain_s"]:.3f} | {r["muse_s"]:.3f} | {r["time_ratio"]:.3f} '
+            f'| {r["plain_mem"] / 2**20:.0f} | {r["muse_mem"] / 2**20:.0f} | '
+            f'{r["mem_ratio"]:.3f} |')
     return rows
 
 

@@ -1,5 +1,6 @@
-# MUSE self-distillation (additive) on MobileNetV2 / CIFAR-100: the stride-4, -8 and -16
-# stages are each taught by the last conv (1280 channels), through pooled vectors.
+# MUSE self-distillation (additive) on MobileNetV2 / CIFAR-100: the
+# stride-4, -8 and -16 stages are each taught by the last conv
+# (1280 channels), through pooled vectors.
 _base_ = [
     'mmpretrain::_base_/models/mobilenet_v2_1x.py',
     'mmpretrain::_base_/datasets/cifar100_bs16.py',
@@ -9,11 +10,17 @@ _base_ = [
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 optim_wrapper = dict(optimizer=dict(weight_decay=0.0005))
-param_scheduler = dict(type='MultiStepLR', by_epoch=True, milestones=[60, 120, 160], gamma=0.2)
+param_scheduler = dict(
+    type='MultiStepLR', by_epoch=True, milestones=[60, 120, 160], gamma=0.2)
 model = dict(
-    _delete_=True, type='MUSESelfDistiller',
-    architecture=dict(_base_.model, head=dict(_base_.model.head, num_classes=100)),
-    features=['backbone.layer2', 'backbone.layer3', 'backbone.layer5', 'backbone.conv2'],
+    _delete_=True,
+    type='MUSESelfDistiller',
+    architecture=dict(
+        _base_.model, head=dict(_base_.model.head, num_classes=100)),
+    features=[
+        'backbone.layer2', 'backbone.layer3', 'backbone.layer5',
+        'backbone.conv2'
+    ],
     loss=dict(type='MUSELoss', variant='additive', pool=True),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -1,11 +1,15 @@
-# The README demo: FCOS ResNet-18 on the toy COCO set, with MUSE self-distillation.
-# Everything below _base_ is the whole change to the plain detector config.
+# The README demo: FCOS ResNet-18 on the toy COCO set, with MUSE
+# self-distillation. Everything below _base_ is the whole change to the plain
+# detector config.
 _base_ = './fcos_r18_toy_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
-runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
+# weights-only loading, atomic checkpoints
+runner_type = 'SafeCheckpointRunner'
 model = dict(
-    _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
+    _delete_=True,
+    type='MUSESelfDistiller',
+    architecture=_base_.model,
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
     loss=dict(type='MUSELoss', variant='additive', num_samples=128))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=50)]

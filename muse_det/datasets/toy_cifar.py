@@ -1,4 +1,5 @@
-"""CIFAR-100-format pickles that are not the official release, read by mmpretrain's CIFAR100."""
+"""CIFAR-100-format pickles that are not the official release, read by
+mmpretrain's CIFAR100."""
 import os.path as osp
 
 from mmpretrain.datasets import CIFAR100
@@ -10,14 +11,16 @@ TOY_COMMAND = 'python tools/misc/make_toy_cifar.py --out {root}'
 
 @DATASETS.register_module()
 class ToyCIFAR100(CIFAR100):
-    """mmpretrain's ``CIFAR100`` on other files of the same format, e.g. the toy set of
-    ``tools/misc/make_toy_cifar.py``: ``<data_root>/cifar-100-python/{train, test, meta}``.
+    """mmpretrain's ``CIFAR100`` on other files of the same format, e.g. the
+    toy set of ``tools/misc/make_toy_cifar.py``:
+    ``<data_root>/cifar-100-python/{train, test, meta}``.
 
-    mmpretrain verifies the official files' MD5 sums, so it refuses any other set (and with its
-    default ``download=True`` it downloads the release instead). Here the files are read as
-    they are: no checksum, class names from ``meta`` (the toy set has 10), and never a
-    download: a missing file raises ``FileNotFoundError`` naming it and the command that makes
-    the toy set. Everything else (items, pipeline, ``gt_label``) is mmpretrain's.
+    mmpretrain verifies the official files' MD5 sums, so it refuses any other
+    set (and with its default ``download=True`` it downloads the release
+    instead). Here the files are read as they are: no checksum, class names
+    from ``meta`` (the toy set has 10), and never a download: a missing file
+    raises ``FileNotFoundError`` naming it and the command that makes the toy
+    set. Everything else (items, pipeline, ``gt_label``) is mmpretrain's.
     """
     train_list = [['train', None]]
     test_list = [['test', None]]
@@ -26,18 +29,23 @@ class ToyCIFAR100(CIFAR100):
 
     def __init__(self, *args, download: bool = False, **kwargs):
         if download:
-            raise ValueError('ToyCIFAR100 never downloads; make the files with '
-                             + TOY_COMMAND.format(root='<data_root>'))
+            raise ValueError(
+                'ToyCIFAR100 never downloads; make the files with ' +
+                TOY_COMMAND.format(root='<data_root>'))
         super().__init__(*args, download=False, **kwargs)
 
     def _check_integrity(self) -> bool:
         root = self.data_prefix['root']
         folder = osp.join(root, self.base_folder)
-        names = [name for name, _ in self.train_list + self.test_list] + [self.meta['filename']]
-        missing = [name for name in names if not osp.isfile(osp.join(folder, name))]
+        names = [name for name, _ in self.train_list + self.test_list
+                 ] + [self.meta['filename']]
+        missing = [
+            name for name in names if not osp.isfile(osp.join(folder, name))
+        ]
         if missing:
             raise FileNotFoundError(
-                f'{type(self).__name__}: missing {", ".join(missing)} in {folder}/; make the toy '
-                f'set with `{TOY_COMMAND.format(root=root.rstrip("/") or ".")}` or set '
+                f'{type(self).__name__}: missing {", ".join(missing)} in '
+                f'{folder}/; make the toy set with '
+                f'`{TOY_COMMAND.format(root=root.rstrip("/") or ".")}` or set '
                 f'data_root to the folder holding {self.base_folder}/')
         return True

@@ -1,4 +1,5 @@
-"""Evaluate every peer of an online distiller, and their ensemble, with one metric config."""
+"""Evaluate every peer of an online distiller, and their ensemble, with one
+metric config."""
 import copy
 from typing import Dict, Sequence
 
@@ -7,39 +8,48 @@ from mmengine.evaluator import BaseMetric
 
 from muse_det.registry import METRICS
 
-# The data-sample field of MUSEOnlineDistiller(eval_all_peers=True): the other peers' and the
-# ensemble's prediction fields, by name.
+# The data-sample field of MUSEOnlineDistiller(eval_all_peers=True): the other
+# peers' and the ensemble's prediction fields, by name.
 PEER_PREDICTIONS = 'peer_predictions'
 ENSEMBLE = 'ensemble'
-# Options naming output files: each peer gets its own (else they overwrite the evaluated peer's).
+# Options naming output files: each peer gets its own (else they overwrite the
+# evaluated peer's).
 OUTPUT_OPTIONS = ('outfile_prefix', 'out_file_path')
 
 
 @METRICS.register_module()
 class PeerEnsembleMetric(BaseMetric):
-    """Wraps any metric (mmdet's ``CocoMetric``, mmpretrain's ``Accuracy``, ...) and evaluates it once per peer.
+    """Wraps any metric (mmdet's ``CocoMetric``, mmpretrain's
+    ``Accuracy``, ...) and evaluates it once per peer.
 
-    The evaluated peer keeps the metric's own keys (``coco/bbox_mAP``: what checkpoint
-    selection and ``tools/test.py`` read); every other peer and the ensemble get a prefix
-    (``peer1/coco/bbox_mAP``, ``ensemble/coco/bbox_mAP``). Needs
-    ``MUSEOnlineDistiller(eval_all_peers=True)``; without peer predictions in the samples it
-    reports the wrapped metric alone. Config::
+    The evaluated peer keeps the metric's own keys (``coco/bbox_mAP``: what
+    checkpoint selection and ``tools/test.py`` read); every other peer and the
+    ensemble get a prefix (``peer1/coco/bbox_mAP``,
+    ``ensemble/coco/bbox_mAP``). Needs
+    ``MUSEOnlineDistiller(eval_all_peers=True)``; without peer predictions in
+    the samples it reports the wrapped metric alone. Config::
 
-        val_evaluator = dict(type='PeerEnsembleMetric', metric=_base_.val_evaluator)
+        val_evaluator = dict(type='PeerEnsembleMetric',
+                             metric=_base_.val_evaluator)
 
-    Other keyword options go to the wrapped metric, so ``--cfg-options
-    test_evaluator.classwise=True`` works as with the plain metric. Output files
-    (``outfile_prefix``, ``out_file_path``) get the peer's name appended for the other peers.
+    Other keyword options go to the wrapped metric, so
+    ``--cfg-options test_evaluator.classwise=True`` works as with the plain
+    metric. Output files (``outfile_prefix``, ``out_file_path``) get the peer's
+    name appended for the other peers.
     """
     default_prefix = ''  # keys are the wrapped metric's
 
     def __init__(self, metric: dict, **overrides):
         super().__init__()
         if not isinstance(metric, dict) or 'type' not in metric:
-            raise ValueError(f'PeerEnsembleMetric needs `metric`: one metric config dict with '
-                             f'a "type" (e.g. dict(type="CocoMetric", ...)), got {metric!r}')
+            raise ValueError(
+                'PeerEnsembleMetric needs `metric`: one metric config dict '
+                'with a "type" (e.g. dict(type="CocoMetric", ...)), got '
+                f'{metric!r}')
         self.metric_cfg = dict(copy.deepcopy(metric), **overrides)
-        self.metrics: Dict[str, BaseMetric] = {'': METRICS.build(copy.deepcopy(self.metric_cfg))}
+        self.metrics: Dict[str, BaseMetric] = {
+            '': METRICS.build(copy.deepcopy(self.metric_cfg))
+        }
         self._seen = set()  # peers with predictions in the current evaluation
 
     @property
@@ -58,8 +68,8 @@ class PeerEnsembleMetric(BaseMetric):
             for key in OUTPUT_OPTIONS:
                 if cfg.get(key):
                     root, dot, ext = str(cfg[key]).rpartition('.')
-                    cfg[key] = f'{root}_{name}.{ext}' if dot and '/' not in ext \
-                        else f'{cfg[key]}_{name}'
+                    cfg[key] = (f'{root}_{name}.{ext}' if dot
+                                and '/' not in ext else f'{cfg[key]}_{name}')
             metric = METRICS.build(cfg)
             metric.dataset_meta = self._dataset_meta
             self.metrics[name] = metric
@@ -78,11 +88,15 @@ class PeerEnsembleMetric(BaseMetric):
             self._metric(name).process(data_batch, samples)
             self._seen.add(name)
 
-    def compute_metrics(self, results: list) -> dict:  # pragma: no cover (evaluate delegates)
-        raise NotImplementedError('PeerEnsembleMetric delegates to the wrapped metrics')
+    def compute_metrics(
+            self,
+            results: list) -> dict:  # pragma: no cover (evaluate delegates)
+        raise NotImplementedError(
+            'PeerEnsembleMetric delegates to the wrapped metrics')
 
     def evaluate(self, size: int) -> dict:
-        # Every rank must call each wrapped metric's (collective) evaluate the same times.
+        # Every rank must call each wrapped metric's (collective)
+        # evaluate the same times.
         names = sorted(set().union(*all_gather_object(sorted(self._seen))))
         out = {}
         for name in ['', *names]:

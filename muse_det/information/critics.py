@@ -1,9 +1,10 @@
 """Critics T(z_s, z_t): score every student sample against every target sample.
 
-Output ``scores[i, j] = T(z_s[i], z_t[j])`` of shape [N, M]; M = N with the positive pairs
-(joint P) on the diagonal, the rest negatives (product of marginals Q); M > N when the targets
-of other ranks are appended as extra negatives (positives then at a row offset). The MI
-estimators in :mod:`.mutual_information` consume this matrix.
+Output ``scores[i, j] = T(z_s[i], z_t[j])`` of shape [N, M]; M = N with the
+positive pairs (joint P) on the diagonal, the rest negatives
+(product of marginals Q); M > N when the targets of other ranks are appended as
+extra negatives (positives then at a row offset). The MI estimators in
+:mod:`.mutual_information` consume this matrix.
 """
 from typing import Optional
 
@@ -18,37 +19,49 @@ from .checks import build_from_table, check_positive_int, check_samples
 def _head(in_dim: int, out_dim: int, hidden: Optional[int]) -> nn.Module:
     if hidden is None:
         return nn.Linear(in_dim, out_dim)
-    return nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(inplace=True),
-                         nn.Linear(hidden, out_dim))
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden), nn.ReLU(inplace=True),
+        nn.Linear(hidden, out_dim))
 
 
 def _check_inputs(z_s: Tensor, z_t: Tensor, dim_s: int, dim_t: int) -> None:
     check_samples(z_s, 'z_s')
     check_samples(z_t, 'z_t')
     if z_s.shape[0] > z_t.shape[0]:
-        raise ValueError(f'z_s has {z_s.shape[0]} samples, z_t has {z_t.shape[0]}; positives are '
-                         f'pairs (z_s[i], z_t[i]), so z_t needs at least as many (more: other '
-                         f'ranks\' targets as extra negatives)')
+        raise ValueError(
+            f'z_s has {z_s.shape[0]} samples, z_t has {z_t.shape[0]}; '
+            'positives are pairs (z_s[i], z_t[i]), so z_t needs at least as '
+            'many (more: other ranks\' targets as extra negatives)')
     if z_s.shape[1] != dim_s or z_t.shape[1] != dim_t:
-        raise ValueError(f'critic built for dims ({dim_s}, {dim_t}), got ({z_s.shape[1]}, '
-                         f'{z_t.shape[1]}); set dim_s/dim_t to the embedding sizes')
+        raise ValueError(
+            f'critic built for dims ({dim_s}, {dim_t}), got ({z_s.shape[1]}, '
+            f'{z_t.shape[1]}); set dim_s/dim_t to the embedding sizes')
 
 
 class SeparableCritic(nn.Module):
-    """``T(z_s, z_t) = <f(z_s), g(z_t)> / tau``: all N^2 scores in one [N, p] x [p, N] matmul.
+    """``T(z_s, z_t) = <f(z_s), g(z_t)> / tau``: all N^2 scores in one [N, p]
+    x [p, N] matmul.
 
-    f, g: linear heads (or one-hidden-layer MLPs with ``hidden``) to ``proj_dim`` = p.
-    ``normalize=True`` (default) L2-normalises f and g, so scores are cosines / tau in
-    [-1/tau, 1/tau]: a critic cannot raise the DV/JSD estimate by merely scaling its heads, DV's
-    exp stays tame, and tau alone sets the sharpness (tau=0.1 as in CRD/SimCLR). The cost is a
-    ceiling: DV/JSD estimates saturate near 2/tau nats, far above the per-location MI that
-    detection features carry. Set ``normalize=False`` for an unbounded bilinear critic.
+    f, g: linear heads (or one-hidden-layer MLPs with ``hidden``) to
+    ``proj_dim`` = p. ``normalize=True`` (default) L2-normalises f and g, so
+    scores are cosines / tau in [-1/tau, 1/tau]: a critic cannot raise the
+    DV/JSD estimate by merely scaling its heads, DV's exp stays tame, and tau
+    alone sets the sharpness (tau=0.1 as in CRD/SimCLR). The cost is a ceiling:
+    DV/JSD estimates saturate near 2/tau nats, far above the per-location MI
+    that detection features carry. Set ``normalize=False`` for an unbounded
+    bilinear critic.
 
-    Shapes: z_s [N, dim_s], z_t [N, dim_t] -> scores [N, N]. Cost O(N^2 p) time, O(N^2) memory.
+    Shapes: z_s [N, dim_s], z_t [N, dim_t] -> scores [N, N]. Cost O(N^2 p)
+    time, O(N^2) memory.
     """
 
-    def __init__(self, dim_s: int, dim_t: int, proj_dim: int = 128, tau: float = 0.1,
-                 normalize: bool = True, hidden: Optional[int] = None):
+    def __init__(self,
+                 dim_s: int,
+                 dim_t: int,
+                 proj_dim: int = 128,
+                 tau: float = 0.1,
+                 normalize: bool = True,
+                 hidden: Optional[int] = None):
         super().__init__()
         self.dim_s = check_positive_int(dim_s, 'dim_s')
         self.dim_t = check_positive_int(dim_t, 'dim_t')
@@ -69,46 +82,61 @@ class SeparableCritic(nn.Module):
 
 
 class ConcatCritic(nn.Module):
-    """``T(z_s, z_t) = w^T relu(A z_s + B z_t + b) + c``: an MLP on the concatenation [z_s, z_t].
+    """``T(z_s, z_t) = w^T relu(A z_s + B z_t + b) + c``: an MLP on the
+    concatenation [z_s, z_t].
 
-    Evaluated for all N^2 pairs without materialising the [N^2, dim_s + dim_t] concatenation:
-    the first layer splits as A z_s_i + B z_t_j, so only the [N, N, hidden] activation is built.
-    More expressive than :class:`SeparableCritic` (it can represent the quadratic log density
-    ratio of Gaussians), but O(N^2 * hidden) time and memory: at N=4096, hidden=256 the activation
-    alone is 17 GB. ``chunk_size`` rows are processed at a time under activation checkpointing,
-    trading a second forward for O(chunk_size * N * hidden) memory.
+    Evaluated for all N^2 pairs without materialising the [N^2, dim_s + dim_t]
+    concatenation: the first layer splits as A z_s_i + B z_t_j, so only the
+    [N, N, hidden] activation is built. More expressive than
+    :class:`SeparableCritic` (it can represent the quadratic log density ratio
+    of Gaussians), but O(N^2 * hidden) time and memory: at N=4096, hidden=256
+    the activation alone is 17 GB. ``chunk_size`` rows are processed at a time
+    under activation checkpointing, trading a second forward for
+    O(chunk_size * N * hidden) memory.
 
     Shapes: z_s [N, dim_s], z_t [N, dim_t] -> scores [N, N].
     """
 
-    def __init__(self, dim_s: int, dim_t: int, hidden: int = 256,
+    def __init__(self,
+                 dim_s: int,
+                 dim_t: int,
+                 hidden: int = 256,
                  chunk_size: Optional[int] = None):
         super().__init__()
         self.dim_s = check_positive_int(dim_s, 'dim_s')
         self.dim_t = check_positive_int(dim_t, 'dim_t')
         check_positive_int(hidden, 'hidden')
-        self.chunk_size = (None if chunk_size is None
-                           else check_positive_int(chunk_size, 'chunk_size'))
-        self.a = nn.Linear(dim_s, hidden)            # carries the first-layer bias
+        self.chunk_size = (None if chunk_size is None else check_positive_int(
+            chunk_size, 'chunk_size'))
+        # carries the first-layer bias
+        self.a = nn.Linear(dim_s, hidden)
         self.b = nn.Linear(dim_t, hidden, bias=False)
         self.out = nn.Linear(hidden, 1)
 
     def _rows(self, hs: Tensor, ht: Tensor) -> Tensor:
-        return self.out(torch.relu(hs[:, None, :] + ht[None, :, :])).squeeze(-1)
+        return self.out(torch.relu(hs[:, None, :] +
+                                   ht[None, :, :])).squeeze(-1)
 
     def forward(self, z_s: Tensor, z_t: Tensor) -> Tensor:
         _check_inputs(z_s, z_t, self.dim_s, self.dim_t)
         hs, ht = self.a(z_s), self.b(z_t)
         if self.chunk_size is None or self.chunk_size >= hs.shape[0]:
             return self._rows(hs, ht)
-        return torch.cat([checkpoint(self._rows, chunk, ht, use_reentrant=False)
-                          for chunk in hs.split(self.chunk_size)])
+        return torch.cat([
+            checkpoint(self._rows, chunk, ht, use_reentrant=False)
+            for chunk in hs.split(self.chunk_size)
+        ])
 
 
 CRITICS = {'separable': SeparableCritic, 'concat': ConcatCritic}
 
 
-def build_critic(cfg='separable', dim_s: int = None, dim_t: int = None, **kwargs) -> nn.Module:
-    """``build_critic('separable', 128, 128, tau=0.2)`` or ``build_critic(dict(type='concat',
-    hidden=64), 128, 128)``; an ``nn.Module`` is returned as is."""
-    return build_from_table('critic', cfg, CRITICS, dim_s=dim_s, dim_t=dim_t, **kwargs)
+def build_critic(cfg='separable',
+                 dim_s: int = None,
+                 dim_t: int = None,
+                 **kwargs) -> nn.Module:
+    """``build_critic('separable', 128, 128, tau=0.2)`` or
+    ``build_critic(dict(type='concat', hidden=64), 128, 128)``; an
+    ``nn.Module`` is returned as is."""
+    return build_from_table(
+        'critic', cfg, CRITICS, dim_s=dim_s, dim_t=dim_t, **kwargs)

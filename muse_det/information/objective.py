@@ -1,4 +1,5 @@
-"""The MUSE objective: mutual information with the target plus the student's self-information."""
+"""The MUSE objective: mutual information with the target plus the
+student's self-information."""
 from typing import Dict, Optional
 
 from torch import Tensor, nn
@@ -12,54 +13,71 @@ DEFAULT_ENTROPY_WEIGHT = 0.1
 
 
 class MUSEObjective(nn.Module):
-    """``forward(scores [N, M], z_s [N, d], offset=0) -> dict(objective=J, mi=I, entropy=H)``; J is
-    maximised. Positives at (i, offset + i) of the scores (the diagonal when square).
+    """``forward(scores [N, M], z_s [N, d], offset=0) -> dict(objective=J,
+    mi=I, entropy=H)``; J is maximised. Positives at (i, offset + i) of the
+    scores (the diagonal when square).
 
     - ``variant='additive'``:       J = I + lambda * H / d
-    - ``variant='multiplicative'``: J = I+ * R / d,  I+ = max(I - chance_level, 0)
+    - ``variant='multiplicative'``: J = I+ * R / d, I+ =
+      max(I - chance_level, 0)
 
-    I from ``mi_estimator`` on the critic scores (diagonal = positives); H (R) from
-    ``entropy_estimator`` on the student embedding z_s, divided by d so that lambda does not have
-    to change with the embedding size. Estimators are names, ``dict(type=..., **kwargs)`` or
-    modules. Defaults: 'gaussian' (standardised) entropy for additive, 'coding_rate' (unit rows,
-    nonnegative) for multiplicative -- the product needs a nonnegative R.
+    I from ``mi_estimator`` on the critic scores (diagonal = positives); H (R)
+    from ``entropy_estimator`` on the student embedding z_s, divided by d so
+    that lambda does not have to change with the embedding size. Estimators are
+    names, ``dict(type=..., **kwargs)`` or modules. Defaults: 'gaussian'
+    (standardised) entropy for additive, 'coding_rate' (unit rows, nonnegative)
+    for multiplicative -- the product needs a nonnegative R.
 
-    ``entropy_weight`` (lambda, additive only; default 0.1): modest on purpose. Small
-    experiments lost accuracy with the entropy term alone at weights 0.3-3 while MI alone was
-    neutral, so the entropy starts as a small regulariser; the method benchmark sweeps it. A
-    plain float attribute, so a hook may warm it up. Setting it for the multiplicative variant is an error
+    ``entropy_weight`` (lambda, additive only; default 0.1): modest on purpose.
+    Small experiments lost accuracy with the entropy term alone at weights
+    0.3-3 while MI alone was neutral, so the entropy starts as a small
+    regulariser; the method benchmark sweeps it. A plain float attribute, so a
+    hook may warm it up. Setting it for the multiplicative variant is an error
     rather than silently ignored.
 
-    Multiplicative gradient: I+ clips at chance, and an untrained critic sits at (or, by
-    convexity of softplus, below) chance, so a plain clamp would give zero gradient to the critic
-    and the run would never start. I+ therefore uses a straight-through clamp: its *value* is
-    max(I - chance, 0), its gradient is that of I. Then dJ/dI = R/d >= 0 (a collapsed layer gets
-    little credit for MI) and dJ/dR = I+/d (an uninformative layer little credit for entropy).
+    Multiplicative gradient: I+ clips at chance, and an untrained critic sits
+    at (or, by convexity of softplus, below) chance, so a plain clamp would
+    give zero gradient to the critic and the run would never start. I+
+    therefore uses a straight-through clamp: its *value* is max(I - chance, 0),
+    its gradient is that of I. Then dJ/dI = R/d >= 0 (a collapsed layer gets
+    little credit for MI) and dJ/dR = I+/d (an uninformative layer little
+    credit for entropy).
     """
 
     VARIANTS = ('additive', 'multiplicative')
 
-    def __init__(self, variant: str = 'additive', mi_estimator='jsd', entropy_estimator=None,
+    def __init__(self,
+                 variant: str = 'additive',
+                 mi_estimator='jsd',
+                 entropy_estimator=None,
                  entropy_weight: Optional[float] = None):
         super().__init__()
         self.variant = check_choice('MUSE variant', variant, self.VARIANTS)
         self.mi = build_mi_estimator(mi_estimator)
-        self.entropy = build_entropy_estimator(entropy_estimator or DEFAULT_ENTROPY[variant])
+        self.entropy = build_entropy_estimator(entropy_estimator
+                                               or DEFAULT_ENTROPY[variant])
         if variant == 'multiplicative' and entropy_weight is not None:
-            raise ValueError("entropy_weight applies to variant='additive' only (the "
-                             "multiplicative J = I+ * R / d has no weight); remove it or use "
-                             "variant='additive'")
+            raise ValueError(
+                "entropy_weight applies to variant='additive' only (the "
+                'multiplicative J = I+ * R / d has no weight); remove it or '
+                "use variant='additive'")
         self.entropy_weight = check_weight(
-            DEFAULT_ENTROPY_WEIGHT if entropy_weight is None else entropy_weight, 'entropy_weight')
+            DEFAULT_ENTROPY_WEIGHT
+            if entropy_weight is None else entropy_weight, 'entropy_weight')
 
-    def forward(self, scores: Tensor, z_s: Tensor, offset: int = 0) -> Dict[str, Tensor]:
+    def forward(self,
+                scores: Tensor,
+                z_s: Tensor,
+                offset: int = 0) -> Dict[str, Tensor]:
         mi = self.mi(scores, offset)
         entropy = self.entropy(z_s)
         d = z_s.shape[1]
         if self.variant == 'additive':
-            objective = mi + check_weight(self.entropy_weight, 'entropy_weight') * entropy / d
+            objective = mi + check_weight(self.entropy_weight,
+                                          'entropy_weight') * entropy / d
         else:
             shifted = mi - self.mi.chance_level
-            mi_plus = shifted + (shifted.clamp(min=0) - shifted).detach()  # straight-through
+            # straight-through
+            mi_plus = shifted + (shifted.clamp(min=0) - shifted).detach()
             objective = mi_plus * entropy / d
         return dict(objective=objective, mi=mi, entropy=entropy)

@@ -1,20 +1,23 @@
-"""Checks of a training/test config that turn deep failures into one clear sentence.
+"""Checks of a training/test config that turn deep failures into
+one clear sentence.
 
-Run by tools/train.py and tools/test.py before the runner is built: the dataset files exist and
-annotations parse (so mmpretrain's CIFAR datasets never get to download missing files), and the
-model's ``num_classes`` matches the dataset's classes.
+Run by tools/train.py and tools/test.py before the runner is built: the
+dataset files exist and annotations parse (so mmpretrain's CIFAR datasets
+never get to download missing files), and the model's ``num_classes`` matches
+the dataset's classes.
 """
 import json
 import os.path as osp
 from typing import Iterator, List, Tuple
 
-# Parsing a COCO json twice costs little below this size; larger files are checked by
-# existence only (COCO train2017 is ~450 MB).
+# Parsing a COCO json twice costs little below this size; larger files are
+# checked by existence only (COCO train2017 is ~450 MB).
 _JSON_CHECK_MAX_BYTES = 64 * 2**20
 
 
 class ConfigCheckError(ValueError):
-    """A config that would fail deep inside the runner, or train silently wrong."""
+    """A config that would fail deep inside the runner, or train
+    silently wrong."""
 
 
 def _datasets(cfg) -> Iterator[Tuple[str, dict]]:
@@ -23,7 +26,8 @@ def _datasets(cfg) -> Iterator[Tuple[str, dict]]:
         if not loader or 'dataset' not in loader:
             continue
         ds = loader['dataset']
-        while isinstance(ds, dict) and 'dataset' in ds:  # RepeatDataset, ClassBalanced...
+        # RepeatDataset, ClassBalanced...
+        while isinstance(ds, dict) and 'dataset' in ds:
             ds = ds['dataset']
         if isinstance(ds, dict):
             yield split, ds
@@ -35,11 +39,13 @@ def _join(root, path):
     return osp.join(root or '', path)
 
 
-# The CIFAR python releases that mmpretrain's datasets read: folder and files. Checked here
-# because mmpretrain's CIFAR10/CIFAR100 download the release over missing files by default.
+# The CIFAR python releases that mmpretrain's datasets read: folder and files.
+# Checked here because mmpretrain's CIFAR10/CIFAR100 download the release over
+# missing files by default.
 CIFAR_FILES = {
-    'CIFAR10': ('cifar-10-batches-py', [f'data_batch_{i}' for i in range(1, 6)]
-                + ['test_batch', 'batches.meta']),
+    'CIFAR10': ('cifar-10-batches-py',
+                [f'data_batch_{i}'
+                 for i in range(1, 6)] + ['test_batch', 'batches.meta']),
     'CIFAR100': ('cifar-100-python', ['train', 'test', 'meta']),
     'ToyCIFAR100': ('cifar-100-python', ['train', 'test', 'meta']),
 }
@@ -47,59 +53,71 @@ CIFAR_ARCHIVES = 'https://www.cs.toronto.edu/~kriz/cifar.html'
 
 
 def check_cifar_files(split: str, ds: dict) -> bool:
-    """For a CIFAR dataset: its files exist under ``data_root`` (else one clear error; nothing
-    is downloaded). Returns whether ``ds`` is a CIFAR dataset."""
+    """For a CIFAR dataset: its files exist under ``data_root`` (else one
+    clear error; nothing is downloaded). Returns whether ``ds`` is a
+    CIFAR dataset."""
     kind = str(ds.get('type', '')).rpartition('.')[2]
     if kind not in CIFAR_FILES:
         return False
-    folder = osp.join(ds.get('data_root', '') or '', ds.get('data_prefix', '') or '',
-                      CIFAR_FILES[kind][0])
-    missing = [f for f in CIFAR_FILES[kind][1] if not osp.isfile(osp.join(folder, f))]
+    folder = osp.join(
+        ds.get('data_root', '') or '',
+        ds.get('data_prefix', '') or '', CIFAR_FILES[kind][0])
+    missing = [
+        f for f in CIFAR_FILES[kind][1] if not osp.isfile(osp.join(folder, f))
+    ]
     if missing:
-        fix = ('make the toy set with `python tools/misc/make_toy_cifar.py`'
-               if kind.startswith('Toy') else
-               f'unpack the python version of the release from {CIFAR_ARCHIVES} there '
-               f'(docs/get_started.md)')
+        fix = (
+            'make the toy set with `python tools/misc/make_toy_cifar.py`'
+            if kind.startswith('Toy') else
+            f'unpack the python version of the release from {CIFAR_ARCHIVES} '
+            'there (docs/get_started.md)')
         raise ConfigCheckError(
-            f'{split}: {kind} files missing in {folder}/: {", ".join(missing)}; {fix}, or set '
-            f'{split}.dataset.data_root.')
+            f'{split}: {kind} files missing in {folder}/: '
+            f'{", ".join(missing)}; {fix}, or set {split}.dataset.data_root.')
     return True
 
 
-def check_data_paths(cfg, splits=('train_dataloader', 'val_dataloader', 'test_dataloader')):
-    """Annotation files exist (and parse, when small) and image folders exist; CIFAR
-    datasets have their files."""
+def check_data_paths(cfg,
+                     splits=('train_dataloader', 'val_dataloader',
+                             'test_dataloader')):
+    """Annotation files exist (and parse, when small) and image folders exist;
+    CIFAR datasets have their files."""
     for split, ds in _datasets(cfg):
         if split not in splits or check_cifar_files(split, ds):
             continue
         root = ds.get('data_root', '') or ''
         if root and '://' not in root and not osp.isdir(root):
             raise ConfigCheckError(
-                f'{split}.dataset.data_root does not exist: {root!r}. Put the dataset there '
-                f'(docs/get_started.md), make the toy set with '
-                f'`python tools/misc/make_toy_coco.py`, or set {split}.dataset.data_root.')
+                f'{split}.dataset.data_root does not exist: {root!r}. Put the '
+                'dataset there (docs/get_started.md), make the toy set with '
+                '`python tools/misc/make_toy_coco.py`, or set '
+                f'{split}.dataset.data_root.')
         ann = _join(root, ds.get('ann_file', ''))
         if ann and '://' not in ann:
             if not osp.isfile(ann):
                 raise ConfigCheckError(
-                    f'{split}: annotation file not found: {ann!r} (data_root={root!r}, '
-                    f'ann_file={ds.get("ann_file")!r}); fix the path or set '
-                    f'{split}.dataset.ann_file.')
-            if ann.endswith('.json') and osp.getsize(ann) <= _JSON_CHECK_MAX_BYTES:
+                    f'{split}: annotation file not found: {ann!r} '
+                    f'(data_root={root!r}, ann_file={ds.get("ann_file")!r}); '
+                    f'fix the path or set {split}.dataset.ann_file.')
+            if ann.endswith(
+                    '.json') and osp.getsize(ann) <= _JSON_CHECK_MAX_BYTES:
                 try:
                     with open(ann) as f:
                         json.load(f)
                 except json.JSONDecodeError as e:
                     raise ConfigCheckError(
-                        f'{split}: annotation file {ann!r} is not valid JSON ({e.msg} at line '
-                        f'{e.lineno}, column {e.colno}); it is truncated or corrupted: '
-                        f'regenerate or re-download it.') from None
+                        f'{split}: annotation file {ann!r} is not valid JSON '
+                        f'({e.msg} at line {e.lineno}, column {e.colno}); it '
+                        'is truncated or corrupted: regenerate or '
+                        're-download it.') from None
         prefix = ds.get('data_prefix', {}) or {}
         for key in ('img', 'img_path'):
-            folder = _join(root, prefix.get(key, '')) if isinstance(prefix, dict) else None
+            folder = _join(root, prefix.get(key, '')) if isinstance(
+                prefix, dict) else None
             if folder and '://' not in folder and not osp.isdir(folder):
                 raise ConfigCheckError(
-                    f'{split}: image folder not found: {folder!r} (data_root={root!r}, '
+                    f'{split}: image folder not found: {folder!r} '
+                    f'(data_root={root!r}, '
                     f'data_prefix.{key}={prefix.get(key)!r}).')
 
 
@@ -118,23 +136,29 @@ def _num_classes(node, path='model') -> List[Tuple[str, int]]:
 
 
 def check_num_classes(cfg) -> None:
-    """Every ``num_classes`` in the model equals the dataset's number of classes, when the
-    dataset config names its classes (``metainfo.classes``)."""
+    """Every ``num_classes`` in the model equals the dataset's
+    number of classes, when the dataset config names its
+    classes (``metainfo.classes``)."""
     for split, ds in _datasets(cfg):
         classes = (ds.get('metainfo') or {}).get('classes')
         if not classes:
             continue
-        wrong = [(p, n) for p, n in _num_classes(cfg.get('model', {})) if n != len(classes)]
+        wrong = [(p, n) for p, n in _num_classes(cfg.get('model', {}))
+                 if n != len(classes)]
         if wrong:
             where = ', '.join(f'{p}={n}' for p, n in wrong[:4])
             raise ConfigCheckError(
-                f'the model predicts a different number of classes than {split} has: {where}, '
-                f'but metainfo.classes lists {len(classes)} ({", ".join(map(str, classes[:5]))}'
-                f'{", ..." if len(classes) > 5 else ""}); set num_classes={len(classes)}.')
+                'the model predicts a different number of classes than '
+                f'{split} has: {where}, but metainfo.classes lists '
+                f'{len(classes)} '
+                f'({", ".join(map(str, classes[:5]))}'
+                f'{", ..." if len(classes) > 5 else ""}); set '
+                f'num_classes={len(classes)}.')
         return
 
 
 def check_config(cfg, training: bool = True) -> None:
-    splits = ('train_dataloader', 'val_dataloader') if training else ('test_dataloader',)
+    splits = ('train_dataloader',
+              'val_dataloader') if training else ('test_dataloader', )
     check_data_paths(cfg, splits)
     check_num_classes(cfg)

@@ -1,4 +1,5 @@
-"""The repository keeps its promises: README commands, CI, configs that parse, package configs."""
+"""The repository keeps its promises: README commands, CI, configs that parse,
+package configs."""
 import ast
 import glob
 import os.path as osp
@@ -8,9 +9,9 @@ import sys
 
 import pytest
 import yaml
+from muse_test_utils import ROOT
 
 from muse_det.utils.launch import load_config
-from muse_test_utils import ROOT
 
 
 def _quick_start_commands():
@@ -18,7 +19,10 @@ def _quick_start_commands():
         text = f.read()
     section = text.split('## Quick start', 1)[1].split('\n## ', 1)[0]
     block = re.search(r'```bash\n(.*?)```', section, re.S).group(1)
-    return [ln.split('#')[0].strip() for ln in block.splitlines() if ln.split('#')[0].strip()]
+    return [
+        ln.split('#')[0].strip() for ln in block.splitlines()
+        if ln.split('#')[0].strip()
+    ]
 
 
 def test_readme_has_two_commands_and_ci_runs_the_test_one_verbatim():
@@ -35,13 +39,16 @@ def test_readme_has_two_commands_and_ci_runs_the_test_one_verbatim():
     assert 'not slow' not in runner and 'not slow' not in ' '.join(ci)
 
 
-CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-                 if '_base_' not in p)
+CONFIGS = sorted(
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
 def test_every_config_parses(path):
     from mmengine.config import Config
+
     import muse_det  # noqa: F401
     cfg = Config.fromfile(path)
     assert 'model' in cfg and 'type' in cfg.model
@@ -49,18 +56,25 @@ def test_every_config_parses(path):
 
 def test_package_configs_resolve_from_any_directory(tmp_path):
     cfg_file = tmp_path / 'mine.py'
-    cfg_file.write_text("_base_ = 'muse_det::muse/muse_retinanet_r50_fpn_1x_coco.py'\n"
-                        "model = dict(loss=dict(variant='multiplicative'))\n")
+    cfg_file.write_text(
+        "_base_ = 'muse_det::muse/muse_retinanet_r50_fpn_1x_coco.py'\n"
+        "model = dict(loss=dict(variant='multiplicative'))\n")
     code = ('from mmengine.config import Config, utils\n'
             'from muse_det.utils.package_configs import package_config_paths\n'
             'with package_config_paths():\n'
             f'    c = Config.fromfile({str(cfg_file)!r})\n'
             "assert 'muse_det' not in utils.MODULE2PACKAGE\n"
-            'print(c.model.type, c.model.architecture.type, c.model.loss.variant)\n')
-    proc = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path), capture_output=True,
-                          text=True, timeout=300)
+            'print(c.model.type, c.model.architecture.type, '
+            'c.model.loss.variant)\n')
+    proc = subprocess.run([sys.executable, '-c', code],
+                          cwd=str(tmp_path),
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split()[-3:] == ['MUSESelfDistiller', 'RetinaNet', 'multiplicative']
+    assert proc.stdout.split()[-3:] == [
+        'MUSESelfDistiller', 'RetinaNet', 'multiplicative'
+    ]
     # the tools load configs inside package_config_paths()
     assert load_config(str(cfg_file)).model.loss.variant == 'multiplicative'
 
@@ -69,15 +83,18 @@ def test_muse_configs_are_a_few_lines_over_mmdet():
     """The whole MUSE change to an mmdet config is at most 10 lines."""
     for path in glob.glob(osp.join(ROOT, 'configs', 'muse', '*.py')):
         with open(path) as f:
-            lines = [ln for ln in f.read().splitlines()
-                     if ln.strip() and not ln.lstrip().startswith('#')]
+            lines = [
+                ln for ln in f.read().splitlines()
+                if ln.strip() and not ln.lstrip().startswith('#')
+            ]
         assert lines[0].startswith("_base_ = 'mmdet::"), path
         assert len(lines) - 1 <= 10, path
 
 
 def test_model_index_lists_every_shipped_config():
-    """model-index.yml imports metafiles that list each config once, with existing paths and
-    results only where docs/benchmarks.md reports a figure."""
+    """model-index.yml imports metafiles that list each config once,
+    with existing paths and results only where docs/benchmarks.md
+    reports a figure."""
     with open(osp.join(ROOT, 'model-index.yml')) as f:
         index = yaml.safe_load(f)
     with open(osp.join(ROOT, 'docs', 'benchmarks.md')) as f:
@@ -90,36 +107,46 @@ def test_model_index_lists_every_shipped_config():
         for model in meta['Models']:
             assert model['In Collection'] in collections
             assert osp.isfile(osp.join(ROOT, model['Config'])), model['Config']
-            assert model['Name'] == osp.splitext(osp.basename(model['Config']))[0]
+            assert model['Name'] == osp.splitext(
+                osp.basename(model['Config']))[0]
             for result in model.get('Results', []):
                 for value in result['Metrics'].values():
-                    # a figure of docs/benchmarks.md (mAP there as 0.856, here as 85.6)
-                    assert f'{value:.2f}' in benchmarks or f'{value / 100:.3f}' in benchmarks, \
-                        (model['Name'], value)
+                    # a figure of docs/benchmarks.md (mAP there as
+                    # 0.856, here as 85.6)
+                    assert (f'{value:.2f}' in benchmarks
+                            or f'{value / 100:.3f}'
+                            in benchmarks), (model['Name'], value)
             listed.append(osp.join(ROOT, model['Config']))
     assert sorted(listed) == CONFIGS
 
 
-CLS_CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'classification', '**', '*.py'),
-                               recursive=True))
+CLS_CONFIGS = sorted(
+    glob.glob(
+        osp.join(ROOT, 'configs', 'classification', '**', '*.py'),
+        recursive=True))
 
 
 def _base_and_added_lines(path):
-    """(the ``_base_`` paths of a config file, its non-comment lines after ``_base_ = ...``)."""
+    """(the ``_base_`` paths of a config file, its non-comment lines after
+    ``_base_ = ...``)."""
     with open(path) as f:
         text = f.read()
-    node = next(n for n in ast.parse(text).body if isinstance(n, ast.Assign)
-                and getattr(n.targets[0], 'id', None) == '_base_')
+    node = next(
+        n for n in ast.parse(text).body if isinstance(n, ast.Assign)
+        and getattr(n.targets[0], 'id', None) == '_base_')
     bases = ast.literal_eval(node.value)
     after = text.splitlines()[node.end_lineno:]
-    added = [ln for ln in after if ln.strip() and not ln.lstrip().startswith('#')]
+    added = [
+        ln for ln in after if ln.strip() and not ln.lstrip().startswith('#')
+    ]
     return [bases] if isinstance(bases, str) else bases, added
 
 
 def test_every_classification_config_is_an_mmpretrain_config():
-    """Each classification config inherits mmpretrain's configs (directly or through the config
-    it changes by one key) and adds at most 10 lines."""
-    assert CLS_CONFIGS and not glob.glob(osp.join(ROOT, 'configs', 'classification', '_base_'))
+    """Each classification config inherits mmpretrain's configs (directly or
+    through the config it changes by one key) and adds at most 10 lines."""
+    assert CLS_CONFIGS and not glob.glob(
+        osp.join(ROOT, 'configs', 'classification', '_base_'))
     for path in CLS_CONFIGS:
         chain, seen = [path], set()
         while chain:
@@ -131,27 +158,37 @@ def test_every_classification_config_is_an_mmpretrain_config():
                 assert len(added) <= 10, (path, len(added))
             local = [b for b in bases if '::' not in b]
             if len(local) < len(bases):
-                assert all(b.startswith('mmpretrain::') for b in bases if '::' in b), current
+                assert all(
+                    b.startswith('mmpretrain::') for b in bases
+                    if '::' in b), current
                 break
-            chain += [osp.normpath(osp.join(osp.dirname(current), b)) for b in local]
+            chain += [
+                osp.normpath(osp.join(osp.dirname(current), b)) for b in local
+            ]
         else:
-            raise AssertionError(f'{path} does not inherit an mmpretrain:: config')
+            raise AssertionError(
+                f'{path} does not inherit an mmpretrain:: config')
 
 
-@pytest.mark.parametrize('path', [p for p in CLS_CONFIGS if '/baselines/' not in p],
-                         ids=lambda p: osp.relpath(p, ROOT))
+@pytest.mark.parametrize(
+    'path', [p for p in CLS_CONFIGS if '/baselines/' not in p],
+    ids=lambda p: osp.relpath(p, ROOT))
 def test_classification_configs_use_mmpretrain_types(path):
     from mmengine.config import Config
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpretrain'
-    model = cfg.model.get('architecture', (cfg.model.get('peers') or [cfg.model])[0])
-    assert model.type == 'ImageClassifier' and model.head.type == 'LinearClsHead'
-    assert cfg.val_evaluator.get('metric', cfg.val_evaluator).type == 'Accuracy'
+    model = cfg.model.get('architecture', (cfg.model.get('peers')
+                                           or [cfg.model])[0])
+    assert (model.type == 'ImageClassifier'
+            and model.head.type == 'LinearClsHead')
+    assert cfg.val_evaluator.get('metric',
+                                 cfg.val_evaluator).type == 'Accuracy'
 
 
 def test_package_config_builds_its_model(tmp_path):
-    """A config inherited through ``muse_det::`` (its dicts carry ``_scope_='muse_det'``) builds,
-    as the tools build it (a fresh process: the default scope is process-wide)."""
+    """A config inherited through ``muse_det::`` (its dicts carry
+    ``_scope_='muse_det'``) builds, as the tools build it (a fresh process: the
+    default scope is process-wide)."""
     cfg_file = tmp_path / 'mine.py'
     cfg_file.write_text("_base_ = 'muse_det::toy/muse_fcos_r18_toy_coco.py'\n")
     code = ('from muse_det.utils.launch import load_config\n'
@@ -160,7 +197,10 @@ def test_package_config_builds_its_model(tmp_path):
             "init_default_scope(cfg.get('default_scope', 'mmdet'))\n"
             'model = MODELS.build(cfg.model)\n'
             'print(type(model).__name__, type(model.architecture).__name__)\n')
-    proc = subprocess.run([sys.executable, '-c', code], cwd=str(tmp_path), capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run([sys.executable, '-c', code],
+                          cwd=str(tmp_path),
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-2:] == ['MUSESelfDistiller', 'FCOS']

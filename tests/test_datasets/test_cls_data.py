@@ -1,6 +1,7 @@
-"""Classification data through mmpretrain: the toy CIFAR-100-format set read by mmpretrain's
-CIFAR100 code (ToyCIFAR100), the generator, the CIFAR file checks that stand in front of
-mmpretrain's downloads, and the configs' train pipeline."""
+"""Classification data through mmpretrain: the toy CIFAR-100-format set
+read by mmpretrain's CIFAR100 code (ToyCIFAR100), the generator, the CIFAR
+file checks that stand in front of mmpretrain's downloads, and the configs'
+train pipeline."""
 import os
 import os.path as osp
 import pickle
@@ -8,14 +9,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
-from cls_helpers import ROOT, toy_cifar, toy_maker  # noqa: F401 (fixtures)
+from cls_helpers import ROOT
 
 
 def _build(cfg):
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DATASETS, init_default_scope
+
     import muse_det  # noqa: F401
-    from mmengine.registry import DATASETS
     init_default_scope('mmpretrain')
     return DATASETS.build(cfg)
 
@@ -25,8 +25,11 @@ def test_toy_set_is_the_cifar100_python_format(toy_cifar, toy_maker):
     assert sorted(os.listdir(folder)) == ['meta', 'test', 'train']
     with open(osp.join(folder, 'train'), 'rb') as f:
         train = pickle.load(f, encoding='latin1')
-    assert set(train) == {'filenames', 'batch_label', 'fine_labels', 'coarse_labels', 'data'}
-    assert train['data'].shape == (24, 3072) and train['data'].dtype == np.uint8
+    assert set(train) == {
+        'filenames', 'batch_label', 'fine_labels', 'coarse_labels', 'data'
+    }
+    assert train['data'].shape == (24,
+                                   3072) and train['data'].dtype == np.uint8
     with open(osp.join(folder, 'meta'), 'rb') as f:
         meta = pickle.load(f, encoding='latin1')
     assert meta['fine_label_names'] == list(toy_maker.FINE_CLASSES)
@@ -34,92 +37,132 @@ def test_toy_set_is_the_cifar100_python_format(toy_cifar, toy_maker):
 
 
 @pytest.mark.parametrize('split,num', [('train', 24), ('test', 16)])
-def test_toy_cifar100_reads_images_labels_and_classes(toy_cifar, toy_maker, split, num):
+def test_toy_cifar100_reads_images_labels_and_classes(toy_cifar, toy_maker,
+                                                      split, num):
     from mmpretrain.datasets import CIFAR100
     ds = _build(dict(type='ToyCIFAR100', data_root=toy_cifar, split=split))
     assert isinstance(ds, CIFAR100) and len(ds) == num
-    assert tuple(ds.metainfo['classes']) == toy_maker.FINE_CLASSES  # from the meta file
+    # from the meta file
+    assert tuple(ds.metainfo['classes']) == toy_maker.FINE_CLASSES
     for i in (0, num - 1):
         item = ds.get_data_info(i)
         img, label = toy_maker.render_image(0, split, i)
-        assert item['img'].shape == (32, 32, 3) and item['img'].dtype == np.uint8
-        np.testing.assert_array_equal(item['img'], img)  # planes -> HWC RGB, pixel exact
+        assert item['img'].shape == (32, 32,
+                                     3) and item['img'].dtype == np.uint8
+        # planes -> HWC RGB, pixel exact
+        np.testing.assert_array_equal(item['img'], img)
         assert item['gt_label'] == label
-    assert ds.get_gt_labels().tolist() == [toy_maker.render_image(0, split, i)[1]
-                                           for i in range(num)]
+    assert ds.get_gt_labels().tolist() == [
+        toy_maker.render_image(0, split, i)[1] for i in range(num)
+    ]
 
 
-def test_mmpretrain_cifar100_refuses_other_files_so_the_toy_set_has_its_reader(toy_cifar):
-    # The official reader checks the release's MD5 sums; with download=False it stops there
-    # (with its default download=True it would fetch the release).
+def test_mmpretrain_cifar100_refuses_other_files_so_the_toy_set_has_its_reader(
+        toy_cifar):
+    # The official reader checks the release's MD5 sums; with download=False it
+    # stops there (with its default download=True it would fetch the release).
     with pytest.raises(RuntimeError, match='Cannot find CIFAR100'):
-        _build(dict(type='CIFAR100', data_root=toy_cifar, split='train', download=False))
+        _build(
+            dict(
+                type='CIFAR100',
+                data_root=toy_cifar,
+                split='train',
+                download=False))
 
 
 def test_missing_files_say_where_to_put_what_and_nothing_downloads(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
-        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path / 'cifar100'), split='train'))
+        _build(
+            dict(
+                type='ToyCIFAR100',
+                data_root=str(tmp_path / 'cifar100'),
+                split='train'))
     msg = str(e.value)
-    for part in ('train', 'meta', osp.join(str(tmp_path), 'cifar100', 'cifar-100-python'),
-                 'make_toy_cifar.py'):
+    for part in ('train', 'meta',
+                 osp.join(str(tmp_path), 'cifar100',
+                          'cifar-100-python'), 'make_toy_cifar.py'):
         assert part in msg, part
     with pytest.raises(ValueError, match='never downloads'):
-        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path), download=True))
+        _build(
+            dict(type='ToyCIFAR100', data_root=str(tmp_path), download=True))
     with pytest.raises(AssertionError, match='split must be one of'):
         _build(dict(type='ToyCIFAR100', data_root=str(tmp_path), split='val'))
 
 
 def test_cifar_file_checks_of_the_tools(tmp_path):
-    """tools/train.py and tools/test.py check the files of mmpretrain's CIFAR datasets before
-    mmpretrain would download them: one error naming the missing files and the fix."""
-    from muse_det.utils.config_checks import ConfigCheckError, check_cifar_files
+    """tools/train.py and tools/test.py check the files of mmpretrain's CIFAR
+    datasets before mmpretrain would download them: one error naming the
+    missing files and the fix."""
+    from muse_det.utils.config_checks import (ConfigCheckError,
+                                              check_cifar_files)
     with pytest.raises(ConfigCheckError) as e:
-        check_cifar_files('train_dataloader', dict(type='CIFAR100', data_root=str(tmp_path)))
-    for part in ('train, test, meta', osp.join(str(tmp_path), 'cifar-100-python'),
-                 'cifar.html', 'train_dataloader.dataset.data_root'):
+        check_cifar_files('train_dataloader',
+                          dict(type='CIFAR100', data_root=str(tmp_path)))
+    for part in ('train, test, meta',
+                 osp.join(str(tmp_path), 'cifar-100-python'), 'cifar.html',
+                 'train_dataloader.dataset.data_root'):
         assert part in str(e.value), part
-    with pytest.raises(ConfigCheckError, match='data_batch_1.*test_batch.*batches.meta'):
-        check_cifar_files('val_dataloader', dict(type='mmpretrain.CIFAR10',
-                                                 data_root=str(tmp_path)))
+    with pytest.raises(
+            ConfigCheckError, match='data_batch_1.*test_batch.*batches.meta'):
+        check_cifar_files(
+            'val_dataloader',
+            dict(type='mmpretrain.CIFAR10', data_root=str(tmp_path)))
     with pytest.raises(ConfigCheckError, match='make_toy_cifar.py'):
-        check_cifar_files('val_dataloader', dict(type='ToyCIFAR100', data_root=str(tmp_path)))
+        check_cifar_files('val_dataloader',
+                          dict(type='ToyCIFAR100', data_root=str(tmp_path)))
     folder = tmp_path / 'cifar-10-batches-py'
     folder.mkdir()
-    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch', 'batches.meta']:
+    for name in [f'data_batch_{i}'
+                 for i in range(1, 6)] + ['test_batch', 'batches.meta']:
         (folder / name).write_bytes(b'')
-    assert check_cifar_files('train_dataloader', dict(type='CIFAR10', data_root=str(tmp_path)))
+    assert check_cifar_files('train_dataloader',
+                             dict(type='CIFAR10', data_root=str(tmp_path)))
     assert not check_cifar_files('train_dataloader', dict(type='CocoDataset'))
 
 
 def test_toy_maker_is_deterministic_and_has_a_cli(tmp_path, toy_maker, capsys):
-    toy_maker.main(['--out', str(tmp_path / 'a'), '--num-train', '6', '--num-test', '3'])
+    toy_maker.main(
+        ['--out',
+         str(tmp_path / 'a'), '--num-train', '6', '--num-test', '3'])
     out = capsys.readouterr().out
-    assert 'train: 6 images' in out and 'test : 3 images' in out and 'Done in' in out
+    assert ('train: 6 images' in out and 'test : 3 images' in out
+            and 'Done in' in out)
     toy_maker.make_toy_cifar(str(tmp_path / 'b'), 6, 3, seed=0, log_every=0)
     for name in ('train', 'test', 'meta'):
         a = (tmp_path / 'a' / 'cifar-100-python' / name).read_bytes()
-        assert a == (tmp_path / 'b' / 'cifar-100-python' / name).read_bytes(), name
+        assert a == (tmp_path / 'b' / 'cifar-100-python' /
+                     name).read_bytes(), name
 
 
 def _train_pipeline():
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/classification/toy/resnet18_toy_cifar.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/classification/toy/resnet18_toy_cifar.py'))
     return cfg.train_dataloader.dataset.pipeline
 
 
 def test_train_pipeline_packs_cropped_flipped_images(toy_cifar):
     from mmpretrain.structures import DataSample
-    pipeline = _train_pipeline()  # mmpretrain's CIFAR-100 recipe: crop 32 + pad 4, flip, pack
-    assert [t['type'] for t in pipeline] == ['RandomCrop', 'RandomFlip', 'PackInputs']
+
+    # mmpretrain's CIFAR-100 recipe: crop 32 + pad 4, flip, pack
+    pipeline = _train_pipeline()
+    assert [t['type']
+            for t in pipeline] == ['RandomCrop', 'RandomFlip', 'PackInputs']
     pipeline[1]['prob'] = 1.0
-    ds = _build(dict(type='ToyCIFAR100', data_root=toy_cifar, split='train',
-                     pipeline=pipeline))
+    ds = _build(
+        dict(
+            type='ToyCIFAR100',
+            data_root=toy_cifar,
+            split='train',
+            pipeline=pipeline))
     out = ds[5]
-    assert out['inputs'].shape == (3, 32, 32) and out['inputs'].dtype == torch.uint8
+    assert out['inputs'].shape == (3, 32,
+                                   32) and out['inputs'].dtype == torch.uint8
     sample = out['data_samples']
     assert isinstance(sample, DataSample)
     assert sample.gt_label.tolist() == [ds.get_data_info(5)['gt_label']]
-    assert sample.flip and sample.sample_idx == 5 and sample.img_shape[:2] == (32, 32)
+    assert sample.flip and sample.sample_idx == 5 and sample.img_shape[:2] == (
+        32, 32)
 
 
 def test_random_crop_is_a_window_of_the_padded_image():
@@ -128,12 +171,13 @@ def test_random_crop_is_a_window_of_the_padded_image():
     crop_cfg = _train_pipeline()[0]
     assert (crop_cfg['crop_size'], crop_cfg['padding']) == (32, 4)
     img = np.arange(1, 8 * 8 * 3 + 1, dtype=np.uint8).reshape(8, 8, 3)
-    crop = TRANSFORMS.build(dict(crop_cfg, crop_size=8, padding=2))  # zero padding, as CIFAR's
+    # zero padding, as CIFAR's
+    crop = TRANSFORMS.build(dict(crop_cfg, crop_size=8, padding=2))
     padded = np.pad(img, ((2, 2), (2, 2), (0, 0)))
     np.random.seed(0)
     outs = [crop(dict(img=img.copy()))['img'] for _ in range(5)]
     for out in outs:
         assert out.shape == (8, 8, 3)
-        assert any((padded[y:y + 8, x:x + 8] == out).all()
-                   for y in range(5) for x in range(5))
+        assert any((padded[y:y + 8, x:x + 8] == out).all() for y in range(5)
+                   for x in range(5))
     assert any(not (out == img).all() for out in outs)  # the window moves

@@ -1,9 +1,10 @@
-"""Tests of the toy COCO generator (tools/misc/make_toy_coco.py) and its dataset configs.
+"""Tests of the toy COCO generator (tools/misc/make_toy_coco.py) and its
+dataset configs.
 
-Real files, real pycocotools: a tiny set is generated in a tmp dir and read back.
+Real files, real pycocotools: a tiny set is generated in a tmp
+dir and read back.
 """
 import importlib.util
-import io
 import json
 import os.path as osp
 
@@ -30,8 +31,14 @@ maker = _load_maker()
 
 
 def _generate(out, variant='easy', num_train=8, num_val=4, seed=0):
-    return maker.make_toy_coco(str(out), num_train=num_train, num_val=num_val, size=SIZE,
-                               seed=seed, variant=variant, log_every=0)
+    return maker.make_toy_coco(
+        str(out),
+        num_train=num_train,
+        num_val=num_val,
+        size=SIZE,
+        seed=seed,
+        variant=variant,
+        log_every=0)
 
 
 @pytest.fixture(scope='module')
@@ -73,14 +80,16 @@ def test_files_boxes_and_masks(variant, easy_root, hard_root):
     for split, num in (('train', 8), ('val', 4)):
         coco = _coco(root, split)
         assert len(coco.getImgIds()) == num
-        assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(classes)
+        assert [c['name']
+                for c in coco.loadCats(coco.getCatIds())] == list(classes)
         for img_id in coco.getImgIds():
             info = coco.loadImgs(img_id)[0]
             path = osp.join(str(root), split, info['file_name'])
             assert osp.isfile(path)
             with Image.open(path) as im:
                 assert im.format == 'JPEG' and im.mode == 'RGB'
-                assert im.size == (info['width'], info['height']) == (SIZE, SIZE)
+                assert im.size == (info['width'], info['height']) == (SIZE,
+                                                                      SIZE)
                 pixels = np.asarray(im)
             anns = coco.loadAnns(coco.getAnnIds(imgIds=img_id))
             assert anns, 'every image has at least one object'
@@ -92,16 +101,22 @@ def test_files_boxes_and_masks(variant, easy_root, hard_root):
                 assert x >= 0 and y >= 0 and x + w <= SIZE and y + h <= SIZE
                 for poly in ann['segmentation']:
                     assert len(poly) >= 6 and len(poly) % 2 == 0
-                # polygon area (stored) vs box: a visible part of a shape fills its box partly
+                # polygon area (stored) vs box: a visible part of a shape
+                # fills its box partly
                 assert 0.1 * w * h <= ann['area'] <= w * h * 1.001
-                # rasterised polygon agrees with the stored area and lies in the box
+                # rasterised polygon agrees with the stored area
+                # and lies in the box
                 mask = coco.annToMask(ann).astype(bool)
-                assert abs(mask.sum() - ann['area']) <= 0.05 * ann['area'] + 0.5 * (w + h) + 2
+                assert abs(mask.sum() - ann['area']
+                           ) <= 0.05 * ann['area'] + 0.5 * (w + h) + 2
                 ys, xs = np.nonzero(mask)
-                assert xs.min() >= np.floor(x) - 1 and xs.max() <= np.ceil(x + w) + 1
-                assert ys.min() >= np.floor(y) - 1 and ys.max() <= np.ceil(y + h) + 1
+                assert xs.min() >= np.floor(x) - 1 and xs.max(
+                ) <= np.ceil(x + w) + 1
+                assert ys.min() >= np.floor(y) - 1 and ys.max(
+                ) <= np.ceil(y + h) + 1
                 if variant == 'easy':
-                    # the mask covers the drawn shape: its pixels have the class colour
+                    # the mask covers the drawn shape: its pixels have
+                    # the class colour
                     name = coco.cats[ann['category_id']]['name']
                     colour = pixels[mask].mean(0)
                     expected = np.array(maker.EASY_COLOURS[name], dtype=float)
@@ -116,7 +131,8 @@ def test_deterministic(tmp_path):
     _generate(tmp_path / 'd', 'easy', 3, 1, seed=3)
     a, b, c, d = (_tree_bytes(tmp_path / k) for k in 'abcd')
     assert a == b, 'same arguments -> byte-identical json and JPEGs'
-    assert a['annotations/instances_train.json'] != c['annotations/instances_train.json']
+    assert a['annotations/instances_train.json'] != c[
+        'annotations/instances_train.json']
     assert a['train/000001.jpg'] != c['train/000001.jpg']
     # an image does not depend on how many images its split has
     for name, data in d.items():
@@ -134,17 +150,22 @@ def test_hard_variant(easy_root, hard_root):
         per_cat = {}
         for ann in coco.anns.values():
             info = coco.imgs[ann['image_id']]
-            with Image.open(osp.join(str(root), 'train', info['file_name'])) as im:
+            with Image.open(osp.join(str(root), 'train',
+                                     info['file_name'])) as im:
                 pix = np.asarray(im)
             per_cat.setdefault(ann['category_id'], []).append(
                 pix[coco.annToMask(ann).astype(bool)].mean(0))
-        return max(np.ptp(np.stack(v), 0).max() for v in per_cat.values() if len(v) > 1)
+        return max(
+            np.ptp(np.stack(v), 0).max() for v in per_cat.values()
+            if len(v) > 1)
 
     assert colour_spread(easy_root, easy) < 80
-    assert colour_spread(hard_root, hard) > 150, 'hard colours are random per object'
+    assert colour_spread(hard_root,
+                         hard) > 150, 'hard colours are random per object'
     areas = np.array([a['area'] for a in hard.anns.values()])
-    assert (areas < 32 ** 2).sum() >= 3, 'hard set has small objects'
-    # occlusion: an occluded object's visible part is often cut into several polygons
+    assert (areas < 32**2).sum() >= 3, 'hard set has small objects'
+    # occlusion: an occluded object's visible part is often cut into
+    # several polygons
     multi = [a for a in hard.anns.values() if len(a['segmentation']) > 1]
     assert multi, 'occluded objects have multi-polygon visible masks'
     assert not [a for a in easy.anns.values() if len(a['segmentation']) > 1]
@@ -152,8 +173,11 @@ def test_hard_variant(easy_root, hard_root):
 
 def test_cli(tmp_path, capsys):
     out = tmp_path / 'cli'
-    assert maker.main(['--out', str(out), '--num-train', '2', '--num-val', '1',
-                       '--variant', 'hard', '--seed', '1', '--size', '96']) == 0
+    assert maker.main([
+        '--out',
+        str(out), '--num-train', '2', '--num-val', '1', '--variant', 'hard',
+        '--seed', '1', '--size', '96'
+    ]) == 0
     text = capsys.readouterr().out
     assert 'train: 2 images' in text and 'val  : 1 images' in text
     coco = json.load(open(out / 'annotations' / 'instances_train.json'))
@@ -166,20 +190,22 @@ def test_cli(tmp_path, capsys):
     ('toy_coco_detection.py', 'easy', 3),
     ('toy_coco_hard_detection.py', 'hard', 6),
 ])
-def test_mmdet_dataset_and_metric(cfg_name, variant, num_classes, easy_root, hard_root):
+def test_mmdet_dataset_and_metric(cfg_name, variant, num_classes, easy_root,
+                                  hard_root):
     pytest.importorskip('mmdet')
     import torch
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
     from mmdet.registry import DATASETS, METRICS
     from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
     register_all_modules(init_default_scope=False)
     init_default_scope('mmdet')
 
     root = str(easy_root if variant == 'easy' else hard_root) + '/'
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets', cfg_name))
-    assert len(cfg.metainfo['classes']) == len(cfg.metainfo['palette']) == num_classes
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'datasets', cfg_name))
+    assert len(cfg.metainfo['classes']) == len(
+        cfg.metainfo['palette']) == num_classes
 
     train_cfg = cfg.train_dataloader.dataset.copy()
     train_cfg.data_root = root
@@ -201,7 +227,8 @@ def test_mmdet_dataset_and_metric(cfg_name, variant, num_classes, easy_root, har
     assert tuple(val_sample['inputs'].shape) == (3, SIZE, SIZE)
     assert val_sample['data_samples'].ori_shape == (SIZE, SIZE)
 
-    # The evaluator config scores perfect predictions (the ground truth) as mAP 1.0.
+    # The evaluator config scores perfect predictions
+    # (the ground truth) as mAP 1.0.
     metric_cfg = cfg.val_evaluator.copy()
     metric_cfg.ann_file = root + 'annotations/instances_val.json'
     metric = METRICS.build(metric_cfg)
@@ -209,64 +236,80 @@ def test_mmdet_dataset_and_metric(cfg_name, variant, num_classes, easy_root, har
     preds = []
     for i in range(len(val_set)):
         info = val_set.get_data_info(i)
-        boxes = torch.tensor([inst['bbox'] for inst in info['instances']], dtype=torch.float32)
-        labels = torch.tensor([inst['bbox_label'] for inst in info['instances']])
-        preds.append(dict(img_id=info['img_id'], ori_shape=(SIZE, SIZE),
-                          pred_instances=dict(bboxes=boxes, labels=labels,
-                                              scores=torch.ones(len(boxes)))))
+        boxes = torch.tensor([inst['bbox'] for inst in info['instances']],
+                             dtype=torch.float32)
+        labels = torch.tensor(
+            [inst['bbox_label'] for inst in info['instances']])
+        preds.append(
+            dict(
+                img_id=info['img_id'],
+                ori_shape=(SIZE, SIZE),
+                pred_instances=dict(
+                    bboxes=boxes, labels=labels,
+                    scores=torch.ones(len(boxes)))))
     metric.process({}, preds)
     results = metric.evaluate(len(preds))
     assert results['coco/bbox_mAP'] == pytest.approx(1.0, abs=1e-6)
 
 
 def test_hard_fcos_config_matches_hard_dataset_config():
-    """configs/toy/fcos_r18_toy_coco_hard.py re-targets the easy baseline to exactly the
-    data settings of configs/_base_/datasets/toy_coco_hard_detection.py."""
+    """configs/toy/fcos_r18_toy_coco_hard.py re-targets the easy baseline to
+    exactly the data settings of
+    configs/_base_/datasets/toy_coco_hard_detection.py."""
     pytest.importorskip('mmdet')
     from mmengine.config import Config
-    hard = Config.fromfile(osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco_hard.py'))
+    hard = Config.fromfile(
+        osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco_hard.py'))
     data = Config.fromfile(
-        osp.join(ROOT, 'configs', '_base_', 'datasets', 'toy_coco_hard_detection.py'))
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
-                'test_evaluator'):
+        osp.join(ROOT, 'configs', '_base_', 'datasets',
+                 'toy_coco_hard_detection.py'))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'val_evaluator', 'test_evaluator'):
         assert hard[key].to_dict() == data[key].to_dict(), key
-    assert hard.model.bbox_head.num_classes == len(data.metainfo['classes']) == 6
-    easy = Config.fromfile(osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco.py'))
+    assert hard.model.bbox_head.num_classes == len(
+        data.metainfo['classes']) == 6
+    easy = Config.fromfile(
+        osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco.py'))
     assert easy.model.bbox_head.num_classes == 3
-    assert easy.model.backbone.frozen_stages == -1 and not easy.model.backbone.norm_eval
+    assert (easy.model.backbone.frozen_stages == -1
+            and not easy.model.backbone.norm_eval)
     assert easy.model.backbone.init_cfg is None
 
 
 def test_fcos_toy_config_trains_one_step(easy_root):
-    """The plain toy FCOS builds, takes a training step on the generated set and predicts."""
+    """The plain toy FCOS builds, takes a training step on the generated set
+    and predicts."""
     pytest.importorskip('mmdet')
     import torch
+    from mmdet.registry import DATASETS, MODELS
+    from mmdet.utils import register_all_modules
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
-
-    from mmdet.registry import DATASETS, MODELS
-    from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     init_default_scope('mmdet')
     torch.manual_seed(0)
 
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'toy', 'fcos_r18_toy_coco.py'))
     ds_cfg = cfg.train_dataloader.dataset.copy()
     ds_cfg.data_root = str(easy_root) + '/'
     dataset = DATASETS.build(ds_cfg)
     model = MODELS.build(cfg.model)
     model.train()
-    batch = model.data_preprocessor(pseudo_collate([dataset[0], dataset[1]]), training=True)
+    batch = model.data_preprocessor(
+        pseudo_collate([dataset[0], dataset[1]]), training=True)
     assert tuple(batch['inputs'].shape) == (2, 3, SIZE, SIZE)
     losses = model(**batch, mode='loss')
     total = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total)
     total.backward()
     grads = [p.grad for p in model.backbone.conv1.parameters()]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads), 'stem is trained'
+    assert all(g is not None and torch.isfinite(g).all()
+               for g in grads), 'stem is trained'
     model.eval()
     with torch.no_grad():
-        batch = model.data_preprocessor(pseudo_collate([dataset[0]]), training=False)
+        batch = model.data_preprocessor(
+            pseudo_collate([dataset[0]]), training=False)
         preds = model(**batch, mode='predict')
     assert preds[0].pred_instances.bboxes.shape[-1] == 4

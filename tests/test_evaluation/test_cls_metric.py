@@ -1,12 +1,16 @@
-"""mmpretrain's Accuracy, as the classification configs and PeerEnsembleMetric use it: golden
-values, key names, label-only predictions."""
+"""mmpretrain's Accuracy, as the classification configs and PeerEnsembleMetric
+use it: golden values, key names, label-only predictions."""
 import pytest
 import torch
 
-SCORES = torch.tensor([[0.1, 0.6, 0.1, 0.1, 0.05, 0.05],   # gt 1: top1 hit
-                       [0.5, 0.1, 0.2, 0.1, 0.05, 0.05],   # gt 2: 2nd best -> top5 hit
-                       [0.1, 0.1, 0.1, 0.1, 0.1, 0.5],     # gt 5: top1 hit
-                       [0.3, 0.25, 0.2, 0.15, 0.08, 0.02]])  # gt 5: last -> miss
+SCORES = torch.tensor([
+    [0.1, 0.6, 0.1, 0.1, 0.05, 0.05],  # gt 1: top1 hit
+    # gt 2: 2nd best -> top5 hit
+    [0.5, 0.1, 0.2, 0.1, 0.05, 0.05],
+    [0.1, 0.1, 0.1, 0.1, 0.1, 0.5],  # gt 5: top1 hit
+    # gt 5: last -> miss
+    [0.3, 0.25, 0.2, 0.15, 0.08, 0.02]
+])
 LABELS = torch.tensor([1, 2, 5, 5])
 
 
@@ -14,7 +18,8 @@ def _samples(with_scores=True):
     from mmpretrain.structures import DataSample
     out = []
     for score, label in zip(SCORES, LABELS):
-        s = DataSample().set_gt_label(int(label)).set_pred_label(score.argmax())
+        s = DataSample().set_gt_label(int(label)).set_pred_label(
+            score.argmax())
         if with_scores:
             s.set_pred_score(score)
         out.append(s.to_dict())
@@ -23,6 +28,7 @@ def _samples(with_scores=True):
 
 def _metric(**kwargs):
     from mmengine.registry import METRICS, init_default_scope
+
     import muse_det  # noqa: F401
     init_default_scope('mmpretrain')
     return METRICS.build(dict(type='Accuracy', **kwargs))
@@ -33,7 +39,7 @@ def test_topk_golden_values():
     accs = Accuracy.calculate(SCORES, LABELS, topk=(1, 2, 5, 6))
     assert [a[0].item() for a in accs] == [50.0, 75.0, 75.0, 100.0]
     with pytest.raises(ValueError, match='Top-7 accuracy is unavailable'):
-        Accuracy.calculate(SCORES, LABELS, topk=(7,))
+        Accuracy.calculate(SCORES, LABELS, topk=(7, ))
 
 
 def test_metric_keys_and_values():

@@ -1,7 +1,8 @@
-"""gather_negatives: each rank scores its positives against the targets of every rank.
+"""gather_negatives: each rank scores its positives against the
+targets of every rank.
 
-Two gloo processes (CPU) with DDP, each holding half of a batch, against one process with the
-whole batch: the same MI estimate and the same gradients."""
+Two gloo processes (CPU) with DDP, each holding half of a batch, against one
+process with the whole batch: the same MI estimate and the same gradients."""
 import datetime
 import faulthandler
 import math
@@ -16,7 +17,8 @@ import torch
 import torch.distributed as dist
 
 from muse_det.information import CRDDistillLoss, MUSELoss
-from muse_det.information.mutual_information import (DVEstimator, InfoNCEEstimator,
+from muse_det.information.mutual_information import (DVEstimator,
+                                                     InfoNCEEstimator,
                                                      JSDEstimator)
 from muse_det.information.mutual_information.base import negative_log_mean_exp
 
@@ -28,7 +30,8 @@ BATCH = 4
 WAIT = 120  # seconds a rank may take (a few on an idle machine)
 CASES = {
     'muse-jsd': (MUSELoss, dict(entropy_weight=0.0)),
-    'muse-infonce': (MUSELoss, dict(entropy_weight=0.0, mi_estimator='infonce')),
+    'muse-infonce':
+    (MUSELoss, dict(entropy_weight=0.0, mi_estimator='infonce')),
     'crd': (CRDDistillLoss, {}),
 }
 
@@ -36,17 +39,24 @@ CASES = {
 def _loss(name, gather):
     cls, kwargs = CASES[name]
     torch.manual_seed(0)
-    # all locations, in order (no random draw); Linear adapters (BatchNorm statistics would
-    # be each rank's own)
-    return cls(8, 16, num_samples='all', adapter='linear', embed_dim=16,
-               gather_negatives=gather, **kwargs).train()
+    # all locations, in order (no random draw); Linear adapters (BatchNorm
+    # statistics would be each rank's own)
+    return cls(
+        8,
+        16,
+        num_samples='all',
+        adapter='linear',
+        embed_dim=16,
+        gather_negatives=gather,
+        **kwargs).train()
 
 
 def _batch():
     g = torch.Generator().manual_seed(1)
     s = torch.randn(BATCH, 8, 4, 4, generator=g)
     t = torch.randn(BATCH, 16, 2, 2, generator=g)
-    s = s + torch.nn.functional.interpolate(t[:, :8], scale_factor=2.0)  # something to find
+    # something to find
+    s = s + torch.nn.functional.interpolate(t[:, :8], scale_factor=2.0)
     return s, t
 
 
@@ -62,9 +72,13 @@ def _worker(rank, world, port, name, gather, path):
     torch.set_num_threads(1)
     # where a stuck rank stands goes to its log, which the test prints
     faulthandler.dump_traceback_later(WAIT - 10, exit=True)
-    # a rank that never shows up fails the run in a minute instead of hanging it
-    dist.init_process_group('gloo', rank=rank, world_size=world,
-                            timeout=datetime.timedelta(seconds=60))
+    # a rank that never shows up fails the run in a minute
+    # instead of hanging it
+    dist.init_process_group(
+        'gloo',
+        rank=rank,
+        world_size=world,
+        timeout=datetime.timedelta(seconds=60))
     try:
         loss = _loss(name, gather)
         ddp = torch.nn.parallel.DistributedDataParallel(loss)
@@ -73,10 +87,16 @@ def _worker(rank, world, port, name, gather, path):
         mi, grads = _step(ddp, s[part], t[part])
         dist.all_reduce(mi)
         if rank == 0:  # DDP has averaged the gradients over the ranks
-            torch.save(dict(mi=mi / world, grads={k.removeprefix('module.'): v
-                                                  for k, v in grads.items()}), path)
-        # DDP's reducer is torn down while every rank still holds the group: a rank that
-        # exits first can leave the other's gloo teardown waiting for it for ever
+            torch.save(
+                dict(
+                    mi=mi / world,
+                    grads={
+                        k.removeprefix('module.'): v
+                        for k, v in grads.items()
+                    }), path)
+        # DDP's reducer is torn down while every rank still holds the group:
+        # a rank that exits first can leave the other's gloo teardown
+        # waiting for it for ever
         del ddp
         dist.barrier()
     finally:
@@ -90,16 +110,22 @@ def _free_port():
 
 
 def _two_ranks(name, gather, tmp_path):
-    """Two processes as a launcher starts them (their own stdout/stderr: pytest's captured
-    file descriptors are not shared with them)."""
+    """Two processes as a launcher starts them (their own stdout/stderr:
+    pytest's captured file descriptors are not shared with them)."""
     path = str(tmp_path / f'{name}-{gather}.pt')
     port = _free_port()
-    code = (f'import sys; sys.path[:0] = {[HERE, osp.dirname(HERE)]!r}; '
-            f'import test_info_gather_negatives as t; '
-            f't._worker(int(sys.argv[1]), 2, {port}, {name!r}, {gather}, {path!r})')
+    code = (
+        f'import sys; sys.path[:0] = {[HERE, osp.dirname(HERE)]!r}; '
+        f'import test_info_gather_negatives as t; '
+        f't._worker(int(sys.argv[1]), 2, {port}, {name!r}, {gather}, {path!r})'
+    )
     logs = [tmp_path / f'{name}-{gather}-rank{rank}.log' for rank in range(2)]
-    procs = [subprocess.Popen([sys.executable, '-c', code, str(rank)], stdout=log.open('w'),
-                              stderr=subprocess.STDOUT) for rank, log in enumerate(logs)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, '-c', code, str(rank)],
+            stdout=log.open('w'),
+            stderr=subprocess.STDOUT) for rank, log in enumerate(logs)
+    ]
     try:
         for proc in procs:
             proc.wait(timeout=WAIT)
@@ -110,8 +136,9 @@ def _two_ranks(name, gather, tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    assert all(p.returncode == 0 for p in procs), '\n'.join(log.read_text()[-2000:]
-                                                             for log in logs)
+    assert all(p.returncode == 0
+               for p in procs), '\n'.join(log.read_text()[-2000:]
+                                          for log in logs)
     return torch.load(path)
 
 
@@ -119,18 +146,22 @@ def _two_ranks(name, gather, tmp_path):
 def test_two_ranks_gathering_negatives_match_one_process(name, tmp_path):
     mi, grads = _step(_loss(name, False), *_batch())
     gathered = _two_ranks(name, True, tmp_path)
-    assert torch.allclose(gathered['mi'], mi, rtol=1e-5, atol=1e-6), (gathered['mi'], mi)
+    assert torch.allclose(
+        gathered['mi'], mi, rtol=1e-5, atol=1e-6), (gathered['mi'], mi)
     assert grads.keys() == gathered['grads'].keys()
     for key, grad in grads.items():
-        assert torch.allclose(gathered['grads'][key], grad, rtol=1e-4, atol=1e-6), key
-    if name == 'muse-infonce':  # without the option: rank-local negatives, another estimate
+        assert torch.allclose(
+            gathered['grads'][key], grad, rtol=1e-4, atol=1e-6), key
+    # without the option: rank-local negatives, another estimate
+    if name == 'muse-infonce':
         local = _two_ranks(name, False, tmp_path)
         assert not torch.allclose(local['mi'], mi, rtol=1e-3)
 
 
 def test_row_blocks_of_one_score_matrix():
-    """The rows of a global matrix with positives at their offset: JSD and InfoNCE average to
-    the square estimate; DV's negatives are exactly the block's off-positive entries."""
+    """The rows of a global matrix with positives at their offset: JSD and
+    InfoNCE average to the square estimate; DV's negatives are exactly the
+    block's off-positive entries."""
     scores = torch.randn(6, 6) + 3 * torch.eye(6)
     blocks = [(scores[:2], 0), (scores[2:4], 2), (scores[4:], 4)]
     for estimator in (JSDEstimator(), InfoNCEEstimator()):
@@ -139,7 +170,10 @@ def test_row_blocks_of_one_score_matrix():
     assert InfoNCEEstimator()(scores[2:4], 2) <= math.log(6)
     rows, offset = blocks[1]
     negatives = torch.cat([rows[0, [0, 1, 3, 4, 5]], rows[1, [0, 1, 2, 4, 5]]])
-    expected = rows.diagonal(offset).mean() - (negatives.logsumexp(0) - math.log(10))
+    expected = rows.diagonal(offset).mean() - (
+        negatives.logsumexp(0) - math.log(10))
     assert torch.allclose(DVEstimator()(rows, offset), expected, atol=1e-6)
-    assert torch.allclose(negative_log_mean_exp(rows, offset), negatives.logsumexp(0)
-                          - math.log(10), atol=1e-6)
+    assert torch.allclose(
+        negative_log_mean_exp(rows, offset),
+        negatives.logsumexp(0) - math.log(10),
+        atol=1e-6)

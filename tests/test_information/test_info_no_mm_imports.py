@@ -1,4 +1,5 @@
-"""muse_det.information must work with PyTorch alone: no mmengine/mmcv/mmdet/mmpretrain."""
+"""muse_det.information must work with PyTorch alone: no
+mmengine/mmcv/mmdet/mmpretrain."""
 import ast
 import pathlib
 import subprocess
@@ -33,8 +34,11 @@ print('ok')
 
 
 def test_imports_and_runs_with_mm_packages_blocked():
-    result = subprocess.run([sys.executable, '-c', SCRIPT], cwd=REPO, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run([sys.executable, '-c', SCRIPT],
+                            cwd=REPO,
+                            capture_output=True,
+                            text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == 'ok'
 
@@ -49,5 +53,7 @@ def test_sources_import_no_mm_package():
                 names = [node.module or '']
             else:
                 continue
-            offenders += [f'{path.name}: {n}' for n in names if n.split('.')[0] in MM]
+            offenders += [
+                f'{path.name}: {n}' for n in names if n.split('.')[0] in MM
+            ]
     assert not offenders

@@ -1,23 +1,27 @@
-"""MUSE objective: the two variants, and the multiplicative gradient at chance level."""
+"""MUSE objective: the two variants, and the multiplicative gradient at
+chance level."""
 import math
 
 import pytest
 import torch
 
-from muse_det.information import (CodingRateEntropy, GaussianEntropy, JSDEstimator,
-                                  MUSEObjective)
+from muse_det.information import (CodingRateEntropy, GaussianEntropy,
+                                  JSDEstimator, MUSEObjective)
 
 
 def inputs(seed=0):
     gen = torch.Generator().manual_seed(seed)
-    return torch.randn(16, 16, generator=gen), torch.randn(16, 6, generator=gen)
+    return torch.randn(
+        16, 16, generator=gen), torch.randn(
+            16, 6, generator=gen)
 
 
 def test_additive_is_mi_plus_weighted_entropy_per_dim():
     scores, z = inputs()
     out = MUSEObjective('additive', entropy_weight=0.7)(scores, z)
     mi, h = JSDEstimator()(scores), GaussianEntropy()(z)
-    assert out['objective'].item() == pytest.approx((mi + 0.7 * h / 6).item(), abs=1e-6)
+    assert out['objective'].item() == pytest.approx(
+        (mi + 0.7 * h / 6).item(), abs=1e-6)
     assert out['mi'].item() == pytest.approx(mi.item())
     assert out['entropy'].item() == pytest.approx(h.item())
 
@@ -26,12 +30,13 @@ def test_entropy_weight_is_a_runtime_attribute():
     scores, z = inputs()
     objective = MUSEObjective()
     objective.entropy_weight = 0.0
-    assert objective(scores, z)['objective'].item() == pytest.approx(JSDEstimator()(scores).item())
+    assert objective(scores, z)['objective'].item() == pytest.approx(
+        JSDEstimator()(scores).item())
 
 
 def test_multiplicative_value_and_straight_through_gradient():
-    # An untrained critic sits below JSD chance (-log 4): I+ = 0 in value, but the critic must
-    # still receive a gradient, or training never starts.
+    # An untrained critic sits below JSD chance (-log 4): I+ = 0 in value, but
+    # the critic must still receive a gradient, or training never starts.
     scores, z = inputs()
     scores = (0.1 * scores).requires_grad_(True)
     objective = MUSEObjective('multiplicative')
@@ -44,5 +49,6 @@ def test_multiplicative_value_and_straight_through_gradient():
 
     strong = torch.eye(16) * 8 - 2  # informative critic: I above chance
     out = objective(strong, z)
-    expected = (JSDEstimator()(strong) + math.log(4)) * CodingRateEntropy()(z) / 6
+    expected = (JSDEstimator()(strong) +
+                math.log(4)) * CodingRateEntropy()(z) / 6
     assert out['objective'].item() == pytest.approx(expected.item(), rel=1e-6)

@@ -1,4 +1,5 @@
-"""Pair sampling and map alignment: a positive pair is one image point of both features."""
+"""Pair sampling and map alignment: a positive pair is one image point of
+both features."""
 import pytest
 import torch
 
@@ -8,14 +9,17 @@ from muse_det.information import PairSampler, align_maps, centred_window_mean
 def location_maps(b=2, h=4, w=4):
     """Maps whose every channel holds the location index (s) or 10 x it (t)."""
     idx = torch.arange(h * w, dtype=torch.float32).view(1, 1, h, w)
-    return idx.expand(b, 3, h, w).clone(), (10 * idx).expand(b, 5, h, w).clone()
+    return idx.expand(b, 3, h, w).clone(), (10 * idx).expand(b, 5, h,
+                                                             w).clone()
 
 
 def test_same_distinct_locations_for_both_sides():
     s, t = location_maps()
-    v_s, v_t = PairSampler(num_samples=6, generator=torch.Generator().manual_seed(0))(s, t)
+    v_s, v_t = PairSampler(
+        num_samples=6, generator=torch.Generator().manual_seed(0))(s, t)
     assert v_s.shape == (12, 3) and v_t.shape == (12, 5)
-    assert torch.equal(v_t[:, 0], 10 * v_s[:, 0])  # row i of both: the same location
+    # row i of both: the same location
+    assert torch.equal(v_t[:, 0], 10 * v_s[:, 0])
     for image in v_s[:, 0].view(2, 6):
         assert len(set(image.tolist())) == 6  # without replacement
 
@@ -33,7 +37,8 @@ def test_all_locations(num_samples):
     s, t = location_maps()
     v_s, _ = PairSampler(num_samples)(s, t)
     assert v_s.shape == (32, 3)
-    assert v_s[:16, 0].tolist() == list(range(16))  # image-major, row-major locations
+    # image-major, row-major locations
+    assert v_s[:16, 0].tolist() == list(range(16))
 
 
 def test_more_samples_than_locations_takes_each_location_once():
@@ -45,34 +50,44 @@ def test_more_samples_than_locations_takes_each_location_once():
 
 
 def test_finer_map_is_read_at_the_coarse_pixel_centre():
-    # stride 4 student (8x8) and stride 8 target (4x4): target pixel i sits on student pixel 2i
+    # stride 4 student (8x8) and stride 8 target (4x4): target pixel i sits on
+    # student pixel 2i
     fine = torch.arange(64, dtype=torch.float32).view(1, 1, 8, 8)
     coarse = torch.randn(1, 2, 4, 4)
-    a_s, a_t, stride = align_maps(fine, coarse, strides=(4, 8), fine_read='pixel')
-    assert torch.equal(a_t, coarse) and stride == 8  # the coarse map on its native grid
+    a_s, a_t, stride = align_maps(
+        fine, coarse, strides=(4, 8), fine_read='pixel')
+    # the coarse map on its native grid
+    assert torch.equal(a_t, coarse) and stride == 8
     assert torch.equal(a_s, fine[:, :, ::2, ::2])  # the pixel itself
-    w_s, _, _ = align_maps(fine, coarse, strides=(4, 8))  # the window around it (default)
+    # the window around it (default)
+    w_s, _, _ = align_maps(fine, coarse, strides=(4, 8))
     assert w_s.shape == (1, 1, 4, 4)
-    # window of fine pixels centred on (2i, 2j): rows 2i-1..2i+1 (inside the map)
+    # window of fine pixels centred on (2i, 2j): rows 2i-1..2i+1
+    # (inside the map)
     assert w_s[0, 0, 1, 2].item() == fine[0, 0, 1:4, 3:6].mean().item()
     assert w_s[0, 0, 0, 0].item() == fine[0, 0, 0:2, 0:2].mean().item()
-    # the old cell-centre convention averaged the 2x2 block 2i..2i+1: a different point
+    # the old cell-centre convention averaged the 2x2 block 2i..2i+1:
+    # a different point
     assert w_s[0, 0, 1, 2].item() != fine[0, 0, 2:4, 4:6].mean().item()
 
 
 def test_coarse_map_is_never_upsampled():
     s, t = torch.randn(2, 3, 16, 16), torch.randn(2, 5, 2, 2)
-    a_s, a_t, _ = align_maps(s, t, strides=(8, 64), grid=16)  # grid finer than native: no-op
+    # grid finer than native: no-op
+    a_s, a_t, _ = align_maps(s, t, strides=(8, 64), grid=16)
     assert a_t.shape == (2, 5, 2, 2) and torch.equal(a_t, t)
     assert a_s.shape == (2, 3, 2, 2)
 
 
 def test_grid_only_coarsens():
     s, t = torch.randn(1, 3, 16, 16), torch.randn(1, 5, 8, 8)
-    a_s, a_t, stride = align_maps(s, t, strides=(8, 16), grid=4, fine_read='pixel')
-    assert a_s.shape == (1, 3, 4, 4) and a_t.shape == (1, 5, 4, 4) and stride == 32
+    a_s, a_t, stride = align_maps(
+        s, t, strides=(8, 16), grid=4, fine_read='pixel')
+    assert a_s.shape == (1, 3, 4, 4) and a_t.shape == (1, 5, 4,
+                                                       4) and stride == 32
     assert torch.allclose(a_t, centred_window_mean(t, (2, 2)))
-    assert torch.equal(a_s, s[:, :, ::4, ::4])  # the student pixel at each new centre
+    # the student pixel at each new centre
+    assert torch.equal(a_s, s[:, :, ::4, ::4])
     w_s, _, _ = align_maps(s, t, strides=(8, 16), grid=4)
     assert torch.allclose(w_s, centred_window_mean(s, (4, 4)))
 
@@ -80,9 +95,11 @@ def test_grid_only_coarsens():
 def test_offsets_move_the_fine_read_by_whole_pixels():
     fine = torch.arange(64, dtype=torch.float32).view(1, 1, 8, 8)
     coarse = torch.randn(1, 2, 4, 4)
-    # the fine map's pixels look 4 px (one fine pixel) up-left of S * i: read one pixel further
+    # the fine map's pixels look 4 px (one fine pixel) up-left of S * i: read
+    # one pixel further
     offsets = ((-4.0, -4.0), (0.0, 0.0))
-    p_s, _, _ = align_maps(fine, coarse, (4, 8), fine_read='pixel', offsets=offsets)
+    p_s, _, _ = align_maps(
+        fine, coarse, (4, 8), fine_read='pixel', offsets=offsets)
     assert torch.equal(p_s[0, 0, :3, :3], fine[0, 0, 1:7:2, 1:7:2])
     w_s, _, _ = align_maps(fine, coarse, (4, 8), offsets=offsets)
     assert w_s[0, 0, 1, 1].item() == fine[0, 0, 2:5, 2:5].mean().item()
@@ -94,13 +111,17 @@ def test_non_integer_stride_ratio_reads_the_nearest_pixel():
     a_s, _, _ = align_maps(fine, coarse, strides=(300 / 38, 30.0))
     ratio = 30.0 / (300 / 38)
     i, j = 3, 7
-    assert a_s[0, 0, i, j].item() == fine[0, 0, round(i * ratio), round(j * ratio)].item()
+    assert a_s[0, 0, i, j].item() == fine[0, 0,
+                                          round(i * ratio),
+                                          round(j * ratio)].item()
 
 
 def test_padding_is_never_sampled():
     s, t = torch.randn(2, 3, 16, 16), torch.randn(2, 5, 4, 4)
-    sampler = PairSampler(num_samples=100, strides=(8, 32), generator=torch.Generator())
-    # image 0 fills 100 x 60 px of the 128 x 128 batch: target rows ceil(100/32)=4, cols 2
+    sampler = PairSampler(
+        num_samples=100, strides=(8, 32), generator=torch.Generator())
+    # image 0 fills 100 x 60 px of the 128 x 128 batch: target rows
+    # ceil(100/32)=4, cols 2
     images, locations = sampler.draw(2, (4, 4), [(4, 2), (4, 4)])
     rows, cols = locations // 4, locations % 4
     assert (images == 0).sum() == 8 and (images == 1).sum() == 16
@@ -116,5 +137,6 @@ def test_pool_and_auto_modes():
     s, t = torch.randn(2, 3, 4, 4), torch.randn(2, 5)
     v_s, v_t = PairSampler(mode='pool')(s, torch.randn(2, 5, 2, 2))
     assert v_s.shape == (2, 3) and torch.allclose(v_s, s.mean((2, 3)))
-    v_s, v_t = PairSampler()(s, t)  # auto, one side a vector: the map is pooled
+    # auto, one side a vector: the map is pooled
+    v_s, v_t = PairSampler()(s, t)
     assert v_s.shape == (2, 3) and v_t is t

@@ -1,4 +1,5 @@
-"""The self-information term measures the student layer itself, through nothing learnable."""
+"""The self-information term measures the student layer itself, through
+nothing learnable."""
 import math
 
 import pytest
@@ -9,20 +10,23 @@ from muse_det.information import MUSELoss
 
 def low_rank_feature(n=512, channels=64, rank=8, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, rank, generator=g) @ torch.randn(rank, channels, generator=g)
+    return torch.randn(
+        n, rank, generator=g) @ torch.randn(
+            rank, channels, generator=g)
 
 
 def entropy_and_its_gradient(loss, s):
     s = s.clone().requires_grad_(True)
     h = loss.objective.entropy(loss.entropy_view(s))
-    (grad,) = torch.autograd.grad(h, s)
+    (grad, ) = torch.autograd.grad(h, s)
     return h.item(), grad.norm().item()
 
 
 @pytest.mark.parametrize('variant', ['additive', 'multiplicative'])
 def test_learnable_parameters_cannot_change_the_entropy(variant):
     torch.manual_seed(0)
-    s = low_rank_feature()  # a frozen rank-8 layer: its entropy is fixed, whatever is trained
+    # a frozen rank-8 layer: its entropy is fixed, whatever is trained
+    s = low_rank_feature()
     t = torch.randn(512, 16)
     loss = MUSELoss(64, 16, variant=variant, pool=True, embed_dim=32)
     h0, g0 = entropy_and_its_gradient(loss, s)
@@ -34,8 +38,11 @@ def test_learnable_parameters_cannot_change_the_entropy(variant):
         opt.step()
     h1, g1 = entropy_and_its_gradient(loss, s)
     assert out['entropy'].item() == pytest.approx(h0, rel=1e-5)
-    assert h1 == pytest.approx(h0, rel=1e-5) and g1 == pytest.approx(g0, rel=1e-5)
-    assert g1 > 1e-3  # the term keeps teaching the layer (on an adapter output it fell to 1e-8)
+    assert h1 == pytest.approx(
+        h0, rel=1e-5) and g1 == pytest.approx(
+            g0, rel=1e-5)
+    # the term keeps teaching the layer (on an adapter output it fell to 1e-8)
+    assert g1 > 1e-3
 
 
 def test_rank_deficient_layer_reads_far_below_the_maximum():
@@ -49,13 +56,15 @@ def test_rank_deficient_layer_reads_far_below_the_maximum():
 def test_entropy_gradient_reaches_the_student_feature():
     s = low_rank_feature().requires_grad_(True)
     t = torch.randn(512, 16)
-    kw = dict(pool=True, embed_dim=32, generator=torch.Generator().manual_seed(0))
+    kw = dict(
+        pool=True, embed_dim=32, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     with_h = MUSELoss(64, 16, entropy_weight=1.0, **kw)
     torch.manual_seed(0)
     without_h = MUSELoss(64, 16, entropy_weight=0.0, **kw)
-    (g1,) = torch.autograd.grad(with_h(s, t)['loss'], s)
-    (g0,) = torch.autograd.grad(without_h(s, t)['loss'], s)
+    (g1, ) = torch.autograd.grad(with_h(s, t)['loss'], s)
+    (g0, ) = torch.autograd.grad(without_h(s, t)['loss'], s)
     _, g_h = entropy_and_its_gradient(with_h, s.detach())
-    # the difference is exactly -lambda/d_H dH/ds: the entropy's own gradient at the layer
+    # the difference is exactly -lambda/d_H dH/ds: the entropy's own
+    # gradient at the layer
     assert (g1 - g0).norm().item() == pytest.approx(g_h / 32, rel=1e-3)

@@ -1,7 +1,8 @@
-"""The troubleshooting table (docs/troubleshooting.md): each bad input gives its one clear error.
+"""The troubleshooting table (docs/troubleshooting.md): each bad input gives
+its one clear error.
 
-Cases already covered elsewhere are listed in the table with their test; this file holds the
-rest, with real models, real files and the real tools.
+Cases already covered elsewhere are listed in the table with their test; this
+file holds the rest, with real models, real files and the real tools.
 """
 import copy
 import os.path as osp
@@ -11,15 +12,18 @@ import sys
 import pytest
 import torch
 from mmengine.logging import MessageHub
-
 from muse_test_utils import ROOT, toy_run_cfg
 
 RETINANET = osp.join(ROOT, 'configs/muse/muse_retinanet_r50_fpn_1x_coco.py')
 
 
 def tool(*args, cwd=ROOT, env=None):
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env=env)
+    return subprocess.run([sys.executable, *args],
+                          cwd=cwd,
+                          capture_output=True,
+                          text=True,
+                          timeout=600,
+                          env=env)
 
 
 def one_line_error(proc, *needles):
@@ -33,30 +37,36 @@ def one_line_error(proc, *needles):
 
 @pytest.fixture
 def cfg_file(toy_coco, tmp_path):
+
     def write(extra='', train_dataset=''):
         path = tmp_path / 'cfg.py'
-        path.write_text(f"_base_ = '{ROOT}/configs/toy/muse_fcos_r18_toy_coco.py'\n"
-                        f"data_root = '{toy_coco}/'\n"
-                        f"train_dataloader = dict(dataset=dict(data_root=data_root, "
-                        f"{train_dataset}))\n"
-                        "val_dataloader = dict(dataset=dict(data_root=data_root))\n"
-                        "test_dataloader = val_dataloader\n"
-                        "val_evaluator = dict(ann_file=data_root + "
-                        "'annotations/instances_val.json')\n"
-                        "test_evaluator = val_evaluator\n" + extra)
+        path.write_text(
+            f"_base_ = '{ROOT}/configs/toy/muse_fcos_r18_toy_coco.py'\n"
+            f"data_root = '{toy_coco}/'\n"
+            f'train_dataloader = dict(dataset=dict(data_root=data_root, '
+            f'{train_dataset}))\n'
+            'val_dataloader = dict(dataset=dict(data_root=data_root))\n'
+            'test_dataloader = val_dataloader\n'
+            'val_evaluator = dict(ann_file=data_root + '
+            "'annotations/instances_val.json')\n"
+            'test_evaluator = val_evaluator\n' + extra)
         return str(path)
+
     return write
 
 
 def test_dataset_root_missing(cfg_file, tmp_path):
-    proc = tool('tools/train.py', cfg_file(f"train_dataloader = dict(dataset=dict("
-                                           f"data_root='{tmp_path}/nowhere/'))\n"))
+    proc = tool(
+        'tools/train.py',
+        cfg_file(f'train_dataloader = dict(dataset=dict('
+                 f"data_root='{tmp_path}/nowhere/'))\n"))
     one_line_error(proc, 'train_dataloader.dataset.data_root does not exist',
                    'make_toy_coco.py')
 
 
 def test_annotation_file_missing(cfg_file):
-    proc = tool('tools/train.py', cfg_file(train_dataset="ann_file='annotations/missing.json'"))
+    proc = tool('tools/train.py',
+                cfg_file(train_dataset="ann_file='annotations/missing.json'"))
     one_line_error(proc, 'annotation file not found', 'missing.json')
 
 
@@ -69,19 +79,25 @@ def test_annotation_json_corrupted(cfg_file, tmp_path, toy_coco):
 
 
 def test_num_classes_mismatch(cfg_file):
-    proc = tool('tools/train.py', cfg_file(
-        "model = dict(architecture=dict(bbox_head=dict(num_classes=80)))\n"))
+    proc = tool(
+        'tools/train.py',
+        cfg_file(
+            'model = dict(architecture=dict(bbox_head=dict(num_classes=80)))\n'
+        ))
     one_line_error(proc, 'model.architecture.bbox_head.num_classes=80',
                    'metainfo.classes lists 3', 'set num_classes=3')
 
 
 def test_unknown_feature_from_the_cli(cfg_file):
-    proc = tool('tools/train.py', cfg_file(), '--cfg-options', 'model.features=[neck.fpn_conv.0,neck[4]]')
-    one_line_error(proc, "unknown feature 'neck.fpn_conv.0'", 'neck.fpn_convs.0')
+    proc = tool('tools/train.py', cfg_file(), '--cfg-options',
+                'model.features=[neck.fpn_conv.0,neck[4]]')
+    one_line_error(proc, "unknown feature 'neck.fpn_conv.0'",
+                   'neck.fpn_convs.0')
 
 
 def test_resume_checkpoint_missing(cfg_file, tmp_path):
-    proc = tool('tools/train.py', cfg_file(), '--resume', str(tmp_path / 'nope.pth'))
+    proc = tool('tools/train.py', cfg_file(), '--resume',
+                str(tmp_path / 'nope.pth'))
     assert proc.returncode != 0 and 'checkpoint not found' in proc.stderr
     assert 'Traceback' not in proc.stderr
 
@@ -92,24 +108,28 @@ def test_config_file_missing(tmp_path):
 
 
 def test_config_without_custom_imports_outside_our_tools(tmp_path):
-    """mmengine alone (e.g. mmdet's tools) does not know muse-det's types; the fix is
-    `custom_imports`, which every shipped config has."""
+    """mmengine alone (e.g. mmdet's tools) does not know muse-det's types; the
+    fix is `custom_imports`, which every shipped config has."""
     cfg = tmp_path / 'no_imports.py'
     cfg.write_text(f"_base_ = '{RETINANET}'\ncustom_imports = None\n")
-    code = ('from mmengine.config import Config\nfrom mmengine.registry import '
-            'init_default_scope\nfrom mmdet.registry import MODELS\n'
-            'init_default_scope("mmdet")\n'
-            f'MODELS.build(Config.fromfile({str(cfg)!r}).model)\n')
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                          cwd=str(tmp_path), timeout=300)
+    code = (
+        'from mmengine.config import Config\nfrom mmengine.registry import '
+        'init_default_scope\nfrom mmdet.registry import MODELS\n'
+        'init_default_scope("mmdet")\n'
+        f'MODELS.build(Config.fromfile({str(cfg)!r}).model)\n')
+    proc = subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
+                          cwd=str(tmp_path),
+                          timeout=300)
     assert proc.returncode != 0
     assert 'MUSESelfDistiller is not in the' in proc.stderr
 
 
 def _retina_distiller(**kw):
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmdet.registry import MODELS
     from muse_test_utils import shrink_detector
     init_default_scope('mmdet')
     cfg = Config.fromfile(RETINANET).model
@@ -123,17 +143,23 @@ def _batch(n=2, size=128, boxes=True):
     from mmengine.structures import InstanceData
     out = []
     for i in range(n):
-        s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                        scale_factor=(1., 1.), pad_shape=(size, size),
-                                        batch_input_shape=(size, size)))
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1., 1.),
+                pad_shape=(size, size),
+                batch_input_shape=(size, size)))
         b = torch.tensor([[8., 16., 80., 96.]]) if boxes else torch.zeros(0, 4)
-        s.gt_instances = InstanceData(bboxes=b, labels=torch.zeros(len(b), dtype=torch.long))
+        s.gt_instances = InstanceData(
+            bboxes=b, labels=torch.zeros(len(b), dtype=torch.long))
         out.append(s)
     return torch.rand(n, 3, size, size), out
 
 
 def _at_iteration(i):
-    """A message hub as a training loop leaves it at iteration ``i`` (RuntimeInfoHook)."""
+    """A message hub as a training loop leaves it at iteration
+    ``i`` (RuntimeInfoHook)."""
     MessageHub.get_instance(f'bad_inputs_iter_{i}').update_info('iter', i)
 
 
@@ -143,25 +169,32 @@ def test_num_samples_larger_than_the_coarse_grid_takes_each_location_once():
     d.pair_losses[0].critic.register_forward_hook(
         lambda m, args, out: sizes.append(out.shape[0]))
     losses = d.loss(*_batch())
-    # P7 of a 128 px batch is 1x1: one location per image, never upsampled into duplicates
+    # P7 of a 128 px batch is 1x1: one location per image, never
+    # upsampled into duplicates
     assert sizes == [2] and torch.isfinite(losses['loss_muse'])
 
 
 def test_nan_features_raise_naming_iteration_and_pair():
-    d = _retina_distiller(loss=dict(type='MUSELoss', grid=4, num_samples=8)).train()
+    d = _retina_distiller(
+        loss=dict(type='MUSELoss', grid=4, num_samples=8)).train()
     _at_iteration(12)
     losses = d.loss(*_batch())
     d.raise_if_features_non_finite()  # a healthy step: nothing to report
-    d.architecture.neck.fpn_convs[1].conv.weight.data[0, 0, 0, 0] = float('nan')
-    losses = d.loss(*_batch())  # no device sync in the step: the loss is NaN, no error yet
+    d.architecture.neck.fpn_convs[1].conv.weight.data[0, 0, 0,
+                                                      0] = float('nan')
+    # no device sync in the step: the loss is NaN, no error yet
+    losses = d.loss(*_batch())
     assert not torch.isfinite(losses['loss_muse'])
-    with pytest.raises(ValueError, match=r'iteration 12, pair neck\.1 -> neck\.4: student '
-                                         r'contains NaN values \(shape \(2, 256, 8, 8\)\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'iteration 12, pair neck\.1 -> neck\.4: student '
+            r'contains NaN values \(shape \(2, 256, 8, 8\)\)'):
         d.raise_if_features_non_finite()
 
 
 def test_nan_features_stop_training_with_the_error(tmp_path):
-    """In a real run MUSEHook reads the watch once the logged loss is NaN, and stops there."""
+    """In a real run MUSEHook reads the watch once the logged loss is NaN,
+    and stops there."""
     from mmengine.hooks import Hook
     from test_resume import _tiny_detector_runner
 
@@ -170,12 +203,16 @@ def test_nan_features_stop_training_with_the_error(tmp_path):
 
         def before_train_iter(self, runner, batch_idx, data_batch=None):
             if runner.iter == 2:
-                runner.model.architecture.neck.fpn_convs[0].conv.weight.data.fill_(float('nan'))
+                runner.model.architecture.neck.fpn_convs[
+                    0].conv.weight.data.fill_(float('nan'))
 
-    runner = _tiny_detector_runner(tmp_path, 'self',
-                                   custom_hooks=[dict(type='MUSEHook'), Diverge()])
-    with pytest.raises(ValueError, match=r'^iteration 2, pair neck\.0 -> neck\.1: student '
-                                         r'contains NaN values'):
+    runner = _tiny_detector_runner(
+        tmp_path, 'self', custom_hooks=[dict(type='MUSEHook'),
+                                        Diverge()])
+    with pytest.raises(
+            ValueError,
+            match=r'^iteration 2, pair neck\.0 -> neck\.1: student '
+            r'contains NaN values'):
         runner.train()
     assert runner.iter == 2  # stopped after the step that diverged
 
@@ -187,7 +224,8 @@ def test_one_image_batch_too_small_for_pooled_samples():
 
 
 def test_images_without_gt_boxes_still_train():
-    d = _retina_distiller(loss=dict(type='MUSELoss', grid=4, num_samples=8)).train()
+    d = _retina_distiller(
+        loss=dict(type='MUSELoss', grid=4, num_samples=8)).train()
     losses = d.loss(*_batch(boxes=False))
     assert torch.isfinite(losses['loss_muse'])
 
@@ -199,24 +237,31 @@ def test_negative_or_non_numeric_loss_weight(weight):
 
 
 def test_online_needs_two_peers_and_offline_needs_matching_lists():
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmdet.registry import MODELS
     init_default_scope('mmdet')
     arch = Config.fromfile(RETINANET).model.architecture
     with pytest.raises(ValueError, match='at least 2 peer configs'):
         MODELS.build(dict(type='MUSEOnlineDistiller', peers=[arch]))
     with pytest.raises(ValueError, match='pair up by position'):
-        MODELS.build(dict(type='MUSEOfflineDistiller', architecture=arch, teacher=arch,
-                          features=['neck[0]', 'neck[1]'], teacher_features=['neck[0]']))
+        MODELS.build(
+            dict(
+                type='MUSEOfflineDistiller',
+                architecture=arch,
+                teacher=arch,
+                features=['neck[0]', 'neck[1]'],
+                teacher_features=['neck[0]']))
 
 
 def test_map_losses_refuse_vector_features():
-    """at/nst compare spatial maps: features of a classifier's pooled neck are vectors."""
-    import muse_det  # noqa: F401
+    """at/nst compare spatial maps: features of a classifier's pooled
+    neck are vectors."""
     from mmdet.registry import MODELS
+
+    import muse_det  # noqa: F401
     at = MODELS.build(dict(type='at', student_channels=8, target_channels=8))
-    with pytest.raises(ValueError, match="compares spatial maps"):
+    with pytest.raises(ValueError, match='compares spatial maps'):
         at(torch.rand(4, 8), torch.rand(4, 8))
 
 

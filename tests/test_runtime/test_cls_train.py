@@ -1,10 +1,9 @@
-"""The toy classification configs (mmpretrain models, data and metric) train and evaluate with
-a real mmengine Runner."""
+"""The toy classification configs (mmpretrain models, data and metric) train
+and evaluate with a real mmengine Runner."""
 import os.path as osp
 
 import pytest
-
-from cls_helpers import read_scalars, toy_cifar, toy_maker, toy_run_cfg  # noqa: F401 (fixtures)
+from cls_helpers import read_scalars, toy_run_cfg
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
@@ -25,7 +24,8 @@ def test_baseline_trains_and_evaluates(toy_cifar, tmp_path):
     assert type(runner.model).__name__ == 'ImageClassifier'
     assert type(runner.model).__module__.startswith('mmpretrain.')
     train, val = read_scalars(work_dir)
-    assert [r['iter'] for r in train] == [1, 2] and all('loss' in r for r in train)
+    assert [r['iter'] for r in train] == [1, 2] and all('loss' in r
+                                                        for r in train)
     assert 0 <= val[-1]['accuracy/top1'] <= val[-1]['accuracy/top5'] <= 100
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
 
@@ -34,10 +34,13 @@ def test_baseline_trains_and_evaluates(toy_cifar, tmp_path):
     (None, 'loss_muse'),
     (dict(_delete_=True, type='l2', pool=True), 'loss_l2'),
 ])
-def test_muse_self_distillation_trains_and_logs_information(toy_cifar, tmp_path, loss, key):
+def test_muse_self_distillation_trains_and_logs_information(
+        toy_cifar, tmp_path, loss, key):
     work_dir = str(tmp_path / key)
     overrides = {} if loss is None else dict(model=dict(loss=loss))
-    runner = _train(toy_run_cfg('muse_resnet18_toy_cifar.py', toy_cifar, work_dir, **overrides))
+    runner = _train(
+        toy_run_cfg('muse_resnet18_toy_cifar.py', toy_cifar, work_dir,
+                    **overrides))
     assert type(runner.model).__name__ == 'MUSESelfDistiller'
     train, val = read_scalars(work_dir)
     assert all(key in r and 'loss_cls' in r for r in train)

@@ -1,15 +1,16 @@
-"""Every shipped MUSE detector config trains and evaluates with a real Runner on real files.
+"""Every shipped MUSE detector config trains and evaluates with a real
+Runner on real files.
 
-Each config in configs/muse/ is taken as shipped, then shrunk (ResNet-18, 3 classes, one epoch
-of 2 iterations on the toy COCO set) so the whole family runs on a CPU in seconds: one-stage
-(RetinaNet, ATSS), anchor-free (FCOS), two-stage (Faster R-CNN, both variants), cascade
-(Cascade R-CNN) and instance segmentation (Mask R-CNN, bbox + segm metrics).
+Each config in configs/muse/ is taken as shipped, then shrunk (ResNet-18, 3
+classes, one epoch of 2 iterations on the toy COCO set) so the whole family
+runs on a CPU in seconds: one-stage (RetinaNet, ATSS), anchor-free (FCOS),
+two-stage (Faster R-CNN, both variants), cascade (Cascade R-CNN) and instance
+segmentation (Mask R-CNN, bbox + segm metrics).
 """
 import json
 import os.path as osp
 
 import pytest
-
 from muse_test_utils import ROOT, toy_run_cfg
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
@@ -28,7 +29,8 @@ CONFIGS = {
 
 def _scalars(work_dir):
     from glob import glob
-    path = sorted(glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))[-1]
+    path = sorted(glob(osp.join(work_dir, '*', 'vis_data',
+                                'scalars.json')))[-1]
     with open(path) as f:
         return [json.loads(line) for line in f if line.strip()]
 
@@ -37,8 +39,11 @@ def _scalars(work_dir):
 def test_shipped_config_trains_and_evaluates(family, toy_coco, tmp_path):
     from mmengine.runner import Runner
     with_mask = family == 'mask-rcnn'
-    cfg = toy_run_cfg(osp.join(ROOT, 'configs/muse', CONFIGS[family]), toy_coco,
-                      str(tmp_path), with_mask=with_mask)
+    cfg = toy_run_cfg(
+        osp.join(ROOT, 'configs/muse', CONFIGS[family]),
+        toy_coco,
+        str(tmp_path),
+        with_mask=with_mask)
     assert cfg.model.type == 'MUSESelfDistiller'
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -1,8 +1,8 @@
-"""tools/benchmark_methods.py: one key per method, schedules rescaled, the table's arithmetic."""
+"""tools/benchmark_methods.py: one key per method, schedules rescaled, the
+table's arithmetic."""
 import os
 
 import pytest
-
 from muse_test_utils import load_tool
 
 bench = load_tool('tools/benchmark_methods.py')
@@ -14,8 +14,13 @@ def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
     for method in ('muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid', 'crd'):
         cfg = bench.method_config(task, method, 0, str(tmp_path))
         change = bench.METHODS[method]
-        diff = {k for k in muse.model.loss if muse.model.loss[k] != cfg.model.loss.get(k)}
-        assert diff == ({'variant'} if 'variant' in change else {'type'}), method
+        diff = {
+            k
+            for k in muse.model.loss
+            if muse.model.loss[k] != cfg.model.loss.get(k)
+        }
+        assert diff == ({'variant'}
+                        if 'variant' in change else {'type'}), method
         assert cfg.model.architecture == muse.model.architecture
     plain = bench.method_config(task, 'none', 0, str(tmp_path))
     assert plain.model == muse.model.architecture
@@ -25,39 +30,49 @@ def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
 def test_schedules_keep_their_shape_when_rescaled(tmp_path):
     cfg = bench.method_config('det', 'muse', 1, str(tmp_path), iters=125)
     warmup, cosine = cfg.param_scheduler
-    assert (warmup['begin'], warmup['end']) == (0, 25)  # 50 of 250 -> 25 of 125
+    # 50 of 250 -> 25 of 125
+    assert (warmup['begin'], warmup['end']) == (0, 25)
     assert (cosine['begin'], cosine['end'], cosine['T_max']) == (25, 125, 100)
     assert cfg.train_cfg.max_iters == cfg.train_cfg.val_interval == 125
     assert cfg.randomness.seed == 1
     tiny = bench.method_config('cls', 'muse', 0, str(tmp_path), iters=2)
-    assert [(s['begin'], s['end']) for s in tiny.param_scheduler] == [(0, 1), (1, 2)]
+    assert [(s['begin'], s['end']) for s in tiny.param_scheduler] == [(0, 1),
+                                                                      (1, 2)]
 
 
 def test_table_mean_sd_and_step_ratio():
-    rows = [dict(task='cls', method=m, seed=s, iters=10, metric=v, step_s=t)
-            for m, s, v, t in (('none', 0, 60.0, 0.10), ('none', 1, 62.0, 0.10),
-                               ('muse', 0, 70.0, 0.12), ('muse', 1, 74.0, 0.13))]
+    rows = [
+        dict(task='cls', method=m, seed=s, iters=10, metric=v, step_s=t)
+        for m, s, v, t in (('none', 0, 60.0, 0.10), ('none', 1, 62.0, 0.10),
+                           ('muse', 0, 70.0, 0.12), ('muse', 1, 74.0, 0.13))
+    ]
     rows[2]['grad_ratio'] = {'neck.0': 0.2, 'neck.1': 0.5}
     rows[3]['grad_ratio'] = {'neck.0': 0.4, 'neck.1': 0.7}
     table = bench.summarise(rows, ['cls'], ['none', 'muse'])
-    assert '| none | 61.00 +- 1.41 | 2 | 60.00, 62.00 |  |  | 0.100 | 1.000 |' in table
-    # paired: diffs +10, +12 -> mean 11, sd 1.41, t = 11 / (1.41 / sqrt 2) = 11.00
-    assert ('| muse | 72.00 +- 2.83 | 2 | 70.00, 74.00 | +11.00 +- 1.41 (+11.00) | '
-            '+10.00, +12.00 | 0.125 | 1.250 |') in table
+    assert ('| none | 61.00 +- 1.41 | 2 | 60.00, 62.00 |  |  | 0.100 | 1.000 |'
+            in table)
+    # paired: diffs +10, +12 -> mean 11, sd 1.41, t = 11 /
+    # (1.41 / sqrt 2) = 11.00
+    assert (
+        '| muse | 72.00 +- 2.83 | 2 | 70.00, 74.00 | +11.00 +- 1.41 (+11.00) '
+        '| +10.00, +12.00 | 0.125 | 1.250 |') in table
     assert '- muse: neck.0 0.3, neck.1 0.6' in table
 
 
 def test_paired_difference_uses_only_seeds_both_ran():
     d = bench.paired({0: 5.0, 1: 7.0, 2: 9.0}, {0: 4.0, 1: 4.0, 3: 0.0})
     assert d['seeds'] == [0, 1] and d['diffs'] == [1.0, 3.0]
-    assert d['mean'] == 2.0 and d['t'] == pytest.approx(2.0 / (2 ** 0.5 / 2 ** 0.5))
+    assert d['mean'] == 2.0 and d['t'] == pytest.approx(2.0 /
+                                                        (2**0.5 / 2**0.5))
     assert bench.paired({0: 1.0}, {0: 0.0}) is None
 
 
-def test_relative_paths_are_kept_where_the_user_ran_the_tool(tmp_path, monkeypatch):
+def test_relative_paths_are_kept_where_the_user_ran_the_tool(
+        tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     args = bench.parse_args(['--results', 'r.jsonl', '--work-dir', 'runs'])
     assert args.results == os.path.join(str(tmp_path), 'r.jsonl')
     assert args.work_dir == os.path.join(str(tmp_path), 'runs')
     with pytest.raises(SystemExit):
-        bench.parse_args(['--cfg-options', 'model.loss.loss_weight=0.5'])  # needs --tag
+        # needs --tag
+        bench.parse_args(['--cfg-options', 'model.loss.loss_weight=0.5'])

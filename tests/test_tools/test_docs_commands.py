@@ -1,13 +1,15 @@
-"""Every command shown in the README and docs/ is exercised, so the docs cannot rot.
+"""Every command shown in the README and docs/ is exercised, so the
+docs cannot rot.
 
-Each command of a ```bash block is either run here, as written, on toy data (options appended
-only to shrink it: fewer images, iterations, repeats), or run by a named test or by CI, or needs
-what a CPU test machine lacks (a CUDA build, a GPU, slurm): every command must be in exactly one
-of those tables, so a command added to the docs without being exercised fails this test.
+Each command of a ```bash block is either run here, as written, on toy data
+(options appended only to shrink it: fewer images, iterations, repeats), or run
+by a named test or by CI, or needs what a CPU test machine lacks (a CUDA build,
+a GPU, slurm): every command must be in exactly one of those tables, so a
+command added to the docs without being exercised fails this test.
 
-The documented commands run in a sandbox folder that links the repository's code (tools/,
-configs/, .venv, ...) and keeps its own data/ and work_dirs/, so they read and write exactly the
-relative paths the docs show.
+The documented commands run in a sandbox folder that links the repository's
+code (tools/, configs/, .venv, ...) and keeps its own data/ and work_dirs/, so
+they read and write exactly the relative paths the docs show.
 """
 import glob
 import os
@@ -18,141 +20,193 @@ import subprocess
 import sys
 
 import pytest
-
 from muse_test_utils import ROOT
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
 
-DOCS = ['README.md', *sorted(osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'docs',
-                                                                              '*.md')))]
+DOCS = [
+    'README.md', *sorted(
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(ROOT, 'docs', '*.md')))
+]
 
 
 def documented_commands():
-    """``[(doc, command)]`` of every ```bash block, continuation lines joined, comments cut."""
+    """``[(doc, command)]`` of every ```bash block, continuation lines joined,
+    comments cut."""
     found = []
     for doc in DOCS:
         with open(osp.join(ROOT, doc)) as f:
             text = f.read()
         for block in re.findall(r'```bash\n(.*?)```', text, re.S):
             for line in block.replace('\\\n', ' ').splitlines():
-                command = re.sub(r'\s+', ' ', line.split('  #')[0].split(' # ')[0]).strip()
+                command = re.sub(r'\s+', ' ',
+                                 line.split('  #')[0].split(' # ')[0]).strip()
                 if command:
                     found.append((doc, command))
     return found
 
 
-# Run by another test, or by CI: command -> 'file::function' (checked to exist) or '.ci/run'.
+# Run by another test, or by CI: command -> 'file::function'
+# (checked to exist) or '.ci/run'.
 ELSEWHERE = {
-    'bash tools/run_tests.sh': '.ci/run',
-    'bash tools/setup_env.sh': '.ci/run',
-    '. .venv/bin/activate': '.ci/run',
-    'python tools/train.py configs/muse/muse_faster-rcnn_r50_fpn_1x_coco.py [--work-dir DIR] '
-    '[--amp] [--resume [CKPT]] [--auto-scale-lr] [--cfg-options k=v ...]':
-        'tests/test_tools/test_tools.py::test_resume_continues_from_the_last_checkpoint',
-    'python tools/test.py CONFIG work_dirs/.../epoch_12.pth [--out preds.pkl] [--show-dir vis]':
-        'tests/test_tools/test_tools.py::test_muse_checkpoint_equals_plain_export',
+    'bash tools/run_tests.sh':
+    '.ci/run',
+    'bash tools/setup_env.sh':
+    '.ci/run',
+    '. .venv/bin/activate':
+    '.ci/run',
+    'python tools/train.py configs/muse/muse_faster-rcnn_r50_fpn_1x_coco.py '
+    '[--work-dir DIR] [--amp] [--resume [CKPT]] [--auto-scale-lr] '
+    '[--cfg-options k=v ...]':
+    'tests/test_tools/test_tools.py::test_resume_continues_from_the_last_checkpoint',  # noqa: E501
+    'python tools/test.py CONFIG work_dirs/.../epoch_12.pth [--out preds.pkl] '
+    '[--show-dir vis]':
+    'tests/test_tools/test_tools.py::test_muse_checkpoint_equals_plain_export',
     'python tools/export.py work_dirs/.../epoch_12.pth plain.pth':
-        'tests/test_tools/test_tools.py::test_export_has_no_distillation_keys_and_loads_in_mmdet',
+    'tests/test_tools/test_tools.py::test_export_has_no_distillation_keys_and_loads_in_mmdet',  # noqa: E501
     'bash tools/dist_train.sh CONFIG 8 [options]':
-        'tests/test_utils/test_ddp.py::test_two_process_cpu_ddp_matches_one_process',
+    'tests/test_utils/test_ddp.py::test_two_process_cpu_ddp_matches_one_process',  # noqa: E501
 }
-# Needs a CUDA machine, slurm or the CUDA wheel index: what a CPU test machine cannot run.
+# Needs a CUDA machine, slurm or the CUDA wheel index: what a CPU test
+# machine cannot run.
 NOT_HERE = {
-    'GPUS=16 bash tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR': 'slurm cluster',
-    'python -m venv .venv && . .venv/bin/activate': 'CUDA install recipe',
+    'GPUS=16 bash tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR':
+    'slurm cluster',
+    'python -m venv .venv && . .venv/bin/activate':
+    'CUDA install recipe',
     'pip install torch==2.13.0 torchvision==0.28.0 --index-url '
-    'https://download.pytorch.org/whl/cu128': 'CUDA install recipe',
-    'nvcc --version': 'a CUDA toolkit',
-    'pip install "setuptools>=77.0.3,<81" wheel': 'CUDA install recipe',
-    'MMCV_WITH_OPS=1 pip install --no-build-isolation mmcv==2.1.0': 'CUDA install recipe',
+    'https://download.pytorch.org/whl/cu128':
+    'CUDA install recipe',
+    'nvcc --version':
+    'a CUDA toolkit',
+    'pip install "setuptools>=77.0.3,<81" wheel':
+    'CUDA install recipe',
+    'MMCV_WITH_OPS=1 pip install --no-build-isolation mmcv==2.1.0':
+    'CUDA install recipe',
     'pip install -r requirements/mminstall.txt -r requirements/tests.txt '
-    '-r requirements/optional.txt': 'CUDA install recipe',
-    'pip install --no-build-isolation --no-deps -e .': 'CUDA install recipe',
-    'python tools/benchmark_overhead.py --device cuda --steps 50': 'a GPU',
+    '-r requirements/optional.txt':
+    'CUDA install recipe',
+    'pip install --no-build-isolation --no-deps -e .':
+    'CUDA install recipe',
+    'python tools/benchmark_overhead.py --device cuda --steps 50':
+    'a GPU',
 }
 
 # Run below, in this order, as written plus these shrinking arguments.
-TRAIN_SHRINK = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
-                'default_hooks.logger.interval=1']
+TRAIN_SHRINK = [
+    'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+    'default_hooks.logger.interval=1'
+]
 TOY_COCO = ['--num-train', '8', '--num-val', '4']
 RUN = [
     ('python tools/misc/make_toy_coco.py', TOY_COCO),
     ('python tools/misc/make_toy_coco.py --variant hard', TOY_COCO),
-    ('python tools/misc/make_toy_cifar.py', ['--num-train', '40', '--num-test', '20']),
+    ('python tools/misc/make_toy_cifar.py',
+     ['--num-train', '40', '--num-test', '20']),
     ('bash tools/demo.sh', ['--cfg-options', *TRAIN_SHRINK]),
-    ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py --cfg-options '
-     'model.loss.type=l2', TRAIN_SHRINK),
-    ('python tools/test.py configs/toy/muse_fcos_r18_toy_coco.py work_dirs/demo/iter_250.pth',
-     []),
+    ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
+     '--cfg-options model.loss.type=l2', TRAIN_SHRINK),
+    ('python tools/test.py configs/toy/muse_fcos_r18_toy_coco.py '
+     'work_dirs/demo/iter_250.pth', []),
     ('python tools/export.py work_dirs/demo/iter_250.pth plain.pth', []),
     ('python tools/test.py configs/toy/fcos_r18_toy_coco.py plain.pth', []),
     ('python tools/train.py configs/classification/toy/resnet18_toy_cifar.py',
      ['--cfg-options', *TRAIN_SHRINK]),
-    ('python tools/train.py configs/classification/toy/muse_resnet18_toy_cifar.py',
+    ('python tools/train.py '
+     'configs/classification/toy/muse_resnet18_toy_cifar.py',
      ['--cfg-options', *TRAIN_SHRINK]),
-    ('python tools/train.py configs/classification/toy/muse-offline_resnet18_toy_cifar.py',
-     ['--cfg-options', *TRAIN_SHRINK,
-      'model.teacher_ckpt=work_dirs/resnet18_toy_cifar/iter_2.pth']),
-    ('python tools/train.py configs/classification/toy/muse-online_resnet18_toy_cifar.py',
+    ('python tools/train.py '
+     'configs/classification/toy/muse-offline_resnet18_toy_cifar.py', [
+         '--cfg-options', *TRAIN_SHRINK,
+         'model.teacher_ckpt=work_dirs/resnet18_toy_cifar/iter_2.pth'
+     ]),
+    ('python tools/train.py '
+     'configs/classification/toy/muse-online_resnet18_toy_cifar.py',
      ['--cfg-options', *TRAIN_SHRINK]),
-    ('python tools/test.py configs/classification/toy/muse-online_resnet18_toy_cifar.py '
-     'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth --out preds.pkl', []),
-    ('python tools/export.py work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth plain_cls.pth',
+    ('python tools/test.py '
+     'configs/classification/toy/muse-online_resnet18_toy_cifar.py '
+     'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth --out preds.pkl',
      []),
-    ('python tools/test.py configs/classification/toy/resnet18_toy_cifar.py plain_cls.pth', []),
+    ('python tools/export.py '
+     'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth plain_cls.pth',
+     []),
+    ('python tools/test.py configs/classification/toy/resnet18_toy_cifar.py '
+     'plain_cls.pth', []),
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
      '--work-dir work_dirs/info_plot/muse', ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
-     '--work-dir work_dirs/info_plot/l2 --cfg-options model.loss.type=l2', TRAIN_SHRINK),
-    ('python tools/analysis/plot_information.py work_dirs/info_plot/muse work_dirs/info_plot/l2 '
-     '--labels MUSE L2 --smooth 5 --out information_curves.png', []),
-    ('python tools/train.py configs/classification/toy/muse_resnet18_toy_cifar.py '
-     '--work-dir work_dirs/info_plot_cls/muse', ['--cfg-options', *TRAIN_SHRINK]),
-    ('python tools/train.py configs/classification/toy/muse_resnet18_toy_cifar.py '
-     '--work-dir work_dirs/info_plot_cls/l2 --cfg-options model.loss.type=l2', TRAIN_SHRINK),
+     '--work-dir work_dirs/info_plot/l2 --cfg-options model.loss.type=l2',
+     TRAIN_SHRINK),
+    ('python tools/analysis/plot_information.py work_dirs/info_plot/muse '
+     'work_dirs/info_plot/l2 --labels MUSE L2 --smooth 5 --out '
+     'information_curves.png', []),
+    ('python tools/train.py '
+     'configs/classification/toy/muse_resnet18_toy_cifar.py --work-dir '
+     'work_dirs/info_plot_cls/muse', ['--cfg-options', *TRAIN_SHRINK]),
+    ('python tools/train.py '
+     'configs/classification/toy/muse_resnet18_toy_cifar.py --work-dir '
+     'work_dirs/info_plot_cls/l2 --cfg-options model.loss.type=l2',
+     TRAIN_SHRINK),
     ('python tools/train.py configs/classification/toy/resnet18_toy_cifar.py '
-     '--work-dir work_dirs/info_plot_cls/none', ['--cfg-options', *TRAIN_SHRINK]),
+     '--work-dir work_dirs/info_plot_cls/none',
+     ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/analysis/plot_information.py work_dirs/info_plot_cls/muse '
-     'work_dirs/info_plot_cls/l2 work_dirs/info_plot_cls/none --labels "MUSE (additive)" L2 '
-     '"no distillation" --metric accuracy/top1 --out docs/images/information_curves_cls.png',
-     []),
-    ('python tools/analysis/plot_information.py work_dirs/info_plot/muse work_dirs/info_plot/l2 '
-     '--labels "MUSE (additive)" "L2 baseline" --smooth 5 '
-     '--out docs/images/information_curves.png', []),
-    ('python tools/benchmark_estimators.py --device cpu --threads 1 --estimators jsd dv infonce '
-     'gaussian coding_rate knn edgeworth critic:separable critic:concat',
+     'work_dirs/info_plot_cls/l2 work_dirs/info_plot_cls/none --labels "MUSE '
+     '(additive)" L2 "no distillation" --metric accuracy/top1 --out '
+     'docs/images/information_curves_cls.png', []),
+    ('python tools/analysis/plot_information.py work_dirs/info_plot/muse '
+     'work_dirs/info_plot/l2 --labels "MUSE (additive)" "L2 baseline" '
+     '--smooth 5 --out docs/images/information_curves.png', []),
+    ('python tools/benchmark_estimators.py --device cpu --threads 1 '
+     '--estimators jsd dv infonce gaussian coding_rate knn edgeworth '
+     'critic:separable critic:concat',
      ['--dims', '4', '--samples', '32', '--repeats', '1']),
-    ('python tools/benchmark_coco_eval.py --images 5000 --classes 80 --repeats 3',
-     ['--images', '20', '--classes', '3', '--repeats', '1']),
-    ('python tools/benchmark_overhead.py --sizes 320 --steps 20 --warmup 2',
-     ['--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup', '0']),
+    ('python tools/benchmark_coco_eval.py --images 5000 --classes 80 '
+     '--repeats 3', ['--images', '20', '--classes', '3', '--repeats', '1']),
+    ('python tools/benchmark_overhead.py --sizes 320 --steps 20 --warmup 2', [
+        '--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup',
+        '0'
+    ]),
     # one image: P7 (stride 128) needs 256 px for the 2 samples a critic needs
-    ('python tools/benchmark_overhead.py --sizes 800 --batch-size 1 --steps 20 --warmup 2',
-     ['--models', 'retinanet', '--sizes', '256', '--steps', '1', '--warmup', '0']),
-    ('python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18 '
-     '--steps 15 --warmup 3 --threads 2',
-     ['--models', 'toy-classifier', '--batch-size', '4', '--steps', '1', '--warmup', '0']),
+    ('python tools/benchmark_overhead.py --sizes 800 --batch-size 1 --steps '
+     '20 --warmup 2', [
+         '--models', 'retinanet', '--sizes', '256', '--steps', '1', '--warmup',
+         '0'
+     ]),
+    ('python tools/benchmark_overhead.py --models toy-fcos toy-classifier '
+     'cifar-resnet18 --steps 15 --warmup 3 --threads 2', [
+         '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
+         '--warmup', '0'
+     ]),
     ('python tools/benchmark_methods.py --det-iters 150 --threads 2 '
-     '--results work_dirs/benchmark_methods/results.jsonl',
-     ['--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
-    ('python tools/benchmark_methods.py --tasks cls --threads 1 --grad-stats 10 '
-     '--results work_dirs/benchmark_methods/results_v3.jsonl',
+     '--results work_dirs/benchmark_methods/results.jsonl', [
+         '--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0',
+         '--cls-iters', '2'
+     ]),
+    ('python tools/benchmark_methods.py --tasks cls --threads 1 --grad-stats '
+     '10 --results work_dirs/benchmark_methods/results_v3.jsonl',
      ['--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
-    ('python tools/benchmark_estimators.py --estimators gaussian --dims 16 --samples 256 '
-     '--threads 1 --view-study', ['--repeats', '1']),
+    ('python tools/benchmark_estimators.py --estimators gaussian --dims 16 '
+     '--samples 256 --threads 1 --view-study', ['--repeats', '1']),
 ]
-# The shrunk runs stop after 2 iterations: their last checkpoints are iter_2.pth.
-RENAMES = {'work_dirs/demo/iter_250.pth': 'work_dirs/demo/iter_2.pth',
-           'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth':
-               'work_dirs/muse-online_resnet18_toy_cifar/iter_2.pth'}
+# The shrunk runs stop after 2 iterations: their last
+# checkpoints are iter_2.pth.
+RENAMES = {
+    'work_dirs/demo/iter_250.pth':
+    'work_dirs/demo/iter_2.pth',
+    'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth':
+    'work_dirs/muse-online_resnet18_toy_cifar/iter_2.pth'
+}
 # What the sandbox links from the repository (the rest it writes itself).
 LINKED = ('tools', 'configs', 'muse_det', 'requirements', 'setup.py', '.venv')
 
 
 def shrunk(command: str, extra: list) -> list:
-    """The command's argv with ``extra`` appended; extra ``k=v`` overrides join the command's own
-    ``--cfg-options`` (a second ``--cfg-options`` flag would replace the first)."""
+    """The command's argv with ``extra`` appended; extra ``k=v`` overrides join
+    the command's own ``--cfg-options`` (a second ``--cfg-options`` flag would
+    replace the first)."""
     argv = shlex.split(command)
     for doc_path, run_path in RENAMES.items():
         argv = [run_path if a == doc_path else a for a in argv]
@@ -167,10 +221,16 @@ def shrunk(command: str, extra: list) -> list:
 def test_every_documented_command_is_exercised():
     commands = {c for _, c in documented_commands()}
     run = {c for c, _ in RUN}
-    tables = {'run here': run, 'elsewhere': set(ELSEWHERE), 'not here': set(NOT_HERE)}
+    tables = {
+        'run here': run,
+        'elsewhere': set(ELSEWHERE),
+        'not here': set(NOT_HERE)
+    }
     unexercised = sorted(commands - set().union(*tables.values()))
-    assert not unexercised, f'documented but never run: {unexercised}; add each to RUN (with ' \
-        f'shrinking arguments), ELSEWHERE (the test that runs it) or NOT_HERE (why)'
+    assert not unexercised, (
+        f'documented but never run: {unexercised}; add each to RUN (with '
+        'shrinking arguments), ELSEWHERE (the test that runs it) or NOT_HERE '
+        '(why)')
     stale = sorted(set().union(*tables.values()) - commands)
     assert not stale, f'no longer in the docs: {stale}'
     assert not (run & set(ELSEWHERE)) and not (run & set(NOT_HERE))
@@ -196,18 +256,26 @@ def sandbox(tmp_path_factory):
 
 def test_documented_commands_run_on_toy_data(sandbox):
     if not osp.isdir(osp.join(ROOT, '.venv')):
-        pytest.skip('tools/demo.sh runs in the .venv that tools/run_tests.sh creates')
+        pytest.skip(
+            'tools/demo.sh runs in the .venv that tools/run_tests.sh creates')
     env = dict(os.environ, PYTHONUNBUFFERED='1', MPLBACKEND='Agg')
     for command, extra in RUN:
         argv = shrunk(command, extra)
-        proc = subprocess.run(argv, cwd=str(sandbox), env=env, capture_output=True, text=True,
-                              timeout=900)
-        assert proc.returncode == 0, f'{command}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}'
+        proc = subprocess.run(
+            argv,
+            cwd=str(sandbox),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900)
+        assert proc.returncode == 0, (
+            f'{command}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
     # what the commands promise to leave behind
     for path in ('data/toy_coco/annotations/instances_val.json',
                  'data/toy_coco_hard/annotations/instances_train.json',
-                 'data/toy_cifar100/cifar-100-python/meta', 'work_dirs/demo/plain_detector.pth',
-                 'plain.pth', 'plain_cls.pth', 'information_curves.png',
+                 'data/toy_cifar100/cifar-100-python/meta',
+                 'work_dirs/demo/plain_detector.pth', 'plain.pth',
+                 'plain_cls.pth', 'information_curves.png',
                  'docs/images/information_curves.png',
                  'docs/images/information_curves_cls.png', 'preds.pkl',
                  'work_dirs/benchmark_methods/results.jsonl'):

@@ -23,11 +23,14 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import checkpoint as runner_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 from mmdet.registry import MODELS
-# what muse_det imports from its dependencies, imported first: their own side effects (torch
-# registers safe globals when torchvision/mmpretrain pull in torch._dynamo) are not muse_det's
+# what muse_det imports from its dependencies, imported first: their own side
+# effects (torch registers safe globals when torchvision/mmpretrain pull in
+# torch._dynamo) are not muse_det's
 import mmdet.datasets, mmdet.evaluation, mmdet.models  # noqa: E401,F401
 try:
-    import mmpretrain.datasets, mmpretrain.evaluation, mmpretrain.models  # noqa: E401,F401
+    import mmpretrain.datasets  # noqa: F401
+    import mmpretrain.evaluation  # noqa: F401
+    import mmpretrain.models  # noqa: F401
 except ImportError:
     pass
 

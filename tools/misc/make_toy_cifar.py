@@ -8,23 +8,26 @@ Writes the three pickle files of ``cifar-100-python.tar.gz``, unpacked::
     <out>/cifar-100-python/test    the same for the test split
     <out>/cifar-100-python/meta    dict: fine_label_names, coarse_label_names
 
-so ``dict(type='CIFAR100', data_root=<out>)`` reads it exactly like the real CIFAR-100.
+so ``dict(type='CIFAR100', data_root=<out>)`` reads it exactly like
+the real CIFAR-100.
 
-The 10 fine classes are coloured shapes and textures on a noisy gradient background, in random
-sizes and positions: filled square, circle, triangle, diamond, cross, star; outlined ring and
-frame; horizontal and vertical stripes. Each class's colours lean towards its own hue, with
-neighbouring classes overlapping, so colour is a quick partial cue and the form settles it. The
-3 coarse classes group them as filled / outline / texture. A small ResNet learns them from
-scratch in a minute or two on a CPU without reaching 100 % at once.
+The 10 fine classes are coloured shapes and textures on a noisy gradient
+background, in random sizes and positions: filled square, circle, triangle,
+diamond, cross, star; outlined ring and frame; horizontal and vertical stripes.
+Each class's colours lean towards its own hue, with neighbouring classes
+overlapping, so colour is a quick partial cue and the form settles it. The 3
+coarse classes group them as filled / outline / texture. A small ResNet learns
+them from scratch in a minute or two on a CPU without reaching 100 % at once.
 
-The output is a pure function of the arguments: image ``i`` of a split is drawn from its own
-random stream seeded by ``(seed, split, i)``. Only numpy and Pillow are needed.
+The output is a pure function of the arguments: image ``i`` of a split is drawn
+from its own random stream seeded by ``(seed, split, i)``. Only numpy and
+Pillow are needed.
 
 Examples::
 
     python tools/misc/make_toy_cifar.py                        # -> data/toy_cifar100
     python tools/misc/make_toy_cifar.py --num-train 500 --num-test 100 --out /tmp/toy
-"""
+"""  # noqa: E501 (usage lines)
 import argparse
 import colorsys
 import math
@@ -37,26 +40,32 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-FINE_CLASSES = ('square', 'circle', 'triangle', 'diamond', 'cross', 'star', 'ring', 'frame',
-                'hstripes', 'vstripes')
+FINE_CLASSES = ('square', 'circle', 'triangle', 'diamond', 'cross', 'star',
+                'ring', 'frame', 'hstripes', 'vstripes')
 COARSE_CLASSES = ('filled', 'outline', 'texture')
-COARSE_OF = {'ring': 1, 'frame': 1, 'hstripes': 2, 'vstripes': 2}  # others: 0 (filled)
+# others: 0 (filled)
+COARSE_OF = {'ring': 1, 'frame': 1, 'hstripes': 2, 'vstripes': 2}
 SPLIT_IDS = {'train': 0, 'test': 1}
 SIZE = 32
-SUPERSAMPLE = 4  # draw at 128 px, then area-downsample to 32 px (anti-aliased edges)
+# draw at 128 px, then area-downsample to 32 px (anti-aliased edges)
+SUPERSAMPLE = 4
 FOLDER = 'cifar-100-python'
-HUE_JITTER = 0.09  # +-32 degrees around the class hue; hues are 36 degrees apart
+# +-32 degrees around the class hue; hues are 36 degrees apart
+HUE_JITTER = 0.09
 
 
 def _class_colour(rng, label: int, avoid, min_dist: float = 110.0):
-    """A colour whose hue leans towards the class's own (``HUE_JITTER`` around one of 10
-    evenly spaced hues, so neighbouring classes overlap), at least ``min_dist`` from ``avoid``
-    (the background under the shape; the bound loosens when no shade of the hue is that far)."""
+    """A colour whose hue leans towards the class's own (``HUE_JITTER`` around
+    one of 10 evenly spaced hues, so neighbouring classes overlap), at least
+    ``min_dist`` from ``avoid`` (the background under the shape; the bound
+    loosens when no shade of the hue is that far)."""
     for attempt in range(1000):
-        hue = (label / len(FINE_CLASSES) + rng.uniform(-HUE_JITTER, HUE_JITTER)) % 1.0
-        c = 255 * np.array(colorsys.hsv_to_rgb(hue, rng.uniform(0.5, 1.0),
-                                               rng.uniform(0.45, 1.0)))
-        if np.linalg.norm(c - avoid) >= min_dist * 0.9 ** (attempt // 50):
+        hue = (label / len(FINE_CLASSES) +
+               rng.uniform(-HUE_JITTER, HUE_JITTER)) % 1.0
+        c = 255 * np.array(
+            colorsys.hsv_to_rgb(hue, rng.uniform(0.5, 1.0),
+                                rng.uniform(0.45, 1.0)))
+        if np.linalg.norm(c - avoid) >= min_dist * 0.9**(attempt // 50):
             break
     return tuple(int(v) for v in c)
 
@@ -64,7 +73,8 @@ def _class_colour(rng, label: int, avoid, min_dist: float = 110.0):
 def _background(rng):
     """A colour gradient plus pixel noise, [S, S, 3] float."""
     s = SIZE * SUPERSAMPLE
-    a, b = rng.integers(0, 256, 3).astype(float), rng.integers(0, 256, 3).astype(float)
+    a, b = rng.integers(0, 256, 3).astype(float), rng.integers(0, 256,
+                                                               3).astype(float)
     angle = rng.uniform(0, 2 * math.pi)
     yy, xx = np.mgrid[0:s, 0:s] / (s - 1)
     ramp = (np.cos(angle) * xx + np.sin(angle) * yy)
@@ -82,40 +92,54 @@ def _polygon(cx, cy, r, n, phase, inner=None):
 
 
 def _draw(draw, name, cx, cy, r, colour, rng):
-    """Draw class ``name`` centred at (cx, cy) with half-size r (supersampled pixels)."""
-    jitter = rng.uniform(-0.15, 0.15)  # a little rotation, never enough to confuse classes
+    """Draw class ``name`` centred at (cx, cy) with half-size r
+    (supersampled pixels)."""
+    # a little rotation, never enough to confuse classes
+    jitter = rng.uniform(-0.15, 0.15)
     width = max(2, int(r * 0.35))
     if name == 'square':
-        draw.polygon(_polygon(cx, cy, r * 1.3, 4, math.pi / 4 + jitter), fill=colour)
+        draw.polygon(
+            _polygon(cx, cy, r * 1.3, 4, math.pi / 4 + jitter), fill=colour)
     elif name == 'circle':
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
     elif name == 'triangle':
-        draw.polygon(_polygon(cx, cy, r * 1.2, 3, -math.pi / 2 + jitter), fill=colour)
+        draw.polygon(
+            _polygon(cx, cy, r * 1.2, 3, -math.pi / 2 + jitter), fill=colour)
     elif name == 'diamond':
         draw.polygon(_polygon(cx, cy, r * 1.25, 4, jitter), fill=colour)
     elif name == 'cross':
-        draw.rectangle([cx - r, cy - width / 2, cx + r, cy + width / 2], fill=colour)
-        draw.rectangle([cx - width / 2, cy - r, cx + width / 2, cy + r], fill=colour)
+        draw.rectangle([cx - r, cy - width / 2, cx + r, cy + width / 2],
+                       fill=colour)
+        draw.rectangle([cx - width / 2, cy - r, cx + width / 2, cy + r],
+                       fill=colour)
     elif name == 'star':
-        draw.polygon(_polygon(cx, cy, r * 1.25, 5, -math.pi / 2 + jitter, inner=0.45),
-                     fill=colour)
+        draw.polygon(
+            _polygon(cx, cy, r * 1.25, 5, -math.pi / 2 + jitter, inner=0.45),
+            fill=colour)
     elif name == 'ring':
-        draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=colour, width=width)
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r],
+                     outline=colour,
+                     width=width)
     elif name == 'frame':
-        draw.rectangle([cx - r, cy - r, cx + r, cy + r], outline=colour, width=width)
+        draw.rectangle([cx - r, cy - r, cx + r, cy + r],
+                       outline=colour,
+                       width=width)
     elif name in ('hstripes', 'vstripes'):
         period = max(4 * SUPERSAMPLE, int(r * rng.uniform(0.45, 0.7)))
         start = cy - r if name == 'hstripes' else cx - r
         for k in range(int(start), int(start + 2 * r), period):
             band = (k, k + period // 2)
-            draw.rectangle([cx - r, band[0], cx + r, band[1]] if name == 'hstripes'
-                           else [band[0], cy - r, band[1], cy + r], fill=colour)
+            draw.rectangle(
+                [cx - r, band[0], cx + r, band[1]]
+                if name == 'hstripes' else [band[0], cy - r, band[1], cy + r],
+                fill=colour)
     else:  # pragma: no cover
         raise ValueError(name)
 
 
 def render_image(seed: int, split: str, index: int):
-    """-> (HWC uint8 RGB image [32, 32, 3], fine label) of image ``index`` of ``split``."""
+    """-> (HWC uint8 RGB image [32, 32, 3], fine label) of image ``index``
+    of ``split``."""
     rng = np.random.default_rng([seed, SPLIT_IDS[split], index])
     label = int(rng.integers(len(FINE_CLASSES)))
     bg = _background(rng)
@@ -123,8 +147,9 @@ def render_image(seed: int, split: str, index: int):
     s = SIZE * SUPERSAMPLE
     r = rng.uniform(0.22, 0.38) * s
     cx, cy = (rng.uniform(r * 1.3, s - r * 1.3) for _ in range(2))
-    _draw(ImageDraw.Draw(img), FINE_CLASSES[label], cx, cy, r,
-          _class_colour(rng, label, avoid=bg[int(cy), int(cx)]), rng)
+    _draw(
+        ImageDraw.Draw(img), FINE_CLASSES[label], cx, cy, r,
+        _class_colour(rng, label, avoid=bg[int(cy), int(cx)]), rng)
     small = np.asarray(img.resize((SIZE, SIZE), Image.BOX), dtype=np.float32)
     small += rng.normal(0, 8.0, small.shape)
     return np.clip(small, 0, 255).astype(np.uint8), label
@@ -136,21 +161,29 @@ def make_split(seed: int, split: str, num: int, log_every: int = 1000) -> dict:
     fine = []
     for i in range(num):
         img, label = render_image(seed, split, i)
-        data[i] = img.transpose(2, 0, 1).reshape(-1)  # R plane, G plane, B plane (row-major)
+        # R plane, G plane, B plane (row-major)
+        data[i] = img.transpose(2, 0, 1).reshape(-1)
         fine.append(label)
         if log_every and (i + 1) % log_every == 0:
             print(f'  {split}: {i + 1}/{num} images', flush=True)
     return {
-        'filenames': [f'{FINE_CLASSES[y]}_s_{i:06d}.png' for i, y in enumerate(fine)],
-        'batch_label': f'{split}ing batch 1 of 1',
-        'fine_labels': fine,
+        'filenames':
+        [f'{FINE_CLASSES[y]}_s_{i:06d}.png' for i, y in enumerate(fine)],
+        'batch_label':
+        f'{split}ing batch 1 of 1',
+        'fine_labels':
+        fine,
         'coarse_labels': [COARSE_OF.get(FINE_CLASSES[y], 0) for y in fine],
-        'data': data,
+        'data':
+        data,
     }
 
 
-def make_toy_cifar(out: str = 'data/toy_cifar100', num_train: int = 5000,
-                   num_test: int = 1000, seed: int = 0, log_every: int = 1000) -> dict:
+def make_toy_cifar(out: str = 'data/toy_cifar100',
+                   num_train: int = 5000,
+                   num_test: int = 1000,
+                   seed: int = 0,
+                   log_every: int = 1000) -> dict:
     """Write the set; returns ``{split: number of images}``."""
     folder = osp.join(out, FOLDER)
     os.makedirs(folder, exist_ok=True)
@@ -159,7 +192,10 @@ def make_toy_cifar(out: str = 'data/toy_cifar100', num_train: int = 5000,
         with open(osp.join(folder, split), 'wb') as f:
             pickle.dump(make_split(seed, split, num, log_every), f, protocol=2)
         counts[split] = num
-    meta = {'fine_label_names': list(FINE_CLASSES), 'coarse_label_names': list(COARSE_CLASSES)}
+    meta = {
+        'fine_label_names': list(FINE_CLASSES),
+        'coarse_label_names': list(COARSE_CLASSES)
+    }
     with open(osp.join(folder, 'meta'), 'wb') as f:
         pickle.dump(meta, f, protocol=2)
     return counts
@@ -167,12 +203,16 @@ def make_toy_cifar(out: str = 'data/toy_cifar100', num_train: int = 5000,
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--out', default='data/toy_cifar100', help='output root (data_root)')
+    parser.add_argument(
+        '--out', default='data/toy_cifar100', help='output root (data_root)')
     parser.add_argument('--num-train', type=int, default=5000)
     parser.add_argument('--num-test', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--log-every', type=int, default=1000,
-                        help='print progress every N images (0: quiet)')
+    parser.add_argument(
+        '--log-every',
+        type=int,
+        default=1000,
+        help='print progress every N images (0: quiet)')
     return parser.parse_args(argv)
 
 
@@ -181,12 +221,17 @@ def main(argv=None):
     if args.num_train < 1 or args.num_test < 1:
         sys.exit('--num-train and --num-test must be positive')
     t0 = time.time()
-    print(f'Generating toy CIFAR-100-format set (seed={args.seed}, {SIZE}px) in {args.out}')
-    counts = make_toy_cifar(args.out, args.num_train, args.num_test, args.seed, args.log_every)
-    print(f'Done in {time.time() - t0:.1f} s. {len(FINE_CLASSES)} fine classes: '
-          f'{", ".join(FINE_CLASSES)}; coarse: {", ".join(COARSE_CLASSES)}')
+    print(
+        f'Generating toy CIFAR-100-format set (seed={args.seed}, {SIZE}px) in '
+        f'{args.out}')
+    counts = make_toy_cifar(args.out, args.num_train, args.num_test, args.seed,
+                            args.log_every)
+    print(
+        f'Done in {time.time() - t0:.1f} s. {len(FINE_CLASSES)} fine classes: '
+        f'{", ".join(FINE_CLASSES)}; coarse: {", ".join(COARSE_CLASSES)}')
     for split, n in counts.items():
-        print(f'  {split:5s}: {n} images in {osp.join(args.out, FOLDER, split)}')
+        print(
+            f'  {split:5s}: {n} images in {osp.join(args.out, FOLDER, split)}')
     print(f'  meta : {osp.join(args.out, FOLDER, "meta")}')
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Generate a small COCO-format detection / instance-segmentation set of coloured shapes.
+"""Generate a small COCO-format detection / instance-segmentation set of
+coloured shapes.
 
 Writes real JPEG images plus COCO ``instances_*.json`` files::
 
@@ -10,33 +11,37 @@ Writes real JPEG images plus COCO ``instances_*.json`` files::
 
 Two variants:
 
-* ``easy`` (default, written to ``data/toy_coco``): 3 classes (square, circle, triangle);
-  each class has its own colour (red / green / blue, jittered), 1-4 non-overlapping
-  medium-to-large shapes on a muted textured background. A small detector trained from
-  scratch reaches a high bbox mAP within a few hundred iterations.
-* ``hard`` (written to ``data/toy_coco_hard``): 6 classes (square, circle, triangle, diamond,
-  cross, star) in random colours, so only the shape tells the class; 2-6 smaller objects
-  per image (15-46 px at 256 px, ~30 % below 23 px), mutual occlusion (each object keeps
-  >= 60 % of its area visible), distractor blobs / elongated ellipses / scribbles / dots
-  that are not objects, thin bars drawn over the objects, a more colourful background and
-  more noise. The short schedule that takes the easy set to ~0.89 bbox mAP (FCOS-R18 from
-  scratch, 250 iterations) reaches only ~0.2 on this one.
+* ``easy`` (default, written to ``data/toy_coco``): 3 classes
+  (square, circle, triangle); each class has its own colour (red / green /
+  blue, jittered), 1-4 non-overlapping medium-to-large shapes on a muted
+  textured background. A small detector trained from scratch reaches a high
+  bbox mAP within a few hundred iterations.
+* ``hard`` (written to ``data/toy_coco_hard``): 6 classes (square, circle,
+  triangle, diamond, cross, star) in random colours, so only the shape tells
+  the class; 2-6 smaller objects per image (15-46 px at 256 px, ~30 % below 23
+  px), mutual occlusion (each object keeps >= 60 % of its area visible),
+  distractor blobs / elongated ellipses / scribbles / dots that are not
+  objects, thin bars drawn over the objects, a more colourful background and
+  more noise. The short schedule that takes the easy set to ~0.89 bbox mAP
+  (FCOS-R18 from scratch, 250 iterations) reaches only ~0.2 on this one.
 
 Every object has a COCO ``bbox`` (xywh), ``area``, ``iscrowd=0`` and a polygon
-``segmentation`` of its *visible* part: occluded regions are cut out of the polygon exactly
-(convex-piece clipping), so Mask R-CNN style configs can train and evaluate ``segm`` too.
+``segmentation`` of its *visible* part: occluded regions are cut out of the
+polygon exactly (convex-piece clipping), so Mask R-CNN style configs can train
+and evaluate ``segm`` too.
 
-The output is a pure function of the arguments: each image is drawn from its own random
-stream seeded by ``(seed, split, index)``, so the same arguments give byte-identical JSON
-and JPEG files (for a given Pillow version), and image ``i`` of a split does not depend on
-how many images the split has. Only numpy and Pillow are needed.
+The output is a pure function of the arguments: each image is drawn from its
+own random stream seeded by ``(seed, split, index)``, so the same arguments
+give byte-identical JSON and JPEG files (for a given Pillow version), and image
+``i`` of a split does not depend on how many images the split has. Only numpy
+and Pillow are needed.
 
 Examples::
 
     python tools/misc/make_toy_coco.py                      # easy set -> data/toy_coco
     python tools/misc/make_toy_coco.py --variant hard       # hard set -> data/toy_coco_hard
     python tools/misc/make_toy_coco.py --num-train 64 --num-val 16 --out /tmp/toy --seed 3
-"""
+"""  # noqa: E501 (usage lines)
 import argparse
 import io
 import json
@@ -52,36 +57,45 @@ from PIL import Image, ImageDraw
 EASY_CLASSES = ('square', 'circle', 'triangle')
 HARD_CLASSES = ('square', 'circle', 'triangle', 'diamond', 'cross', 'star')
 # Easy variant: class tied to shape AND colour (RGB).
-EASY_COLOURS = {'square': (215, 45, 40), 'circle': (40, 175, 60), 'triangle': (45, 85, 225)}
-# Visualisation palette for the categories (used by the dataset configs' metainfo).
-PALETTE = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0), (150, 40, 200),
-           (0, 190, 190)]
+EASY_COLOURS = {
+    'square': (215, 45, 40),
+    'circle': (40, 175, 60),
+    'triangle': (45, 85, 225)
+}
+# Visualisation palette for the categories (used by the dataset
+# configs' metainfo).
+PALETTE = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0),
+           (150, 40, 200), (0, 190, 190)]
 
 SPLIT_IDS = {'train': 0, 'val': 1}
 JPEG_QUALITY = 92
-MIN_VISIBLE_FRACTION = 0.6  # hard variant: an occluded object keeps at least this much
-MIN_PIECE_AREA = 0.25  # px^2; slivers smaller than this are dropped from a mask
+# hard variant: an occluded object keeps at least this much
+MIN_VISIBLE_FRACTION = 0.6
+# px^2; slivers smaller than this are dropped from a mask
+MIN_PIECE_AREA = 0.25
 
 
-# --------------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # Polygon geometry (float (N, 2) arrays of x, y)
-# --------------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 def signed_area(poly):
     x, y = poly[:, 0], poly[:, 1]
-    return 0.5 * float(x[:-1] @ y[1:] - x[1:] @ y[:-1] + x[-1] * y[0] - x[0] * y[-1])
+    return 0.5 * float(x[:-1] @ y[1:] - x[1:] @ y[:-1] + x[-1] * y[0] -
+                       x[0] * y[-1])
 
 
 def as_positive(poly):
-    """Return ``poly`` with positive signed area (interior on the left of each edge)."""
+    """Return ``poly`` with positive signed area (interior on the left
+    of each edge)."""
     return poly if signed_area(poly) > 0 else poly[::-1].copy()
 
 
 def clip_halfplane(poly, a, b, keep_inside):
     """Sutherland-Hodgman clip of ``poly`` by the line a->b.
 
-    Inside = left of a->b (cross product >= 0). Works for non-convex subjects too (the
-    result may contain zero-width bridges along the line, which do not change its area or
-    its rasterisation).
+    Inside = left of a->b (cross product >= 0). Works for non-convex subjects
+    too (the result may contain zero-width bridges along the line, which do not
+    change its area or its rasterisation).
     """
     if len(poly) == 0:
         return poly
@@ -109,8 +123,9 @@ def clip_halfplane(poly, a, b, keep_inside):
 def subtract_convex(pieces, convex):
     """``pieces`` minus the convex polygon ``convex`` (positive orientation).
 
-    The complement of a convex polygon is split into disjoint regions, one per edge
-    (outside edge i, inside edges 0..i-1), so the output pieces are disjoint as well.
+    The complement of a convex polygon is split into disjoint regions, one per
+    edge (outside edge i, inside edges 0..i-1), so the output pieces are
+    disjoint as well.
     """
     out = []
     m = len(convex)
@@ -130,7 +145,8 @@ def subtract_convex(pieces, convex):
 def rotate(points, angle, centre):
     c, s = math.cos(angle), math.sin(angle)
     p = points - centre
-    return np.stack([c * p[:, 0] - s * p[:, 1], s * p[:, 0] + c * p[:, 1]], 1) + centre
+    return np.stack([c * p[:, 0] - s * p[:, 1], s * p[:, 0] + c * p[:, 1]],
+                    1) + centre
 
 
 def regular_polygon(cx, cy, rx, ry, n, phase=0.0):
@@ -139,10 +155,11 @@ def regular_polygon(cx, cy, rx, ry, n, phase=0.0):
 
 
 def make_shape(name, cx, cy, size, rng, variant):
-    """Return (outline, convex_pieces) of a shape centred at (cx, cy) with extent ``size``.
+    """Return (outline, convex_pieces) of a shape centred at (cx, cy) with
+    extent ``size``.
 
-    ``outline`` is the polygon that is drawn; the union of the positively oriented convex
-    ``pieces`` equals the outline (used for occlusion).
+    ``outline`` is the polygon that is drawn; the union of the positively
+    oriented convex ``pieces`` equals the outline (used for occlusion).
     """
     h = size / 2.0
     jitter = variant == 'hard'
@@ -150,8 +167,8 @@ def make_shape(name, cx, cy, size, rng, variant):
     hx, hy = h * math.sqrt(aspect), h / math.sqrt(aspect)
     centre = np.array([cx, cy])
     if name == 'square':
-        poly = np.array([[cx - hx, cy - hy], [cx + hx, cy - hy], [cx + hx, cy + hy],
-                         [cx - hx, cy + hy]])
+        poly = np.array([[cx - hx, cy - hy], [cx + hx, cy - hy],
+                         [cx + hx, cy + hy], [cx - hx, cy + hy]])
         if jitter:
             poly = rotate(poly, math.radians(rng.uniform(-12, 12)), centre)
         pieces = [poly]
@@ -164,19 +181,21 @@ def make_shape(name, cx, cy, size, rng, variant):
         ang = -np.pi / 2 + rng.uniform(-tilt, tilt)
         r = h * 1.12
         poly = regular_polygon(cx, cy, r, r, 3, phase=ang)
-        # equilateral triangle with circumradius r: shift so the bbox is roughly centred
+        # equilateral triangle with circumradius r: shift so the bbox
+        # is roughly centred
         poly = poly - (poly.max(0) + poly.min(0)) / 2 + centre
         pieces = [poly]
     elif name == 'diamond':
         ry = h * rng.uniform(1.0, 1.2)
         rx = h * rng.uniform(0.75, 0.9)
-        poly = np.array([[cx, cy - ry], [cx + rx, cy], [cx, cy + ry], [cx - rx, cy]])
+        poly = np.array([[cx, cy - ry], [cx + rx, cy], [cx, cy + ry],
+                         [cx - rx, cy]])
         poly = rotate(poly, math.radians(rng.uniform(-10, 10)), centre)
         pieces = [poly]
     elif name == 'cross':
         t = h * rng.uniform(0.28, 0.4)  # half thickness of the arms
-        pts = [(-t, -h), (t, -h), (t, -t), (h, -t), (h, t), (t, t), (t, h), (-t, h), (-t, t),
-               (-h, t), (-h, -t), (-t, -t)]
+        pts = [(-t, -h), (t, -h), (t, -t), (h, -t), (h, t), (t, t), (t, h),
+               (-t, h), (-t, t), (-h, t), (-h, -t), (-t, -t)]
         poly = np.array(pts, dtype=np.float64) + centre
         bar1 = np.array([[-h, -t], [h, -t], [h, t], [-h, t]]) + centre
         bar2 = np.array([[-t, -h], [t, -h], [t, h], [-t, h]]) + centre
@@ -200,15 +219,18 @@ def make_shape(name, cx, cy, size, rng, variant):
     return as_positive(poly), [as_positive(p) for p in pieces]
 
 
-# --------------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # Drawing
-# --------------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 def smooth_field(rng, size, cells, channels):
-    """Low-frequency random field in [0, 1], bicubic upsampling of a coarse grid."""
-    coarse = rng.uniform(0, 255, size=(cells, cells, channels)).astype(np.uint8)
+    """Low-frequency random field in [0, 1], bicubic upsampling of
+    a coarse grid."""
+    coarse = rng.uniform(
+        0, 255, size=(cells, cells, channels)).astype(np.uint8)
     mode = 'RGB' if channels == 3 else 'L'
     img = Image.fromarray(coarse if channels == 3 else coarse[..., 0], mode)
-    up = np.asarray(img.resize((size, size), Image.BICUBIC), dtype=np.float32) / 255.0
+    up = np.asarray(
+        img.resize((size, size), Image.BICUBIC), dtype=np.float32) / 255.0
     return up if channels == 3 else up[..., None]
 
 
@@ -227,19 +249,22 @@ def make_background(rng, size, variant):
         field = 0.7 * field.mean(-1, keepdims=True) + 0.3 * field
     img = base.astype(np.float32) + np.float32(colour_amp * 2) * field
     gdir = rng.uniform(0, 2 * np.pi)
-    img += np.float32(rng.uniform(-20, 20)) * (np.cos(gdir) * xx + np.sin(gdir) * yy)[..., None]
+    img += np.float32(rng.uniform(
+        -20, 20)) * (np.cos(gdir) * xx + np.sin(gdir) * yy)[..., None]
     # one texture layer
     kind = int(rng.integers(0, 4))
     amp = rng.uniform(6, 14)
     if kind == 0:  # stripes
         ang = rng.uniform(0, np.pi)
         freq = rng.uniform(6, 30) if hard else rng.uniform(4, 14)
-        tex = np.sin(2 * np.pi * freq * (np.cos(ang) * xx + np.sin(ang) * yy) + rng.uniform(0, 6))
+        tex = np.sin(2 * np.pi * freq * (np.cos(ang) * xx + np.sin(ang) * yy) +
+                     rng.uniform(0, 6))
     elif kind == 1:  # checker
         n = int(rng.integers(4, 16))
         tex = ((np.floor(xx * n) + np.floor(yy * n)) % 2) * 2 - 1.0
     elif kind == 2:  # mid-frequency blotches
-        tex = (smooth_field(rng, size, int(rng.integers(12, 32)), 1)[..., 0] - 0.5) * 2
+        tex = (smooth_field(rng, size, int(rng.integers(12, 32)), 1)[..., 0] -
+               0.5) * 2
     else:  # grain
         tex = rng.standard_normal(size=(size, size), dtype=np.float32) * 0.6
     img += np.float32(amp) * tex[..., None].astype(np.float32)
@@ -247,7 +272,8 @@ def make_background(rng, size, variant):
 
 
 def random_colour(rng, avoid, min_dist=80.0):
-    """Random saturated-ish RGB colour at least ``min_dist`` away from ``avoid``."""
+    """Random saturated-ish RGB colour at least ``min_dist`` away
+    from ``avoid``."""
     for _ in range(50):
         c = rng.uniform(0, 255, size=3)
         if np.linalg.norm(c - avoid) >= min_dist:
@@ -256,7 +282,8 @@ def random_colour(rng, avoid, min_dist=80.0):
 
 
 def draw_distractors(draw, rng, size, bg_mean):
-    """Clutter drawn *under* the objects: blobs, elongated ellipses, scribbles, dots."""
+    """Clutter drawn *under* the objects: blobs, elongated ellipses,
+    scribbles, dots."""
     for _ in range(int(rng.integers(1, 5))):
         kind = int(rng.integers(0, 4))
         colour = random_colour(rng, bg_mean, 50)
@@ -282,8 +309,9 @@ def draw_distractors(draw, rng, size, bg_mean):
             for _ in range(int(rng.integers(1, 5))):
                 dx, dy = rng.normal(0, s, size=2)
                 rr = rng.uniform(1, 3.5)
-                draw.ellipse([cx + dx - rr, cy + dy - rr, cx + dx + rr, cy + dy + rr],
-                             fill=colour)
+                draw.ellipse(
+                    [cx + dx - rr, cy + dy - rr, cx + dx + rr, cy + dy + rr],
+                    fill=colour)
 
 
 def visible_pieces(obj, occluders):
@@ -301,8 +329,8 @@ def pieces_area(pieces):
 
 
 def bbox_overlap(a, b, margin):
-    return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1]
-                or b[3] + margin <= a[1])
+    return not (a[2] + margin <= b[0] or b[2] + margin <= a[0]
+                or a[3] + margin <= b[1] or b[3] + margin <= a[1])
 
 
 def poly_box(poly):
@@ -319,7 +347,8 @@ def sample_size(rng, size, variant):
 
 
 def place_objects(rng, size, variant, classes):
-    """Return the list of layers (objects and, for ``hard``, occluding bars) in draw order."""
+    """Return the list of layers (objects and, for ``hard``, occluding bars)
+    in draw order."""
     hard = variant == 'hard'
     n_obj = int(rng.integers(2, 7)) if hard else int(rng.integers(1, 5))
     layers = []
@@ -328,29 +357,43 @@ def place_objects(rng, size, variant, classes):
         for _try in range(30):
             s = sample_size(rng, size, variant)
             cx, cy = rng.uniform(0.5 * s + 2, size - 0.5 * s - 2, size=2)
-            outline, pieces = make_shape(classes[label], cx, cy, s, rng, variant)
+            outline, pieces = make_shape(classes[label], cx, cy, s, rng,
+                                         variant)
             box = poly_box(outline)
-            if box[0] < 1 or box[1] < 1 or box[2] > size - 1 or box[3] > size - 1:
+            if box[0] < 1 or box[1] < 1 or box[2] > size - 1 or box[
+                    3] > size - 1:
                 continue
-            cand = dict(kind='object', label=label, outline=outline, pieces=pieces, box=box)
+            cand = dict(
+                kind='object',
+                label=label,
+                outline=outline,
+                pieces=pieces,
+                box=box)
             if not hard:
-                if any(bbox_overlap(box, l['box'], 3) for l in layers):
+                if any(bbox_overlap(box, other['box'], 3) for other in layers):
                     continue
             elif not occlusion_ok(layers + [cand]):
                 continue
             layers.append(cand)
             break
     if hard:
-        for _ in range(int(rng.integers(0, 3))):  # thin bars drawn over the objects
+        # thin bars drawn over the objects
+        for _ in range(int(rng.integers(0, 3))):
             for _try in range(10):
                 length = rng.uniform(0.15, 0.5) * size
                 width = rng.uniform(1.0, 3.0)
                 cx, cy = rng.uniform(0, size, size=2)
-                bar = np.array([[-length / 2, -width / 2], [length / 2, -width / 2],
-                                [length / 2, width / 2], [-length / 2, width / 2]])
-                bar = rotate(bar + np.array([cx, cy]), rng.uniform(0, np.pi), np.array([cx, cy]))
-                cand = dict(kind='bar', outline=as_positive(bar), pieces=[as_positive(bar)],
-                            box=poly_box(bar))
+                bar = np.array([[-length / 2, -width / 2],
+                                [length / 2, -width / 2],
+                                [length / 2, width / 2],
+                                [-length / 2, width / 2]])
+                bar = rotate(bar + np.array([cx, cy]), rng.uniform(0, np.pi),
+                             np.array([cx, cy]))
+                cand = dict(
+                    kind='bar',
+                    outline=as_positive(bar),
+                    pieces=[as_positive(bar)],
+                    box=poly_box(bar))
                 if occlusion_ok(layers + [cand]):
                     layers.append(cand)
                     break
@@ -358,11 +401,15 @@ def place_objects(rng, size, variant, classes):
 
 
 def occlusion_ok(layers):
-    """Each object keeps >= MIN_VISIBLE_FRACTION of its area visible under later layers."""
+    """Each object keeps >= MIN_VISIBLE_FRACTION of its area visible under
+    later layers."""
     for i, obj in enumerate(layers):
         if obj['kind'] != 'object':
             continue
-        later = [l for l in layers[i + 1:] if bbox_overlap(obj['box'], l['box'], 0)]
+        later = [
+            other for other in layers[i + 1:]
+            if bbox_overlap(obj['box'], other['box'], 0)
+        ]
         if not later:
             continue
         vis = pieces_area(visible_pieces(obj, later))
@@ -373,10 +420,12 @@ def occlusion_ok(layers):
 
 def render_image(seed, split, index, size, variant, classes):
     """Draw one image. Returns (PIL image, list of (label, visible pieces))."""
-    rng = np.random.default_rng([seed, SPLIT_IDS[split], index, 1 if variant == 'hard' else 0])
+    rng = np.random.default_rng(
+        [seed, SPLIT_IDS[split], index, 1 if variant == 'hard' else 0])
     hard = variant == 'hard'
     bg = make_background(rng, size, variant)
-    bg_mean = bg.reshape(-1, 3).mean(0) if hard else None  # colour contrast reference
+    # colour contrast reference
+    bg_mean = bg.reshape(-1, 3).mean(0) if hard else None
     img = Image.fromarray(bg.astype(np.uint8), 'RGB')
     draw = ImageDraw.Draw(img)
     if hard:
@@ -387,20 +436,28 @@ def render_image(seed, split, index, size, variant, classes):
             if hard:
                 colour = random_colour(rng, bg_mean, 120)
             else:
-                base = np.array(EASY_COLOURS[classes[layer['label']]], dtype=np.float64)
-                colour = tuple(int(v) for v in np.clip(base + rng.uniform(-20, 20, 3), 0, 255))
+                base = np.array(
+                    EASY_COLOURS[classes[layer['label']]], dtype=np.float64)
+                colour = tuple(
+                    int(v)
+                    for v in np.clip(base + rng.uniform(-20, 20, 3), 0, 255))
         else:
             colour = random_colour(rng, bg_mean, 50)
         draw.polygon([tuple(p) for p in layer['outline']], fill=colour)
     arr = np.asarray(img, dtype=np.float32)
-    arr += rng.standard_normal(size=arr.shape, dtype=np.float32) * (5.0 if hard else 4.0)
-    img = Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), 'RGB')
+    arr += rng.standard_normal(
+        size=arr.shape, dtype=np.float32) * (5.0 if hard else 4.0)
+    img = Image.fromarray(
+        np.clip(np.rint(arr), 0, 255).astype(np.uint8), 'RGB')
 
     objects = []
     for i, layer in enumerate(layers):
         if layer['kind'] != 'object':
             continue
-        later = [l for l in layers[i + 1:] if bbox_overlap(layer['box'], l['box'], 0)]
+        later = [
+            other for other in layers[i + 1:]
+            if bbox_overlap(layer['box'], other['box'], 0)
+        ]
         pieces = visible_pieces(layer, later) if later else [layer['outline']]
         pieces = [p for p in pieces if abs(signed_area(p)) >= MIN_PIECE_AREA]
         if pieces:
@@ -423,8 +480,12 @@ def annotation(ann_id, image_id, cat_id, pieces):
         id=ann_id,
         image_id=image_id,
         category_id=cat_id,
-        bbox=[round(float(x0), 2), round(float(y0), 2), round(float(x1 - x0), 2),
-              round(float(y1 - y0), 2)],
+        bbox=[
+            round(float(x0), 2),
+            round(float(y0), 2),
+            round(float(x1 - x0), 2),
+            round(float(y1 - y0), 2)
+        ],
         area=round(pieces_area(pieces), 2),
         segmentation=seg,
         iscrowd=0)
@@ -440,19 +501,29 @@ def make_split(out, split, num, size, seed, variant, classes, log_every=100):
         file_name = f'{image_id:06d}.jpg'
         with open(osp.join(img_dir, file_name), 'wb') as f:
             f.write(encode_jpeg(img))
-        images.append(dict(id=image_id, file_name=file_name, width=size, height=size))
+        images.append(
+            dict(id=image_id, file_name=file_name, width=size, height=size))
         for label, pieces in objects:
             anns.append(annotation(len(anns) + 1, image_id, label + 1, pieces))
         if log_every and ((idx + 1) % log_every == 0 or idx + 1 == num):
-            print(f'  {split}: {idx + 1}/{num} images, {len(anns)} objects', flush=True)
+            print(
+                f'  {split}: {idx + 1}/{num} images, {len(anns)} objects',
+                flush=True)
     coco = dict(
-        info=dict(description=f'muse-det toy COCO ({variant})', version='1.0',
-                  year=2024, contributor='tools/misc/make_toy_coco.py',
-                  generator_args=dict(variant=variant, seed=seed, size=size, num=num)),
+        info=dict(
+            description=f'muse-det toy COCO ({variant})',
+            version='1.0',
+            year=2024,
+            contributor='tools/misc/make_toy_coco.py',
+            generator_args=dict(
+                variant=variant, seed=seed, size=size, num=num)),
         licenses=[],
         images=images,
         annotations=anns,
-        categories=[dict(id=i + 1, name=n, supercategory='shape') for i, n in enumerate(classes)])
+        categories=[
+            dict(id=i + 1, name=n, supercategory='shape')
+            for i, n in enumerate(classes)
+        ])
     ann_file = osp.join(out, 'annotations', f'instances_{split}.json')
     os.makedirs(osp.dirname(ann_file), exist_ok=True)
     with open(ann_file, 'w') as f:
@@ -460,9 +531,15 @@ def make_split(out, split, num, size, seed, variant, classes, log_every=100):
     return ann_file, img_dir, len(images), len(anns)
 
 
-def make_toy_coco(out=None, num_train=500, num_val=100, size=256, seed=0, variant='easy',
+def make_toy_coco(out=None,
+                  num_train=500,
+                  num_val=100,
+                  size=256,
+                  seed=0,
+                  variant='easy',
                   log_every=100):
-    """Generate the set; return a dict ``split -> (ann_file, img_dir, n_images, n_anns)``."""
+    """Generate the set; return a dict
+    ``split -> (ann_file, img_dir, n_images, n_anns)``."""
     if variant not in ('easy', 'hard'):
         raise ValueError(f'unknown variant {variant!r}')
     if out is None:
@@ -470,32 +547,52 @@ def make_toy_coco(out=None, num_train=500, num_val=100, size=256, seed=0, varian
     classes = EASY_CLASSES if variant == 'easy' else HARD_CLASSES
     result = {}
     for split, num in (('train', num_train), ('val', num_val)):
-        result[split] = make_split(out, split, num, size, seed, variant, classes, log_every)
+        result[split] = make_split(out, split, num, size, seed, variant,
+                                   classes, log_every)
     return result
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Generate a toy COCO-format detection/instance-segmentation set of '
-        'coloured shapes (real JPEGs + instances_{train,val}.json).',
-        epilog='Output: OUT/annotations/instances_{train,val}.json and OUT/{train,val}/*.jpg. '
-        'Same arguments -> byte-identical files.')
-    parser.add_argument('--out', default=None,
-                        help='output root (default: data/toy_coco for easy, '
-                        'data/toy_coco_hard for hard)')
-    parser.add_argument('--variant', choices=('easy', 'hard'), default='easy',
-                        help='easy (default): 3 classes, class = shape + colour, 1-4 '
-                        'medium/large shapes; hard: 6 classes in random colours, smaller '
-                        'objects, occlusion, clutter')
-    parser.add_argument('--num-train', type=int, default=500,
-                        help='number of train images (default: 500)')
-    parser.add_argument('--num-val', type=int, default=100,
-                        help='number of val images (default: 100)')
-    parser.add_argument('--size', type=int, default=256,
-                        help='image side in pixels, square images (default: 256)')
-    parser.add_argument('--seed', type=int, default=0, help='random seed (default: 0)')
-    parser.add_argument('--log-every', type=int, default=100,
-                        help='print progress every N images, 0 for quiet (default: 100)')
+        description='Generate a toy COCO-format '
+        'detection/instance-segmentation set of coloured shapes (real JPEGs + '
+        'instances_{train,val}.json).',
+        epilog='Output: OUT/annotations/instances_{train,val}.json and '
+        'OUT/{train,val}/*.jpg. Same arguments -> byte-identical files.')
+    parser.add_argument(
+        '--out',
+        default=None,
+        help='output root (default: data/toy_coco for easy, '
+        'data/toy_coco_hard for hard)')
+    parser.add_argument(
+        '--variant',
+        choices=('easy', 'hard'),
+        default='easy',
+        help='easy (default): 3 classes, class = shape + colour, 1-4 '
+        'medium/large shapes; hard: 6 classes in random colours, smaller '
+        'objects, occlusion, clutter')
+    parser.add_argument(
+        '--num-train',
+        type=int,
+        default=500,
+        help='number of train images (default: 500)')
+    parser.add_argument(
+        '--num-val',
+        type=int,
+        default=100,
+        help='number of val images (default: 100)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=256,
+        help='image side in pixels, square images (default: 256)')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='random seed (default: 0)')
+    parser.add_argument(
+        '--log-every',
+        type=int,
+        default=100,
+        help='print progress every N images, 0 for quiet (default: 100)')
     args = parser.parse_args(argv)
     if args.num_train < 0 or args.num_val < 0:
         parser.error('--num-train/--num-val must be >= 0')
@@ -506,15 +603,20 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    out = args.out or ('data/toy_coco' if args.variant == 'easy' else 'data/toy_coco_hard')
+    out = args.out or ('data/toy_coco'
+                       if args.variant == 'easy' else 'data/toy_coco_hard')
     t0 = time.time()
-    print(f'Generating toy COCO ({args.variant}, seed={args.seed}, {args.size}px) in {out}')
-    res = make_toy_coco(out, args.num_train, args.num_val, args.size, args.seed, args.variant,
-                        args.log_every)
+    print(f'Generating toy COCO ({args.variant}, seed={args.seed}, '
+          f'{args.size}px) in {out}')
+    res = make_toy_coco(out, args.num_train, args.num_val, args.size,
+                        args.seed, args.variant, args.log_every)
     classes = EASY_CLASSES if args.variant == 'easy' else HARD_CLASSES
-    print(f'Done in {time.time() - t0:.1f} s. Classes ({len(classes)}): {", ".join(classes)}')
+    print(f'Done in {time.time() - t0:.1f} s. Classes ({len(classes)}): '
+          f'{", ".join(classes)}')
     for split, (ann_file, img_dir, n_img, n_ann) in res.items():
-        print(f'  {split:5s}: {n_img} images in {img_dir}/, {n_ann} annotations in {ann_file}')
+        print(
+            f'  {split:5s}: {n_img} images in {img_dir}/, {n_ann} annotations '
+            f'in {ann_file}')
     return 0
 
 

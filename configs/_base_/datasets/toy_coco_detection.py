@@ -1,12 +1,17 @@
-# Toy COCO (easy variant): 3 classes of coloured shapes, 256 px JPEGs, COCO instances json.
-# Generate it first with:  python tools/misc/make_toy_coco.py          (-> data/toy_coco/)
+# Toy COCO (easy variant): 3 classes of coloured shapes, 256 px JPEGs,
+# COCO instances json.
+# Generate it first with:  python tools/misc/make_toy_coco.py
+# (writes data/toy_coco/)
 #
-# Layout: data/toy_coco/{train,val}/*.jpg, data/toy_coco/annotations/instances_{train,val}.json
+# Layout: data/toy_coco/{train,val}/*.jpg,
+# data/toy_coco/annotations/instances_{train,val}.json
 #
-# Note on overriding: mmengine evaluates the variables below when this file is read, so a
-# derived config that only redefines e.g. `train_batch_size = 4` does NOT change
-# `train_dataloader.batch_size`; override the dict field instead:
-#     train_dataloader = dict(batch_size=4, num_workers=2, persistent_workers=True)
+# Note on overriding: mmengine evaluates the variables below when this file
+# is read, so a derived config that only redefines e.g.
+# `train_batch_size = 4` does NOT change `train_dataloader.batch_size`;
+# override the dict field instead:
+#     train_dataloader = dict(batch_size=4, num_workers=2,
+#                             persistent_workers=True)
 dataset_type = 'CocoDataset'
 data_root = 'data/toy_coco/'
 img_size = 256  # the generator's --size; images are square
@@ -17,7 +22,8 @@ backend_args = None
 
 train_batch_size = 8
 val_batch_size = 8
-# 2-core CPU machines: loading a 256 px JPEG costs ~1 ms, so the main process is enough.
+# 2-core CPU machines: loading a 256 px JPEG costs ~1 ms, so the main
+# process is enough.
 num_workers = 0
 persistent_workers = num_workers > 0
 
@@ -31,11 +37,13 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=True),
-    # LoadAnnotations after Resize: the gt boxes stay in original image coordinates
+    # LoadAnnotations after Resize: the gt boxes stay in original
+    # image coordinates
     dict(type='LoadAnnotations', with_bbox=True),
     dict(
         type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
 ]
 
 train_dataloader = dict(

@@ -1,11 +1,22 @@
-# The toy classification demo with MUSE self-distillation (additive): layer1..layer3 taught by
-# layer4, sampled at the 4x4 locations of layer4's grid. Everything below _base_ is the whole
-# change to the plain classifier config.
+# The toy classification demo with MUSE self-distillation (additive):
+# layer1..layer3 taught by layer4, sampled at the 4x4 locations of
+# layer4's grid. Everything below _base_ is the whole change to the plain
+# classifier config.
 _base_ = './resnet18_toy_cifar.py'
 
 model = dict(
-    _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
-    features=['backbone.layer1', 'backbone.layer2', 'backbone.layer3', 'backbone.layer4'],
-    loss=dict(type='MUSELoss', variant='additive', pool=False, grid=4, num_samples=16),
+    _delete_=True,
+    type='MUSESelfDistiller',
+    architecture=_base_.model,
+    features=[
+        'backbone.layer1', 'backbone.layer2', 'backbone.layer3',
+        'backbone.layer4'
+    ],
+    loss=dict(
+        type='MUSELoss',
+        variant='additive',
+        pool=False,
+        grid=4,
+        num_samples=16),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=15)]

@@ -1,14 +1,16 @@
-# ResNet-18 (CIFAR stem, quarter width: 16..128 channels) from scratch on the toy CIFAR-100-format
-# set: mmpretrain's CIFAR-100 ResNet config shrunk to a ~1-2 minute CPU run, the plain baseline
-# of the classification demo. ToyCIFAR100 is mmpretrain's CIFAR100 without the official files'
-# checksums; it never downloads.
+# ResNet-18 (CIFAR stem, quarter width: 16..128 channels) from scratch on the
+# toy CIFAR-100-format set: mmpretrain's CIFAR-100 ResNet config shrunk to a
+# ~1-2 minute CPU run, the plain baseline of the classification demo.
+# ToyCIFAR100 is mmpretrain's CIFAR100 without the official files' checksums;
+# it never downloads.
 #
-#   python tools/misc/make_toy_cifar.py                 # writes data/toy_cifar100/
+#   python tools/misc/make_toy_cifar.py  # writes data/toy_cifar100/
 #   python tools/train.py configs/classification/toy/resnet18_toy_cifar.py
 _base_ = 'mmpretrain::resnet/resnet50_8xb16_cifar100.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
-runner_type = 'SafeCheckpointRunner'  # atomic checkpoints, safe loading (muse-det)
+# atomic checkpoints, safe loading (muse-det)
+runner_type = 'SafeCheckpointRunner'
 max_iters = 150
 warmup_iters = 15
 base_lr = 6e-3
@@ -19,30 +21,53 @@ model = dict(
     head=dict(num_classes=10, in_channels=128))
 data_preprocessor = dict(num_classes=10)
 # 32 images per batch, loaded in the main process (2-core CPU machines).
-train_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False,
-                        dataset=dict(type='ToyCIFAR100', data_root=data_root))
-val_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False,
-                      dataset=dict(type='ToyCIFAR100', data_root=data_root))
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(type='ToyCIFAR100', data_root=data_root))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(type='ToyCIFAR100', data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = dict(topk=(1, 5))
 test_evaluator = val_evaluator
 
-train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters)
-# AdamW: from scratch in ~150 steps it learns far faster than the 200-epoch recipe's SGD.
+train_cfg = dict(
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
+    val_interval=max_iters)
+# AdamW: from scratch in ~150 steps it learns far faster than the
+# 200-epoch recipe's SGD.
 optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=base_lr, weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=warmup_iters),
-    dict(type='CosineAnnealingLR', T_max=max_iters - warmup_iters, eta_min=base_lr * 0.01,
-         by_epoch=False, begin=warmup_iters, end=max_iters)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=False,
+        begin=0,
+        end=warmup_iters),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_iters - warmup_iters,
+        eta_min=base_lr * 0.01,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters)
 ]
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
-                    max_keep_ckpts=1))
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=max_iters,
+        max_keep_ckpts=1))
 log_processor = dict(by_epoch=False, window_size=10)
 randomness = dict(seed=0)
 # The lr above is for batch 32 on one device.

@@ -1,18 +1,27 @@
-# Offline MUSE: a trained Faster R-CNN R50-FPN (frozen) teaches an R18-FPN student, level by
-# level. Train the teacher first (or download mmdet's) and point `teacher_ckpt` at it:
-#   python tools/train.py CONFIG --cfg-options model.teacher_ckpt=path/to/r50.pth
+# Offline MUSE: a trained Faster R-CNN R50-FPN (frozen) teaches an R18-FPN
+# student, level by level. Train the teacher first (or download mmdet's) and
+# point `teacher_ckpt` at it:
+#   python tools/train.py CONFIG \
+#       --cfg-options model.teacher_ckpt=path/to/r50.pth
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
-runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
+# weights-only loading, atomic checkpoints
+runner_type = 'SafeCheckpointRunner'
 student = dict(
     _base_.model,
-    backbone=dict(_base_.model.backbone, depth=18,
-                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
+    backbone=dict(
+        _base_.model.backbone,
+        depth=18,
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')),
     neck=dict(_base_.model.neck, in_channels=[64, 128, 256, 512]))
 model = dict(
-    _delete_=True, type='MUSEOfflineDistiller', architecture=student,
-    teacher=_base_.model, teacher_ckpt='checkpoints/faster-rcnn_r50_fpn_1x_coco.pth',
-    features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],  # paired by position
+    _delete_=True,
+    type='MUSEOfflineDistiller',
+    architecture=student,
+    teacher=_base_.model,
+    teacher_ckpt='checkpoints/faster-rcnn_r50_fpn_1x_coco.pth',
+    # paired by position
+    features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
     loss=dict(type='MUSELoss', variant='additive', num_samples=256))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

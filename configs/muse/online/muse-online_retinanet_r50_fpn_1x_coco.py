@@ -1,16 +1,21 @@
-# Online MUSE: two RetinaNet R50-FPN peers trained together, each FPN level of one peer
-# informative about the same level of the other (both directions). Validation reports peer 0
-# (coco/bbox_mAP: exported, used by tools/test.py), peer 1 (peer1/coco/...) and their ensemble
-# (ensemble/coco/...: both peers' boxes pooled, then NMS). `model.eval_peer=1` swaps the peers.
+# Online MUSE: two RetinaNet R50-FPN peers trained together, each FPN level of
+# one peer informative about the same level of the other (both directions).
+# Validation reports peer 0 (coco/bbox_mAP: exported, used by tools/test.py),
+# peer 1 (peer1/coco/...) and their ensemble (ensemble/coco/...: both peers'
+# boxes pooled, then NMS). `model.eval_peer=1` swaps the peers.
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
-runner_type = 'SafeCheckpointRunner'  # weights-only loading, atomic checkpoints
+# weights-only loading, atomic checkpoints
+runner_type = 'SafeCheckpointRunner'
 model = dict(
-    _delete_=True, type='MUSEOnlineDistiller', peers=[_base_.model, _base_.model],
+    _delete_=True,
+    type='MUSEOnlineDistiller',
+    peers=[_base_.model, _base_.model],
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
     loss=dict(type='MUSELoss', variant='additive', num_samples=256),
     eval_all_peers=True)
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
-val_evaluator = dict(_delete_=True, type='PeerEnsembleMetric', metric=_base_.val_evaluator)
+val_evaluator = dict(
+    _delete_=True, type='PeerEnsembleMetric', metric=_base_.val_evaluator)
 test_evaluator = val_evaluator

@@ -14,15 +14,17 @@ class MUSEHook(Hook):
     parameters.
 
     The scale applied to ``loss_<method>`` at iteration ``i`` (0-based) is
-    ``start_factor + (1 - start_factor) * min(1, (i + 1) / warmup_iters)``, and 0 from epoch
-    ``stop_epoch`` (or iteration ``stop_iter``) on, after which the pair losses are not computed
-    at all. The scale depends only on the runner's iteration/epoch, so a resumed run continues
-    the same schedule. The scale is logged as ``muse_weight_scale``; the information terms
-    (``mi/...``, ``entropy/...``) are logged by the model's loss dict and reach every
-    visualizer backend (TensorBoard, W&B, ``scalars.json``) through mmengine's logger.
-    After each step whose total loss is NaN/Inf (the value the logger has already read, so no
-    extra device sync), it raises the error naming the iteration and the diverged layer
-    (``BaseDistiller.raise_if_features_non_finite``).
+    ``start_factor + (1 - start_factor) * min(1, (i + 1) / warmup_iters)``,
+    and 0 from epoch ``stop_epoch`` (or iteration ``stop_iter``) on, after
+    which the pair losses are not computed at all. The scale depends only
+    on the runner's iteration/epoch, so a resumed run continues the same
+    schedule. The scale is logged as ``muse_weight_scale``; the
+    information terms (``mi/...``, ``entropy/...``) are logged by the
+    model's loss dict and reach every visualizer backend (TensorBoard,
+    W&B, ``scalars.json``) through mmengine's logger. After each step
+    whose total loss is NaN/Inf (the value the logger has already read, so
+    no extra device sync), it raises the error naming the iteration and
+    the diverged layer (``BaseDistiller.raise_if_features_non_finite``).
 
     Args:
         warmup_iters: iterations of linear warm-up (0: full weight from the
@@ -92,8 +94,13 @@ class MUSEHook(Hook):
         self._distiller(runner).distill_weight_scale = scale
         runner.message_hub.update_scalar('train/muse_weight_scale', scale)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        # 'train/loss' is a float by now (RuntimeInfoHook, priority VERY_HIGH, ran first)
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs=None) -> None:
+        # 'train/loss' is a float by now (RuntimeInfoHook, priority
+        # VERY_HIGH, ran first)
         loss = runner.message_hub.log_scalars.get('train/loss')
         if loss is not None and not math.isfinite(loss.current()):
             self._distiller(runner).raise_if_features_non_finite()

@@ -10,12 +10,14 @@ from .base import EntropyEstimator
 class CodingRateEntropy(EntropyEstimator):
     """``R = 1/2 logdet(I_d + d / (N eps^2) Z^T Z)``, Z [N, d] centred.
 
-    The number of nats needed to code the N samples up to distortion eps: nonnegative, 0 for a
-    collapsed batch, growing with the rank (spread) of Z. ``normalize='l2'`` (default): Z is
-    centred then row-normalised, so tr(Z^T Z) = N and R <= d/2 log(1 + 1/eps^2) -- bounded and
-    scale-free (R / d <= 0.80 nats for eps = 0.5). The identity term keeps the log-det
-    well-conditioned at any N/d, unlike :class:`GaussianEntropy`. When d > N the equal
-    N x N form 1/2 logdet(I_N + d/(N eps^2) Z Z^T) is used (Sylvester). z [N, d] -> scalar.
+    The number of nats needed to code the N samples up to distortion eps:
+    nonnegative, 0 for a collapsed batch, growing with the rank (spread) of Z.
+    ``normalize='l2'`` (default): Z is centred then row-normalised, so
+    tr(Z^T Z) = N and R <= d/2 log(1 + 1/eps^2) -- bounded and scale-free (R /
+    d <= 0.80 nats for eps = 0.5). The identity term keeps the log-det
+    well-conditioned at any N/d, unlike :class:`GaussianEntropy`. When d > N
+    the equal N x N form 1/2 logdet(I_N + d/(N eps^2) Z Z^T) is used
+    (Sylvester). z [N, d] -> scalar.
     """
 
     normalize_options = ('l2', None)
@@ -28,9 +30,11 @@ class CodingRateEntropy(EntropyEstimator):
 
     def estimate(self, z: Tensor) -> Tensor:
         n, d = z.shape
-        if self.normalize is None:  # 'l2' already centred before normalising the rows
+        # 'l2' already centred before normalising the rows
+        if self.normalize is None:
             z = z - z.mean(dim=0)
         gram = z.t() @ z if d <= n else z @ z.t()
         eye = torch.eye(gram.shape[0], dtype=z.dtype, device=z.device)
-        chol, _ = torch.linalg.cholesky_ex(eye + (d / (n * self.eps ** 2)) * gram)
+        chol, _ = torch.linalg.cholesky_ex(eye + (d /
+                                                  (n * self.eps**2)) * gram)
         return chol.diagonal().log().sum()  # 1/2 logdet = sum log diag(L)

@@ -1,4 +1,5 @@
-"""Kozachenko-Leonenko k-nearest-neighbour entropy estimator (Kraskov et al. 2004, eq. 20)."""
+"""Kozachenko-Leonenko k-nearest-neighbour entropy estimator (Kraskov et al.
+2004, eq. 20)."""
 import math
 from typing import Optional
 
@@ -11,15 +12,17 @@ from .base import EntropyEstimator
 class KNNEntropy(EntropyEstimator):
     """``H = psi(N) - psi(k) + log c_m + (m / N) sum_i log r_i``.
 
-    r_i: Euclidean distance from z_i to its k-th nearest neighbour; c_m = pi^{m/2} / Gamma(m/2 + 1),
-    the volume of the unit m-ball; m the dimension of the space the samples live in.
-    Nonparametric (no Gaussian assumption), consistent, differentiable through r_i; O(N^2 d).
-    ``normalize='l2'`` (default): samples are centred and put on the unit sphere S^{d-1}, a
-    (d-1)-manifold, so m = d - 1 (chord ~ geodesic distance at small r): the estimate tends to
-    the entropy on the sphere, at most log area(S^{d-1}) (uniform), and is scale-free.
-    ``normalize=None``: m = d, the entropy of z in R^d. Duplicate samples (r = 0, e.g. several
-    all-zero locations) are clamped to r = 1e-12: they pull the estimate down and pass no
-    gradient. z [N, d] -> scalar.
+    r_i: Euclidean distance from z_i to its k-th nearest neighbour; c_m =
+    pi^{m/2} / Gamma(m/2 + 1), the volume of the unit m-ball; m the dimension
+    of the space the samples live in. Nonparametric (no Gaussian assumption),
+    consistent, differentiable through r_i; O(N^2 d). ``normalize='l2'``
+    (default): samples are centred and put on the unit sphere S^{d-1}, a
+    (d-1)-manifold, so m = d - 1 (chord ~ geodesic distance at small r): the
+    estimate tends to the entropy on the sphere, at most log area(S^{d-1})
+    (uniform), and is scale-free. ``normalize=None``: m = d, the entropy of z
+    in R^d. Duplicate samples (r = 0, e.g. several all-zero locations) are
+    clamped to r = 1e-12: they pull the estimate down and pass no gradient. z
+    [N, d] -> scalar.
     """
 
     normalize_options = ('l2', None)
@@ -33,17 +36,23 @@ class KNNEntropy(EntropyEstimator):
     def estimate(self, z: Tensor) -> Tensor:
         n, d = z.shape
         if n <= self.k:
-            raise ValueError(f'KNNEntropy(k={self.k}) needs more than k samples, got N={n}; raise '
-                             f'num_samples or lower k')
+            raise ValueError(
+                f'KNNEntropy(k={self.k}) needs more than k samples, got '
+                f'N={n}; raise num_samples or lower k')
         m = d - 1 if self.normalize == 'l2' else d
         if m < 1:
-            raise ValueError("KNNEntropy(normalize='l2') needs d >= 2 (S^0 is two points)")
-        with torch.no_grad():  # neighbour search only; distances are recomputed with gradient
+            raise ValueError(
+                "KNNEntropy(normalize='l2') needs d >= 2 (S^0 is two points)")
+        # neighbour search only; distances are recomputed with gradient
+        with torch.no_grad():
             dist = torch.cdist(z, z).fill_diagonal_(float('inf'))
             idx = dist.topk(self.k, dim=1, largest=False).indices[:, -1]
-        # exact differences (not |a|^2 + |b|^2 - 2ab, which cancels catastrophically in fp32)
+        # exact differences (not |a|^2 + |b|^2 - 2ab, which cancels
+        # catastrophically in fp32)
         r = (z - z[idx]).norm(dim=1).clamp_min(1e-12)
         log_unit_ball = 0.5 * m * math.log(math.pi) - math.lgamma(0.5 * m + 1)
-        psi = torch.special.digamma(torch.tensor([float(n), float(self.k)], dtype=z.dtype,
-                                                 device=z.device))
+        psi = torch.special.digamma(
+            torch.tensor([float(n), float(self.k)],
+                         dtype=z.dtype,
+                         device=z.device))
         return psi[0] - psi[1] + log_unit_ball + m * r.log().mean()

@@ -8,11 +8,12 @@ from .base import StudentAdaptedLoss
 
 
 class L2DistillLoss(StudentAdaptedLoss):
-    """``loss = mean_{i, c} (r(s)_ic - std(t)_ic)^2``: squared error between the adapted student
-    and the target, standardised per channel over the N samples, at the sampled locations (an
-    unbiased estimate of the full-map error); r is the student adapter to C_t (the FitNets
-    regressor). See :class:`~.base.StudentAdaptedLoss` for why the target is standardised and
-    never adapted.
+    """``loss = mean_{i, c} (r(s)_ic - std(t)_ic)^2``: squared error between
+    the adapted student and the target, standardised per channel over the N
+    samples, at the sampled locations (an unbiased estimate of the full-map
+    error); r is the student adapter to C_t (the FitNets regressor). See
+    :class:`~.base.StudentAdaptedLoss` for why the target is standardised
+    and never adapted.
     """
 
     name = 'l2'

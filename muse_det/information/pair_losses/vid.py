@@ -10,27 +10,34 @@ from .base import StudentAdaptedLoss
 
 
 class VIDDistillLoss(StudentAdaptedLoss):
-    """``loss = mean_{i, c} 1/2 [log sigma_c^2 + (t_ic - mu(s)_ic)^2 / sigma_c^2]``.
+    """``loss = mean_{i, c} 1/2 [log sigma_c^2 + (t_ic -
+    mu(s)_ic)^2 / sigma_c^2]``.
 
-    Minus the log-likelihood (constant dropped) of the target under a Gaussian whose mean mu(s) is
-    the student adapter's output and whose per-channel variance sigma_c^2 = softplus(alpha_c) + eps
-    is learnt (heteroscedastic across channels); minimising it maximises a variational lower bound
-    on I(t; s). alpha starts at softplus^{-1}(init_var - eps) as in the paper's code (init_var=5).
-    t is the target standardised per channel over the N samples, never adapted; see
-    :class:`~.base.StudentAdaptedLoss` for why.
+    Minus the log-likelihood (constant dropped) of the target under a Gaussian
+    whose mean mu(s) is the student adapter's output and whose per-channel
+    variance sigma_c^2 = softplus(alpha_c) + eps is learnt (heteroscedastic
+    across channels); minimising it maximises a variational lower bound on
+    I(t; s). alpha starts at softplus^{-1}(init_var - eps) as in the paper's
+    code (init_var=5). t is the target standardised per channel over the N
+    samples, never adapted; see :class:`~.base.StudentAdaptedLoss` for why.
     """
 
     name = 'vid'
     standardize_target = True
 
-    def __init__(self, student_channels: int, target_channels: int, *, init_var: float = 5.0,
-                 eps: float = 1e-5, **kwargs):
+    def __init__(self,
+                 student_channels: int,
+                 target_channels: int,
+                 *,
+                 init_var: float = 5.0,
+                 eps: float = 1e-5,
+                 **kwargs):
         super().__init__(student_channels, target_channels, **kwargs)
         if not init_var > eps:
             raise ValueError(f'init_var must exceed eps={eps}, got {init_var}')
         self.eps = float(eps)
         alpha = math.log(math.expm1(init_var - eps))  # softplus^{-1}
-        self.alpha = nn.Parameter(torch.full((target_channels,), alpha))
+        self.alpha = nn.Parameter(torch.full((target_channels, ), alpha))
 
     def discrepancy(self, z_s: Tensor, z_t: Tensor) -> Dict[str, Tensor]:
         var = F.softplus(self.alpha.float()) + self.eps

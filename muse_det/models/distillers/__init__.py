@@ -4,5 +4,7 @@ from .offline_distiller import MUSEOfflineDistiller
 from .online_distiller import MUSEOnlineDistiller
 from .self_distiller import MUSESelfDistiller
 
-__all__ = ['BaseDistiller', 'FeaturePair', 'feature_label', 'MUSESelfDistiller',
-           'MUSEOnlineDistiller', 'MUSEOfflineDistiller']
+__all__ = [
+    'BaseDistiller', 'FeaturePair', 'feature_label', 'MUSESelfDistiller',
+    'MUSEOnlineDistiller', 'MUSEOfflineDistiller'
+]

@@ -1,8 +1,9 @@
-"""Which recorded features teach which: the ``features`` and ``pairs`` options of a distiller.
+"""Which recorded features teach which: the ``features`` and ``pairs``
+options of a distiller.
 
-A pair names each end as (network key, feature name); the network key is the distiller's
-attribute holding that network (``architecture`` for the trained model, ``teacher``,
-``peer<i>``).
+A pair names each end as (network key, feature name); the network key is the
+distiller's attribute holding that network (``architecture`` for the trained
+model, ``teacher``, ``peer<i>``).
 """
 import re
 from dataclasses import dataclass
@@ -11,20 +12,23 @@ from typing import List, Optional, Sequence, Tuple
 from muse_det.information.checks import check_weight
 from ..recorders import FeatureSpec
 
-# The distiller's attribute holding the trained model; its checkpoint keys carry this prefix.
+# The distiller's attribute holding the trained model; its checkpoint keys
+# carry this prefix.
 ARCHITECTURE = 'architecture'
 
 
 @dataclass(frozen=True)
 class FeaturePair:
-    """A student feature taught by a target feature; each end is (network key, feature name)."""
+    """A student feature taught by a target feature; each end is
+    (network key, feature name)."""
     student: Tuple[str, str]
     target: Tuple[str, str]
     weight: float = 1.0
 
 
 def feature_label(net: str, feature: str) -> str:
-    """A log-friendly name: ``neck[0]`` -> ``neck.0``; other networks' features are prefixed."""
+    """A log-friendly name: ``neck[0]`` -> ``neck.0``; other networks' features
+    are prefixed."""
     name = re.sub(r'\[(-?\d+)\]', r'.\1', feature)
     return name if net == ARCHITECTURE else f'{net}.{name}'
 
@@ -41,41 +45,53 @@ def normalise_features(features) -> List[str]:
     return features
 
 
-def parse_pairs(pairs, features: Sequence[str], net: str = ARCHITECTURE,
-                target_net: Optional[str] = None,
-                target_features: Optional[Sequence[str]] = None) -> List[FeaturePair]:
+def parse_pairs(
+        pairs,
+        features: Sequence[str],
+        net: str = ARCHITECTURE,
+        target_net: Optional[str] = None,
+        target_features: Optional[Sequence[str]] = None) -> List[FeaturePair]:
     """Normalise the ``pairs`` option.
 
-    ``None``: every feature but the last is taught by the last (the deepest). Otherwise a list
-    of ``(student, target)`` tuples or ``dict(student=..., target=..., weight=...)``.
+    ``None``: every feature but the last is taught by the last (the deepest).
+    Otherwise a list of ``(student, target)`` tuples or
+    ``dict(student=..., target=..., weight=...)``.
     """
     target_net = target_net or net
     target_features = features if target_features is None else target_features
     if pairs is None:
         if len(features) < 2:
             raise ValueError(
-                f'self-distillation needs at least 2 features (shallow ones taught by the '
-                f'deepest), got {list(features)}; list more in `features`, or set `pairs`.')
-        return [FeaturePair((net, f), (target_net, features[-1])) for f in features[:-1]]
+                'self-distillation needs at least 2 features (shallow ones '
+                f'taught by the deepest), got {list(features)}; list more in '
+                '`features`, or set `pairs`.')
+        return [
+            FeaturePair((net, f), (target_net, features[-1]))
+            for f in features[:-1]
+        ]
     result = []
     for i, p in enumerate(pairs):
         if isinstance(p, dict):
             unknown = set(p) - {'student', 'target', 'weight'}
             if unknown or not {'student', 'target'} <= set(p):
-                raise ValueError(f'pairs[{i}] = {p!r}: a pair dict needs keys "student" and '
-                                 f'"target" (and optionally "weight"); got {sorted(p)}')
+                raise ValueError(
+                    f'pairs[{i}] = {p!r}: a pair dict needs keys "student" '
+                    f'and "target" (and optionally "weight"); got {sorted(p)}')
             s, t, w = p['student'], p['target'], p.get('weight', 1.0)
         elif isinstance(p, (tuple, list)) and len(p) in (2, 3):
             s, t, w = (*p, 1.0) if len(p) == 2 else p
         else:
-            raise ValueError(f'pairs[{i}] = {p!r}: give (student, target), '
-                             f'(student, target, weight) or dict(student=, target=, weight=)')
+            raise ValueError(
+                f'pairs[{i}] = {p!r}: give (student, target), (student, '
+                'target, weight) or dict(student=, target=, weight=)')
         for end, known, what in ((s, features, 'features'),
-                                 (t, target_features, 'features' if target_net == net
-                                  else f'{target_net}_features')):
+                                 (t, target_features, 'features' if target_net
+                                  == net else f'{target_net}_features')):
             if end not in known:
-                raise ValueError(f'pairs[{i}] uses {end!r}, which is not in `{what}` '
-                                 f'{list(known)}; add it to `{what}`.')
-        result.append(FeaturePair((net, s), (target_net, t),
-                                  check_weight(w, f'pairs[{i}] weight')))
+                raise ValueError(
+                    f'pairs[{i}] uses {end!r}, which is not in `{what}` '
+                    f'{list(known)}; add it to `{what}`.')
+        result.append(
+            FeaturePair((net, s), (target_net, t),
+                        check_weight(w, f'pairs[{i}] weight')))
     return result

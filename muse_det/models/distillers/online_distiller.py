@@ -14,47 +14,54 @@ LOGIT_KD_KEYS = {'logits', 'weight', 'temperature'}
 
 
 def peer_key(i: int) -> str:
-    """Peer 0 is the distiller's ``architecture`` (exported, evaluated by default)."""
+    """Peer 0 is the distiller's ``architecture`` (exported,
+    evaluated by default)."""
     return ARCHITECTURE if i == 0 else f'peer{i}'
 
 
 def peer_name(i: int) -> str:
-    """How peer ``i`` is named in validation metrics (``peer1/accuracy/top1``)."""
+    """How peer ``i`` is named in validation metrics
+    (``peer1/accuracy/top1``)."""
     return f'peer{i}'
 
 
 @MODELS.register_module()
 class MUSEOnlineDistiller(BaseDistiller):
-    """K >= 2 peers (same or different architectures) trained together with MUSE between the
-    same features of every two peers, in both directions (each direction detaches its target,
-    so every peer is taught by the others and teaches them).
+    """K >= 2 peers (same or different architectures) trained together with
+    MUSE between the same features of every two peers, in both directions
+    (each direction detaches its target, so every peer is taught by the others
+    and teaches them).
 
-    Each peer computes its own task losses (peer 0's keep their names, peer k's are prefixed
-    ``peer{k}_``). ``predict``/``test`` use peer ``eval_peer`` (default 0); ``tools/export.py``
-    exports peer 0.
+    Each peer computes its own task losses (peer 0's keep their names, peer k's
+    are prefixed ``peer{k}_``). ``predict``/``test`` use peer ``eval_peer``
+    (default 0); ``tools/export.py`` exports peer 0.
 
-    Optional logit distillation for classifiers, deep mutual learning style (``logit_kd``):
-    every peer also matches the others' softened predictions,
-    ``loss_kd = weight * scale * sum_i L_i`` with ``L_i = T^2 / (K-1) * sum_{j != i}
-    KL(p_j || p_i)`` (see :func:`~muse_det.information.mutual_learning_losses`) and ``scale``
-    MUSEHook's warm-up/stop factor. The logits are recorded, like the features, from a module
-    that runs once per forward (``logits='head.fc'`` for ``ImageClassifier``), so the peers'
-    forward passes are not repeated. (Detection heads run per FPN level and score classes with
-    sigmoids: distil detectors through their features.)
+    Optional logit distillation for classifiers, deep mutual learning style
+    (``logit_kd``): every peer also matches the others' softened predictions,
+    ``loss_kd = weight * scale * sum_i L_i`` with
+    ``L_i = T^2 / (K-1) * sum_{j != i} KL(p_j || p_i)`` (see
+    :func:`~muse_det.information.mutual_learning_losses`) and ``scale``
+    MUSEHook's warm-up/stop factor. The logits are recorded, like the features,
+    from a module that runs once per forward (``logits='head.fc'`` for
+    ``ImageClassifier``), so the peers' forward passes are not repeated.
+    (Detection heads run per FPN level and score classes with sigmoids: distil
+    detectors through their features.)
 
     Args:
         peers: a list of >= 2 model configs.
-        features: the recorded features, the same names in every peer; ``None``: every neck
-            (or backbone) output of peer 0.
+        features: the recorded features, the same names in every peer;
+            ``None``: every neck (or backbone) output of peer 0.
         loss: the pair loss config (MUSE or a baseline).
-        logit_kd: ``None`` (off) or ``dict(logits='head.fc', weight=1.0, temperature=1.0)``.
-        eval_peer: the peer whose predictions ``predict`` returns (what plain metrics and
-            ``tools/test.py`` evaluate).
-        eval_all_peers: ``predict`` also runs the other peers and adds their predictions and
-            the ensemble's (mean class probabilities; pooled boxes after NMS) to each data
-            sample, for :class:`~muse_det.evaluation.PeerEnsembleMetric`.
-        ensemble_cfg: detection ensemble, ``dict(nms=dict(type='nms', iou_threshold=0.5),
-            max_per_img=100)``.
+        logit_kd: ``None`` (off) or
+            ``dict(logits='head.fc', weight=1.0, temperature=1.0)``.
+        eval_peer: the peer whose predictions ``predict`` returns (what plain
+            metrics and ``tools/test.py`` evaluate).
+        eval_all_peers: ``predict`` also runs the other peers and adds
+            their predictions and the ensemble's (mean class
+            probabilities; pooled boxes after NMS) to each data sample,
+            for :class:`~muse_det.evaluation.PeerEnsembleMetric`.
+        ensemble_cfg: detection ensemble,
+            ``dict(nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)``.
     """
 
     def __init__(self,
@@ -67,47 +74,61 @@ class MUSEOnlineDistiller(BaseDistiller):
                  ensemble_cfg: Optional[dict] = None,
                  **kwargs):
         if not isinstance(peers, (list, tuple)) or len(peers) < 2:
-            raise ValueError(f'online distillation needs a list of at least 2 peer configs, '
-                             f'got {type(peers).__name__} of {len(peers) if hasattr(peers, "__len__") else "?"}')
+            raise ValueError(
+                'online distillation needs a list of at least 2 peer '
+                f'configs, got {type(peers).__name__} of '
+                f'{len(peers) if hasattr(peers, "__len__") else "?"}')
         super().__init__(architecture=peers[0], loss=loss, **kwargs)
         for i, cfg in enumerate(peers[1:], start=1):
             setattr(self, peer_key(i), build_network(cfg))
         self.num_peers = len(peers)
         if isinstance(eval_peer, bool) or not isinstance(eval_peer, int) \
                 or eval_peer not in range(self.num_peers):
-            raise ValueError(f'eval_peer must be in 0..{self.num_peers - 1}, got {eval_peer!r}')
+            raise ValueError(
+                f'eval_peer must be in 0..{self.num_peers - 1}, got '
+                f'{eval_peer!r}')
         self.eval_peer = eval_peer
         self.eval_all_peers = bool(eval_all_peers)
         self.ensemble_cfg = dict(ensemble_cfg or {})
         unknown = set(self.ensemble_cfg) - {'nms', 'max_per_img'}
         if unknown:
-            raise ValueError(f'ensemble_cfg: unknown key(s) {sorted(unknown)}; valid: '
-                             f"'nms', 'max_per_img'")
-        check_positive_int(self.ensemble_cfg.get('max_per_img', 1), 'ensemble_cfg max_per_img')
+            raise ValueError(
+                f'ensemble_cfg: unknown key(s) {sorted(unknown)}; valid: '
+                f"'nms', 'max_per_img'")
+        check_positive_int(
+            self.ensemble_cfg.get('max_per_img', 1),
+            'ensemble_cfg max_per_img')
         features = self.default_features(ARCHITECTURE) if features is None \
             else normalise_features(features)
         for i in range(self.num_peers):
             self.add_network(peer_key(i), features)
-        self.build_pairs([FeaturePair((peer_key(i), f), (peer_key(j), f))
-                          for i in range(self.num_peers) for j in range(self.num_peers)
-                          if i != j for f in features])
+        self.build_pairs([
+            FeaturePair((peer_key(i), f), (peer_key(j), f))
+            for i in range(self.num_peers) for j in range(self.num_peers)
+            if i != j for f in features
+        ])
         self.logit_kd = self._build_logit_kd(logit_kd)
 
     def _build_logit_kd(self, cfg: Optional[dict]) -> Optional[dict]:
         if cfg is None:
             return None
-        if not isinstance(cfg, dict) or 'logits' not in cfg or set(cfg) - LOGIT_KD_KEYS:
-            raise ValueError(f'logit_kd must be None or dict(logits=<module path of each '
-                             f"peer's logits, e.g. 'head.fc'>, weight=1.0, temperature=1.0), "
-                             f'got {cfg!r}')
+        if not isinstance(
+                cfg, dict) or 'logits' not in cfg or set(cfg) - LOGIT_KD_KEYS:
+            raise ValueError(
+                f'logit_kd must be None or dict(logits=<module path of each '
+                "peer's logits, e.g. 'head.fc'>, weight=1.0, "
+                'temperature=1.0), '
+                f'got {cfg!r}')
         cfg = dict(dict(weight=1.0, temperature=1.0), **cfg)
         cfg['weight'] = check_weight(cfg['weight'], 'logit_kd weight')
         if not check_weight(cfg['temperature'], 'logit_kd temperature') > 0:
             raise ValueError('logit_kd temperature must be positive, got 0')
         # a typo in the module path fails here, listing the valid names
-        self.logit_recorders = [FeatureRecorder(self.network(peer_key(i)), [cfg['logits']],
-                                                clone=self.recorder_clone)
-                                for i in range(self.num_peers)]
+        self.logit_recorders = [
+            FeatureRecorder(
+                self.network(peer_key(i)), [cfg['logits']],
+                clone=self.recorder_clone) for i in range(self.num_peers)
+        ]
         return cfg
 
     def loss(self, inputs, data_samples) -> dict:
@@ -120,28 +141,35 @@ class MUSEOnlineDistiller(BaseDistiller):
             logits = [r.get(name) for r in recorders]
         for k, z in enumerate(logits):
             self.finite_watch.record(f'peer {k} logits', z)
-        kd = mutual_learning_losses(logits, self.logit_kd['temperature'], check_finite=False)
-        losses['loss_kd'] = sum(kd) * (self.logit_kd['weight'] * self.distill_weight_scale)
+        kd = mutual_learning_losses(
+            logits, self.logit_kd['temperature'], check_finite=False)
+        losses['loss_kd'] = sum(kd) * (
+            self.logit_kd['weight'] * self.distill_weight_scale)
         return losses
 
     def predict(self, inputs, data_samples=None):
         if not self.eval_all_peers:
-            return self.network(peer_key(self.eval_peer))(inputs, data_samples, mode='predict')
+            return self.network(peer_key(self.eval_peer))(
+                inputs, data_samples, mode='predict')
         per_peer = []
         for i in range(self.num_peers):
-            # each peer writes its predictions into the same samples; keep them field by field
-            samples = self.network(peer_key(i))(inputs, data_samples, mode='predict')
+            # each peer writes its predictions into the same samples; keep
+            # them field by field
+            samples = self.network(peer_key(i))(
+                inputs, data_samples, mode='predict')
             per_peer.append([prediction_fields(s) for s in samples])
-        return attach_peer_predictions(samples, per_peer, self.eval_peer,
-                                       [peer_name(i) for i in range(self.num_peers)],
-                                       self.ensemble_cfg)
+        return attach_peer_predictions(
+            samples, per_peer, self.eval_peer,
+            [peer_name(i) for i in range(self.num_peers)], self.ensemble_cfg)
 
-    def forward_other_networks(self, inputs, data_samples) -> Tuple[dict, dict]:
+    def forward_other_networks(self, inputs,
+                               data_samples) -> Tuple[dict, dict]:
         features, losses = {}, {}
         for i in range(1, self.num_peers):
             key = peer_key(i)
             with self.recorders[key] as rec:
-                peer_losses = task_losses(self.network(key).loss(inputs, data_samples))
+                peer_losses = task_losses(
+                    self.network(key).loss(inputs, data_samples))
                 features.update({(key, n): rec.get(n) for n in rec.names})
             losses.update({f'{key}_{k}': v for k, v in peer_losses.items()})
         return features, losses

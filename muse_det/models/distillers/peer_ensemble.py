@@ -1,8 +1,10 @@
-"""Predictions of several peers, and their ensemble, carried on one data sample.
+"""Predictions of several peers, and their ensemble, carried on
+one data sample.
 
-An online distiller that evaluates every peer returns the evaluated peer's data samples as
-usual (so any metric sees exactly that peer) and adds a ``peer_predictions`` field holding the
-other peers' prediction fields and the ensemble's, which :class:`PeerEnsembleMetric` evaluates.
+An online distiller that evaluates every peer returns the evaluated peer's data
+samples as usual (so any metric sees exactly that peer) and adds a
+``peer_predictions`` field holding the other peers' prediction fields and the
+ensemble's, which :class:`PeerEnsembleMetric` evaluates.
 """
 from typing import Dict, List, Optional
 
@@ -14,50 +16,61 @@ from muse_det.evaluation.peer_ensemble_metric import ENSEMBLE, PEER_PREDICTIONS
 
 
 def prediction_fields(sample: BaseDataElement) -> Dict[str, object]:
-    """The ``pred_*`` data fields of a data sample (``pred_instances``, ``pred_score``, ...)."""
+    """The ``pred_*`` data fields of a data sample (``pred_instances``,
+    ``pred_score``, ...)."""
     return {k: v for k, v in sample.items() if k.startswith('pred_')}
 
 
 def _ensemble_scores(scores: List[torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Classification: the mean of the peers' class probabilities, its arg-max as the label."""
+    """Classification: the mean of the peers' class probabilities, its arg-max
+    as the label."""
     score = torch.stack(scores).mean(dim=0)
     return dict(pred_score=score, pred_label=score.argmax().reshape(1))
 
 
 def _ensemble_instances(instances: List[InstanceData], nms: dict,
                         max_per_img: int) -> InstanceData:
-    """Detection: every peer's boxes pooled, then per-class NMS, best ``max_per_img`` kept."""
+    """Detection: every peer's boxes pooled, then per-class NMS, best
+    ``max_per_img`` kept."""
     merged = InstanceData.cat(instances)
     if len(merged) == 0:
         return merged
-    dets, keep = batched_nms(merged.bboxes, merged.scores, merged.labels, dict(nms))
+    dets, keep = batched_nms(merged.bboxes, merged.scores, merged.labels,
+                             dict(nms))
     merged = merged[keep[:max_per_img]]
     merged.scores = dets[:max_per_img, -1]  # soft-NMS rescores
     return merged
 
 
-def ensemble_predictions(per_peer: List[Dict[str, object]], nms: Optional[dict] = None,
+def ensemble_predictions(per_peer: List[Dict[str, object]],
+                         nms: Optional[dict] = None,
                          max_per_img: int = 100) -> Dict[str, object]:
-    """Prediction fields of the peers' ensemble for one image; ``{}`` for prediction kinds
-    without an ensemble rule (e.g. semantic maps)."""
+    """Prediction fields of the peers' ensemble for one image; ``{}`` for
+    prediction kinds without an ensemble rule (e.g. semantic maps)."""
     if all('pred_score' in p for p in per_peer):
         return _ensemble_scores([p['pred_score'] for p in per_peer])
     if all('pred_instances' in p for p in per_peer):
         nms = nms or dict(type='nms', iou_threshold=0.5)
-        return dict(pred_instances=_ensemble_instances(
-            [p['pred_instances'] for p in per_peer], nms, max_per_img))
+        return dict(
+            pred_instances=_ensemble_instances(
+                [p['pred_instances'] for p in per_peer], nms, max_per_img))
     return {}
 
 
-def attach_peer_predictions(samples: list, per_peer: List[List[Dict[str, object]]],
-                            main: int, names: List[str], ensemble_cfg: dict) -> list:
-    """Write peer ``main``'s predictions into ``samples`` and the others' (plus the ensemble's)
-    into each sample's ``peer_predictions`` field, keyed by ``names[k]`` and ``'ensemble'``."""
+def attach_peer_predictions(samples: list,
+                            per_peer: List[List[Dict[str, object]]], main: int,
+                            names: List[str], ensemble_cfg: dict) -> list:
+    """Write peer ``main``'s predictions into ``samples`` and the others'
+    (plus the ensemble's) into each sample's ``peer_predictions`` field, keyed
+    by ``names[k]`` and ``'ensemble'``."""
     for n, sample in enumerate(samples):
         fields = [peer[n] for peer in per_peer]
         for key, value in fields[main].items():
             sample.set_field(value, key)
-        others = {names[k]: BaseDataElement(**f) for k, f in enumerate(fields) if k != main}
+        others = {
+            names[k]: BaseDataElement(**f)
+            for k, f in enumerate(fields) if k != main
+        }
         ensemble = ensemble_predictions(fields, **ensemble_cfg)
         if ensemble:
             others[ENSEMBLE] = BaseDataElement(**ensemble)

@@ -10,22 +10,29 @@ from .feature_pairs import ARCHITECTURE, normalise_features, parse_pairs
 
 @MODELS.register_module()
 class MUSESelfDistiller(BaseDistiller):
-    """Wrap any mmdet detector (or classifier) and add MUSE between its own features.
+    """Wrap any mmdet detector (or classifier) and add MUSE between
+    its own features.
 
     Example (the whole change to an mmdet config)::
 
-        model = dict(_delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
-                     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
-                     loss=dict(type='MUSELoss', variant='additive'))
+        model = dict(
+            _delete_=True,
+            type='MUSESelfDistiller',
+            architecture=_base_.model,
+            features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
+            loss=dict(type='MUSELoss', variant='additive'))
 
     Args:
         architecture: the model config, typically ``_base_.model``.
-        features: recorded features (module paths, ``[i]`` indexes tuple outputs). ``None``:
-            every neck output (FPN levels), or every backbone stage without a neck.
-        pairs: ``None``: every feature but the last is taught by the last (the deepest);
-            else ``[(student, target[, weight]), ...]`` or dicts with those keys.
-        loss: the pair loss, ``dict(type='MUSELoss', ...)`` or a baseline (``'l2'``, ``'at'``,
-            ``'nst'``, ``'cosine'``, ``'vid'``, ``'crd'``) with the same pairs.
+        features: recorded features (module paths, ``[i]`` indexes tuple
+            outputs). ``None``: every neck output (FPN levels), or every
+            backbone stage without a neck.
+        pairs: ``None``: every feature but the last is taught by the last
+            (the deepest); else ``[(student, target[, weight]), ...]`` or dicts
+            with those keys.
+        loss: the pair loss, ``dict(type='MUSELoss', ...)`` or a baseline
+            (``'l2'``, ``'at'``, ``'nst'``, ``'cosine'``, ``'vid'``, ``'crd'``)
+            with the same pairs.
     """
 
     def __init__(self,

@@ -1,10 +1,12 @@
-"""Where a recorded pixel looks: receptive-field centres measured with autograd.
+"""Where a recorded pixel looks: receptive-field centres
+measured with autograd.
 
-Pixel i of a map of stride S is centred *near* image coordinate S * i; how near depends on the
-network. FPN's nearest top-down upsampling, for instance, makes the 3x3 output conv of P3 mix in
-coarser levels read one pixel up-left, so P3's pixel i looks at ~8 i - 9 px (measured). The
-distillers read the finer map of a pair at the pixel that looks at the same point as the coarser
-one's, so they measure these offsets once at build.
+Pixel i of a map of stride S is centred *near* image coordinate S * i; how near
+depends on the network. FPN's nearest top-down upsampling, for instance, makes
+the 3x3 output conv of P3 mix in coarser levels read one pixel up-left, so P3's
+pixel i looks at ~8 i - 9 px (measured). The distillers read the finer map of a
+pair at the pixel that looks at the same point as the coarser one's, so they
+measure these offsets once at build.
 """
 import copy
 from typing import Dict, Optional, Tuple
@@ -18,10 +20,11 @@ Offset = Tuple[float, float]
 
 
 def uniform_weights_(model: nn.Module) -> nn.Module:
-    """Make every conv a positive box filter (weight 1/fan_in, no bias) and put the model in eval
-    mode (BN with its statistics). On a positive input every ReLU then passes, the network is
-    linear and a pixel's input gradient is its geometric receptive field -- symmetric about its
-    centre, free of the asymmetry of one draw of random weights."""
+    """Make every conv a positive box filter (weight 1/fan_in, no bias) and put
+    the model in eval mode (BN with its statistics). On a positive input every
+    ReLU then passes, the network is linear and a pixel's input gradient is its
+    geometric receptive field -- symmetric about its centre, free of the
+    asymmetry of one draw of random weights."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.modules.conv._ConvNd):
@@ -37,20 +40,28 @@ def centre_of_mass(grad: torch.Tensor) -> Offset:
     ys = torch.arange(weight.shape[0], dtype=weight.dtype)[:, None]
     xs = torch.arange(weight.shape[1], dtype=weight.dtype)[None, :]
     total = weight.sum()
-    return float((weight * ys).sum() / total), float((weight * xs).sum() / total)
+    return float((weight * ys).sum() / total), float(
+        (weight * xs).sum() / total)
 
 
-def receptive_field_offsets(net: nn.Module, strides: Dict[str, float],
-                            in_channels: int = 3) -> Dict[str, Optional[Offset]]:
-    """For each recorded map feature ``name`` of integer ``strides[name]`` = S: (dy, dx) such
-    that its pixel i looks at image point S * i + d, or None where it cannot be measured.
+def receptive_field_offsets(
+        net: nn.Module,
+        strides: Dict[str, float],
+        in_channels: int = 3) -> Dict[str, Optional[Offset]]:
+    """For each recorded map feature ``name`` of integer ``strides[name]`` = S:
+    (dy, dx) such that its pixel i looks at image point S * i + d, or None
+    where it cannot be measured.
 
-    Measured on a copy of ``net`` (:func:`uniform_weights_`) through ``extract_feat`` on a ones
-    input of four times the largest stride, at the pixel on the image centre, so the zero padding
-    truncates every receptive field symmetrically and does not move its centre. A model that
-    fails on that input gets no offsets (pixel i is then read at S * i).
+    Measured on a copy of ``net`` (:func:`uniform_weights_`) through
+    ``extract_feat`` on a ones input of four times the largest stride, at the
+    pixel on the image centre, so the zero padding truncates every receptive
+    field symmetrically and does not move its centre. A model that fails on
+    that input gets no offsets (pixel i is then read at S * i).
     """
-    names = [n for n, s in strides.items() if s is not None and float(s).is_integer()]
+    names = [
+        n for n, s in strides.items()
+        if s is not None and float(s).is_integer()
+    ]
     out: Dict[str, Optional[Offset]] = {n: None for n in strides}
     if not names:
         return out
@@ -71,9 +82,13 @@ def receptive_field_offsets(net: nn.Module, strides: Dict[str, float],
         i = (size // 2) // stride
         if feat.ndim != 4 or i >= min(feat.shape[-2:]):
             continue
-        (grad,) = torch.autograd.grad(feat[0, :, i, i].sum(), image, retain_graph=True,
-                                      allow_unused=True)
-        if grad is None or not torch.isfinite(grad).all() or grad.abs().sum() == 0:
+        (grad, ) = torch.autograd.grad(
+            feat[0, :, i, i].sum(),
+            image,
+            retain_graph=True,
+            allow_unused=True)
+        if grad is None or not torch.isfinite(grad).all() or grad.abs().sum(
+        ) == 0:
             continue
         cy, cx = centre_of_mass(grad[0])
         out[n] = (cy - stride * i, cx - stride * i)

@@ -1,14 +1,14 @@
-"""Online and offline MUSE for classifiers, and every baseline by one key, in real runs."""
+"""Online and offline MUSE for classifiers, and every baseline by one key,
+in real runs."""
 import glob
 import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
+from cls_helpers import ROOT, read_scalars, toy_run_cfg
 
 from muse_det.utils.checkpoint_io import safe_load
-
-from cls_helpers import ROOT, read_scalars, toy_cifar, toy_maker, toy_run_cfg  # noqa: F401
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
@@ -19,15 +19,18 @@ def _snapshot(module):
 
 
 def _changed(module, before):
-    return [k for k, v in module.state_dict().items()
-            if v.dtype.is_floating_point and not torch.equal(v, before[k])]
+    return [
+        k for k, v in module.state_dict().items()
+        if v.dtype.is_floating_point and not torch.equal(v, before[k])
+    ]
 
 
-def test_online_peers_all_train_and_report_every_peer_and_the_ensemble(toy_cifar, tmp_path):
+def test_online_peers_all_train_and_report_every_peer_and_the_ensemble(
+        toy_cifar, tmp_path):
     from mmengine.runner import Runner
     work_dir = str(tmp_path / 'online')
-    runner = Runner.from_cfg(toy_run_cfg('muse-online_resnet18_toy_cifar.py', toy_cifar,
-                                         work_dir))
+    runner = Runner.from_cfg(
+        toy_run_cfg('muse-online_resnet18_toy_cifar.py', toy_cifar, work_dir))
     model = runner.model
     before = [_snapshot(model.architecture), _snapshot(model.peer1)]
     runner.train()
@@ -38,11 +41,12 @@ def test_online_peers_all_train_and_report_every_peer_and_the_ensemble(toy_cifar
                 'mi/backbone.layer1--peer1.backbone.layer1',
                 'mi/peer1.backbone.layer4--backbone.layer4'):
         assert key in train[-1], key
-    for key in ('accuracy/top1', 'peer1/accuracy/top1', 'ensemble/accuracy/top1',
-                'ensemble/accuracy/top5'):
+    for key in ('accuracy/top1', 'peer1/accuracy/top1',
+                'ensemble/accuracy/top1', 'ensemble/accuracy/top5'):
         assert key in val[-1], key
 
-    # The reported numbers are the peers' and their mean-probability ensemble's accuracies.
+    # The reported numbers are the peers' and their mean-probability
+    # ensemble's accuracies.
     model.eval()
     scores, labels = [[], []], []
     with torch.no_grad():
@@ -50,31 +54,44 @@ def test_online_peers_all_train_and_report_every_peer_and_the_ensemble(toy_cifar
             data = model.data_preprocessor(batch, False)
             labels += [int(s.gt_label) for s in data['data_samples']]
             for k, peer in enumerate((model.architecture, model.peer1)):
-                scores[k].append(F.softmax(peer(data['inputs'], mode='tensor'), dim=1))
+                scores[k].append(
+                    F.softmax(peer(data['inputs'], mode='tensor'), dim=1))
     labels = torch.tensor(labels)
     scores = [torch.cat(s) for s in scores]
 
     def top1(s):
         return (s.argmax(1) == labels).float().mean().item() * 100
+
     assert val[-1]['accuracy/top1'] == pytest.approx(top1(scores[0]), abs=1e-3)
-    assert val[-1]['peer1/accuracy/top1'] == pytest.approx(top1(scores[1]), abs=1e-3)
+    assert val[-1]['peer1/accuracy/top1'] == pytest.approx(
+        top1(scores[1]), abs=1e-3)
     assert val[-1]['ensemble/accuracy/top1'] == pytest.approx(
         top1((scores[0] + scores[1]) / 2), abs=1e-3)
 
 
-def test_online_logit_kd_matches_mutual_learning_of_the_recorded_logits(toy_cifar, tmp_path):
+def test_online_logit_kd_matches_mutual_learning_of_the_recorded_logits(
+        toy_cifar, tmp_path):
     from mmengine.runner import Runner
+
     from muse_det.information import mutual_learning_losses
-    cfg = toy_run_cfg('muse-online_resnet18_toy_cifar.py', toy_cifar, str(tmp_path / 'kd'),
-                      model=dict(logit_kd=dict(weight=0.5, temperature=2.0)))
+    cfg = toy_run_cfg(
+        'muse-online_resnet18_toy_cifar.py',
+        toy_cifar,
+        str(tmp_path / 'kd'),
+        model=dict(logit_kd=dict(weight=0.5, temperature=2.0)))
     runner = Runner.from_cfg(cfg)
     model = runner.model
     batch = model.data_preprocessor(next(iter(runner.train_dataloader)), True)
     torch.manual_seed(0)
     losses = model.loss(batch['inputs'], batch['data_samples'])
-    model.eval()  # the same logits again, without batch-statistics noise: compare in eval mode
+    # the same logits again, without batch-statistics noise:
+    # compare in eval mode
+    model.eval()
     with torch.no_grad():
-        logits = [net(batch['inputs'], mode='tensor') for net in (model.architecture, model.peer1)]
+        logits = [
+            net(batch['inputs'], mode='tensor')
+            for net in (model.architecture, model.peer1)
+        ]
         kd = model.loss(batch['inputs'], batch['data_samples'])['loss_kd']
     expected = 0.5 * sum(mutual_learning_losses(logits, temperature=2.0))
     assert kd.item() == pytest.approx(expected.item(), rel=1e-5)
@@ -82,14 +99,18 @@ def test_online_logit_kd_matches_mutual_learning_of_the_recorded_logits(toy_cifa
 
 
 def test_online_logit_kd_bad_module_lists_valid_names(toy_cifar):
-    from mmengine.registry import init_default_scope
-    from muse_det.registry import MODELS
     from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from muse_det.registry import MODELS
     init_default_scope('mmpretrain')
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/classification/toy/'
-                                         'muse-online_resnet18_toy_cifar.py'))
+    cfg = Config.fromfile(
+        osp.join(
+            ROOT, 'configs/classification/toy/'
+            'muse-online_resnet18_toy_cifar.py'))
     cfg.model.logit_kd = dict(logits='head.fcc')
-    with pytest.raises(ValueError, match=r"unknown feature 'head.fcc'.*head.fc"):
+    with pytest.raises(
+            ValueError, match=r"unknown feature 'head.fcc'.*head.fc"):
         MODELS.build(cfg.model)
     cfg.model.logit_kd = dict(logits='head.fc', temprature=2)
     with pytest.raises(ValueError, match='logit_kd must be None or dict'):
@@ -100,20 +121,28 @@ def test_online_logit_kd_bad_module_lists_valid_names(toy_cifar):
     cfg.model.logit_kd = None
     for key, value, match in (('eval_peer', 1.0, 'eval_peer must be in 0..1'),
                               ('eval_peer', 2, 'eval_peer must be in 0..1'),
-                              ('ensemble_cfg', dict(max_per_img=0), 'max_per_img must be'),
-                              ('ensemble_cfg', dict(iou=0.5), "unknown key.*'nms'")):
+                              ('ensemble_cfg', dict(max_per_img=0),
+                               'max_per_img must be'), ('ensemble_cfg',
+                                                        dict(iou=0.5),
+                                                        "unknown key.*'nms'")):
         with pytest.raises(ValueError, match=match):
             MODELS.build(dict(cfg.model, **{key: value}))
 
 
-def test_offline_teacher_from_a_trained_checkpoint_stays_frozen(toy_cifar, tmp_path):
+def test_offline_teacher_from_a_trained_checkpoint_stays_frozen(
+        toy_cifar, tmp_path):
     from mmengine.runner import Runner
     teacher_dir = str(tmp_path / 'teacher')
-    Runner.from_cfg(toy_run_cfg('resnet18_toy_cifar.py', toy_cifar, teacher_dir)).train()
+    Runner.from_cfg(
+        toy_run_cfg('resnet18_toy_cifar.py', toy_cifar, teacher_dir)).train()
     ckpt = osp.join(teacher_dir, 'iter_2.pth')
     work_dir = str(tmp_path / 'offline')
-    runner = Runner.from_cfg(toy_run_cfg('muse-offline_resnet18_toy_cifar.py', toy_cifar,
-                                         work_dir, model=dict(teacher_ckpt=ckpt)))
+    runner = Runner.from_cfg(
+        toy_run_cfg(
+            'muse-offline_resnet18_toy_cifar.py',
+            toy_cifar,
+            work_dir,
+            model=dict(teacher_ckpt=ckpt)))
     model = runner.model
     saved = safe_load(ckpt)['state_dict']  # written by a stock Runner
     before = _snapshot(model.architecture)
@@ -131,13 +160,15 @@ def test_offline_teacher_from_a_trained_checkpoint_stays_frozen(toy_cifar, tmp_p
     assert any(k.startswith('teacher.') for k in dropped)
 
 
-BASELINES = sorted(glob.glob(osp.join(ROOT, 'configs/classification/baselines/*.py')))
+BASELINES = sorted(
+    glob.glob(osp.join(ROOT, 'configs/classification/baselines/*.py')))
 
 
 def test_baseline_configs_change_only_the_loss_type():
     from mmengine.config import Config
-    muse = Config.fromfile(osp.join(ROOT, 'configs/classification/'
-                                          'muse_resnet18_8xb16_cifar100.py'))
+    muse = Config.fromfile(
+        osp.join(ROOT, 'configs/classification/'
+                 'muse_resnet18_8xb16_cifar100.py'))
     assert {osp.basename(p).split('_')[0] for p in BASELINES} == \
         {'l2', 'at', 'nst', 'cosine', 'vid', 'crd'}
     for path in BASELINES:
@@ -158,7 +189,8 @@ def test_every_baseline_trains_by_one_key(toy_cifar, tmp_path, method):
     adapters = _snapshot(runner.model.pair_losses)
     runner.train()
     train, _ = read_scalars(work_dir)
-    assert all(f'loss_{method}' in r and torch.isfinite(torch.tensor(r[f'loss_{method}']))
+    assert all(f'loss_{method}' in r
+               and torch.isfinite(torch.tensor(r[f'loss_{method}']))
                for r in train)
     if adapters:  # losses with adapters train them
         assert _changed(runner.model.pair_losses, adapters)

@@ -1,4 +1,5 @@
-"""MUSESelfDistiller around a real mmdet RetinaNet: losses, gradients, predictions, export."""
+"""MUSESelfDistiller around a real mmdet RetinaNet: losses, gradients,
+predictions, export."""
 import copy
 
 import pytest
@@ -12,28 +13,23 @@ def _samples(n=2, size=128):
     from mmengine.structures import InstanceData
     out = []
     for i in range(n):
-        s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                                        scale_factor=(1., 1.), pad_shape=(size, size),
-                                        batch_input_shape=(size, size)))
-        s.gt_instances = InstanceData(bboxes=torch.tensor([[8., 16., 80. + i, 96.]]),
-                                      labels=torch.tensor([i % 3]))
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1., 1.),
+                pad_shape=(size, size),
+                batch_input_shape=(size, size)))
+        s.gt_instances = InstanceData(
+            bboxes=torch.tensor([[8., 16., 80. + i, 96.]]),
+            labels=torch.tensor([i % 3]))
         out.append(s)
     return out
 
 
-@pytest.fixture(scope='module')
-def arch_cfg():
-    from mmengine.hub import get_config
-    import muse_det  # noqa: F401
-    cfg = get_config('mmdet::retinanet/retinanet_r18_fpn_1x_coco.py').model
-    cfg.backbone.init_cfg = None
-    cfg.bbox_head.num_classes = 3
-    return cfg
-
-
 def build(arch_cfg, **kw):
-    from mmengine.registry import init_default_scope
     from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
     torch.manual_seed(0)
     cfg = dict(type='MUSESelfDistiller', architecture=copy.deepcopy(arch_cfg))
@@ -43,34 +39,43 @@ def build(arch_cfg, **kw):
 
 def test_default_features_pairs_and_loss_dict(arch_cfg):
     d = build(arch_cfg, loss=dict(type='MUSELoss', grid=8, num_samples=32))
-    assert d.recorders['architecture'].names == [f'neck[{i}]' for i in range(5)]
+    assert d.recorders['architecture'].names == [
+        f'neck[{i}]' for i in range(5)
+    ]
     assert [(p.student[1], p.target[1]) for p in d.pairs] == \
         [(f'neck[{i}]', 'neck[4]') for i in range(4)]
     d.train()
     losses = d.loss(torch.rand(2, 3, 128, 128), _samples())
     assert {'loss_cls', 'loss_bbox', 'loss_muse'} <= set(losses)
     for i in range(4):
-        assert f'mi/neck.{i}--neck.4' in losses and f'entropy/neck.{i}' in losses
+        assert (f'mi/neck.{i}--neck.4' in losses
+                and f'entropy/neck.{i}' in losses)
         assert not losses[f'mi/neck.{i}--neck.4'].requires_grad
-    assert losses['loss_muse'].requires_grad and torch.isfinite(losses['loss_muse'])
+    assert losses['loss_muse'].requires_grad and torch.isfinite(
+        losses['loss_muse'])
 
 
 def test_gradients_reach_student_and_adapters_not_detached_target(arch_cfg):
-    d = build(arch_cfg, features=['neck[0]', 'neck[4]'],
-              loss=dict(type='MUSELoss', grid=4, num_samples=16))
+    d = build(
+        arch_cfg,
+        features=['neck[0]', 'neck[4]'],
+        loss=dict(type='MUSELoss', grid=4, num_samples=16))
     d.train()
     losses = d.loss(torch.rand(2, 3, 128, 128), _samples())
     losses['loss_muse'].backward()
     fpn = d.architecture.neck.fpn_convs
-    assert fpn[0].conv.weight.grad is not None and fpn[0].conv.weight.grad.abs().sum() > 0
+    assert fpn[0].conv.weight.grad is not None and fpn[0].conv.weight.grad.abs(
+    ).sum() > 0
     # neck[4] is the target (detached): MUSE alone sends it no gradient
     assert fpn[4].conv.weight.grad is None
     loss_params = list(d.pair_losses.parameters())
-    assert loss_params and all(p.grad is not None for p in loss_params if p.requires_grad)
+    assert loss_params and all(p.grad is not None
+                               for p in loss_params if p.requires_grad)
 
 
 def test_predict_and_tensor_modes_are_the_plain_detector(arch_cfg):
-    d = build(arch_cfg, loss=dict(type='MUSELoss', grid=8, num_samples=32)).eval()
+    d = build(
+        arch_cfg, loss=dict(type='MUSELoss', grid=8, num_samples=32)).eval()
     x, samples = torch.rand(2, 3, 128, 128), _samples()
     with torch.no_grad():
         ours = d(x, copy.deepcopy(samples), mode='predict')
@@ -93,17 +98,21 @@ def test_export_gives_a_plain_detector_state_dict(arch_cfg):
     assert any(k.startswith('pair_losses.') for k in state)
     plain, dropped = strip_distiller(state)
     # adapters/critics, and the sampling generator's state (`_extra_state`)
-    assert dropped and all(k.startswith('pair_losses.') or k == '_extra_state' for k in dropped)
+    assert dropped and all(
+        k.startswith('pair_losses.') or k == '_extra_state' for k in dropped)
     det = MODELS.build(copy.deepcopy(arch_cfg))
     det.load_state_dict(plain, strict=True)
-    with pytest.raises(ValueError, match='not a muse-det distiller checkpoint'):
+    with pytest.raises(
+            ValueError, match='not a muse-det distiller checkpoint'):
         strip_distiller(plain)
 
 
 @pytest.mark.parametrize('kind', ['l2', 'at', 'nst', 'cosine', 'vid', 'crd'])
 def test_baseline_is_one_key_away(arch_cfg, kind):
-    d = build(arch_cfg, features=['neck[1]', 'neck[3]'],
-              loss=dict(type=kind, grid=4, num_samples=16))
+    d = build(
+        arch_cfg,
+        features=['neck[1]', 'neck[3]'],
+        loss=dict(type=kind, grid=4, num_samples=16))
     d.train()
     losses = d.loss(torch.rand(2, 3, 128, 128), _samples())
     assert f'loss_{kind}' in losses and torch.isfinite(losses[f'loss_{kind}'])
@@ -111,26 +120,33 @@ def test_baseline_is_one_key_away(arch_cfg, kind):
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(features=['neck.fpn_conv.0', 'neck[4]']), "unknown feature 'neck.fpn_conv.0'"),
+    (dict(features=['neck.fpn_conv.0', 'neck[4]']),
+     "unknown feature 'neck.fpn_conv.0'"),
     (dict(features=['neck[0]', 'neck[9]']), r'index \[9\] is out of range'),
-    (dict(features=['bbox_head.retina_cls', 'neck[4]']), 'computed by extract_feat'),
+    (dict(features=['bbox_head.retina_cls', 'neck[4]']),
+     'computed by extract_feat'),
     (dict(features=['neck[0]']), 'at least 2 features'),
     (dict(features=['neck[0]', 'neck[0]']), 'lists a name twice'),
-    (dict(features=['neck[0]', 'neck[4]'], pairs=[('neck[0]', 'neck[3]')]),
-     "uses 'neck\\[3\\]', which is not in `features`"),
-    (dict(features=['neck[0]', 'neck[4]'], pairs=[('neck[0]', 'neck[4]', -1)]),
-     r'pairs\[0\] weight must be a finite non-negative number'),
+    (dict(features=['neck[0]', 'neck[4]'], pairs=[
+        ('neck[0]', 'neck[3]')
+    ]), "uses 'neck\\[3\\]', which is not in `features`"),
+    (dict(features=['neck[0]', 'neck[4]'], pairs=[
+        ('neck[0]', 'neck[4]', -1)
+    ]), r'pairs\[0\] weight must be a finite non-negative number'),
     (dict(loss=dict(type='MUSELoss', variant='additiv')), 'additive'),
     (dict(loss='MUSELoss'), 'must be a config dict'),
 ])
-def test_bad_configs_fail_at_build_with_clear_errors(arch_cfg, kwargs, message):
+def test_bad_configs_fail_at_build_with_clear_errors(arch_cfg, kwargs,
+                                                     message):
     with pytest.raises((ValueError, KeyError), match=message):
         build(arch_cfg, **kwargs)
 
 
 def test_weight_scale_and_stop(arch_cfg):
-    d = build(arch_cfg, features=['neck[2]', 'neck[4]'],
-              loss=dict(type='MUSELoss', grid=4, num_samples=16))
+    d = build(
+        arch_cfg,
+        features=['neck[2]', 'neck[4]'],
+        loss=dict(type='MUSELoss', grid=4, num_samples=16))
     d.train()
     x, s = torch.rand(2, 3, 128, 128), _samples()
     torch.manual_seed(1)
@@ -141,7 +157,8 @@ def test_weight_scale_and_stop(arch_cfg):
     assert torch.allclose(quarter, 0.25 * full, rtol=1e-4, atol=1e-6)
     d.distill_weight_scale = 0.0
     stopped = d.loss(x, s)
-    assert stopped['loss_muse'].item() == 0 and not any(k.startswith('mi/') for k in stopped)
+    assert stopped['loss_muse'].item() == 0 and not any(
+        k.startswith('mi/') for k in stopped)
 
 
 def test_hook_schedule():
@@ -152,19 +169,33 @@ def test_hook_schedule():
     assert hook.scale_at(9, 1) == 1.0 and hook.scale_at(500, 2) == 1.0
     assert hook.scale_at(501, 3) == 0.0
     assert MUSEHook(stop_iter=5).scale_at(5, 0) == 0.0
-    with pytest.raises(ValueError, match='warmup_iters must be a non-negative integer'):
+    with pytest.raises(
+            ValueError, match='warmup_iters must be a non-negative integer'):
         MUSEHook(warmup_iters=-1)
-    with pytest.raises(ValueError, match=r'start_factor must be a number in \[0, 1\]'):
+    with pytest.raises(
+            ValueError, match=r'start_factor must be a number in \[0, 1\]'):
         MUSEHook(start_factor='a')
 
 
-def test_switching_type_over_a_muse_loss_config_keeps_only_what_applies(arch_cfg):
-    """`--cfg-options model.loss.type=l2` merges into the MUSE loss dict: MUSE-only keys are
-    dropped for l2, the shared ones (grid, num_samples) kept; a typo is still an error."""
-    muse = dict(type='MUSELoss', variant='additive', mi_estimator='jsd', grid=4,
-                num_samples=16, embed_dim=64)
-    d = build(arch_cfg, features=['neck[1]', 'neck[3]'], loss=dict(muse, type='l2'))
-    assert d.loss_key == 'loss_l2' and d.pair_losses[0].sampler.num_samples == 16
-    with pytest.raises(ValueError, match=r"unknown option\(s\) \['num_sample'\]"):
-        build(arch_cfg, features=['neck[1]', 'neck[3]'],
-              loss=dict(type='l2', num_sample=16))
+def test_switching_type_over_a_muse_loss_config_keeps_only_what_applies(
+        arch_cfg):
+    """`--cfg-options model.loss.type=l2` merges into the MUSE loss dict:
+    MUSE-only keys are dropped for l2, the shared ones (grid, num_samples)
+    kept; a typo is still an error."""
+    muse = dict(
+        type='MUSELoss',
+        variant='additive',
+        mi_estimator='jsd',
+        grid=4,
+        num_samples=16,
+        embed_dim=64)
+    d = build(
+        arch_cfg, features=['neck[1]', 'neck[3]'], loss=dict(muse, type='l2'))
+    assert d.loss_key == 'loss_l2' and d.pair_losses[
+        0].sampler.num_samples == 16
+    with pytest.raises(
+            ValueError, match=r"unknown option\(s\) \['num_sample'\]"):
+        build(
+            arch_cfg,
+            features=['neck[1]', 'neck[3]'],
+            loss=dict(type='l2', num_sample=16))

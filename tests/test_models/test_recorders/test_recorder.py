@@ -1,4 +1,5 @@
-"""FeatureRecorder on real mmdet modules: names, tuple outputs, in-place guard, cleanup."""
+"""FeatureRecorder on real mmdet modules: names, tuple outputs, in-place
+guard, cleanup."""
 import pytest
 import torch
 from torch import nn
@@ -8,10 +9,11 @@ from muse_det.models.recorders import FeatureRecorder, FeatureSpec
 
 @pytest.fixture(scope='module')
 def retinanet():
+    from mmdet.registry import MODELS
     from mmengine.hub import get_config
     from mmengine.registry import init_default_scope
+
     import muse_det  # noqa: F401
-    from mmdet.registry import MODELS
     init_default_scope('mmdet')
     cfg = get_config('mmdet::retinanet/retinanet_r18_fpn_1x_coco.py').model
     cfg.backbone.init_cfg = None
@@ -21,7 +23,8 @@ def retinanet():
 
 
 def test_parse_names():
-    assert FeatureSpec.parse('neck[2]') == FeatureSpec('neck[2]', 'neck', (2,))
+    assert FeatureSpec.parse('neck[2]') == FeatureSpec('neck[2]', 'neck',
+                                                       (2, ))
     assert FeatureSpec.parse('backbone.layer1.0.conv1').indices == ()
     assert FeatureSpec.parse('x[1][-1]').indices == (1, -1)
     with pytest.raises(ValueError, match='cannot parse feature name'):
@@ -29,8 +32,9 @@ def test_parse_names():
 
 
 def test_records_module_outputs_and_tuple_levels(retinanet):
-    rec = FeatureRecorder(retinanet, ['backbone.layer2', 'neck[0]', 'neck[4]',
-                                      'neck.fpn_convs.1'])
+    rec = FeatureRecorder(
+        retinanet,
+        ['backbone.layer2', 'neck[0]', 'neck[4]', 'neck.fpn_convs.1'])
     x = torch.rand(1, 3, 128, 128)
     with rec, torch.no_grad():
         feats = retinanet.extract_feat(x)
@@ -45,7 +49,8 @@ def test_unknown_module_lists_closest_names(retinanet):
         FeatureRecorder(retinanet, ['neck.fpn_conv.0'])
     msg = str(err.value)
     assert "unknown feature 'neck.fpn_conv.0'" in msg
-    assert 'neck.fpn_convs.0' in msg.split('Closest valid module names:')[1].split(',')[0]
+    assert 'neck.fpn_convs.0' in msg.split(
+        'Closest valid module names:')[1].split(',')[0]
 
 
 def test_index_errors_are_explained(retinanet):
@@ -53,23 +58,28 @@ def test_index_errors_are_explained(retinanet):
     rec = FeatureRecorder(retinanet, ['neck[7]', 'backbone.layer1[0]', 'neck'])
     with rec, torch.no_grad():
         retinanet.extract_feat(x)
-        with pytest.raises(ValueError, match=r'index \[7\] is out of range.*5 elements'):
+        with pytest.raises(
+                ValueError, match=r'index \[7\] is out of range.*5 elements'):
             rec.get('neck[7]')
-        with pytest.raises(ValueError, match=r'not a tuple/list; drop the \[0\] index'):
+        with pytest.raises(
+                ValueError, match=r'not a tuple/list; drop the \[0\] index'):
             rec.get('backbone.layer1[0]')
-        with pytest.raises(ValueError, match=r'pick one with an index, e.g. "neck\[0\]"'):
+        with pytest.raises(
+                ValueError, match=r'pick one with an index, e.g. "neck\[0\]"'):
             rec.get('neck')
 
 
 def test_module_that_did_not_run_or_ran_twice(retinanet):
     x = torch.rand(1, 3, 64, 64)
-    rec = FeatureRecorder(retinanet, ['bbox_head.retina_cls', 'backbone.layer4'])
+    rec = FeatureRecorder(retinanet,
+                          ['bbox_head.retina_cls', 'backbone.layer4'])
     with rec, torch.no_grad():
         retinanet.extract_feat(x)
         with pytest.raises(RuntimeError, match='did not run in this forward'):
             rec.get('bbox_head.retina_cls')
     with rec, torch.no_grad():
-        retinanet._forward(x)  # the head's convs are shared across the 5 FPN levels
+        # the head's convs are shared across the 5 FPN levels
+        retinanet._forward(x)
         with pytest.raises(RuntimeError, match='ran 5 times in one forward'):
             rec.get('bbox_head.retina_cls')
 
@@ -79,7 +89,8 @@ def test_in_place_modification_is_detected_or_cloned():
     x = torch.randn(2, 3, 4, 4)
     with FeatureRecorder(net, ['0']) as rec:
         net(x)
-        with pytest.raises(RuntimeError, match='modified in place after it was recorded'):
+        with pytest.raises(
+                RuntimeError, match='modified in place after it was recorded'):
             rec.get('0')
     with FeatureRecorder(net, ['0'], clone=True) as rec:
         out = net(x)
