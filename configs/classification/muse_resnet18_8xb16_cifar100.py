@@ -6,25 +6,14 @@
 # accuracy (docs/method.md). The network is mmpretrain's CIFAR-100 ResNet
 # at depth 18 (resnet18_8xb16_cifar100.py).
 _base_ = 'mmpretrain::resnet/resnet50_8xb16_cifar100.py'
-
+# yapf: disable
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
-resnet18 = dict(
-    _base_.model,
-    backbone=dict(_base_.model.backbone, depth=18),
-    head=dict(_base_.model.head, in_channels=512))
+resnet18 = dict(_base_.model, backbone=dict(_base_.model.backbone, depth=18),
+                head=dict(_base_.model.head, in_channels=512))
 model = dict(
-    _delete_=True,
-    type='MUSESelfDistiller',
-    architecture=resnet18,
-    features=[
-        'backbone.layer1', 'backbone.layer2', 'backbone.layer3',
-        'backbone.layer4'
-    ],
-    loss=dict(
-        type='MUSELoss',
-        variant='additive',
-        pool=False,
-        grid=4,
-        num_samples=16),
+    _delete_=True, type='MUSESelfDistiller', architecture=resnet18,
+    features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
+    loss=dict(type='MUSELoss', variant='additive', pool=False, grid=4,
+              num_samples=16),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -2,21 +2,12 @@
 # the ResNet-18 recipe (layer1..3 taught by layer4) on
 # mmpretrain's resnet50_8xb16_cifar100.py.
 _base_ = 'mmpretrain::resnet/resnet50_8xb16_cifar100.py'
-
+# yapf: disable
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 model = dict(
-    _delete_=True,
-    type='MUSESelfDistiller',
-    architecture=_base_.model,
-    features=[
-        'backbone.layer1', 'backbone.layer2', 'backbone.layer3',
-        'backbone.layer4'
-    ],
-    loss=dict(
-        type='MUSELoss',
-        variant='additive',
-        pool=False,
-        grid=4,
-        num_samples=16),
+    _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
+    features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
+    loss=dict(type='MUSELoss', variant='additive', pool=False, grid=4,
+              num_samples=16),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

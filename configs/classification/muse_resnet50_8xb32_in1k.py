@@ -4,21 +4,12 @@
 # (224 px inputs), as the CIFAR recipe samples every location of its 4x4 grid.
 # Not measured here (no ImageNet run on this budget).
 _base_ = 'mmpretrain::resnet/resnet50_8xb32_in1k.py'
-
+# yapf: disable
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 model = dict(
-    _delete_=True,
-    type='MUSESelfDistiller',
-    architecture=_base_.model,
-    features=[
-        'backbone.layer1', 'backbone.layer2', 'backbone.layer3',
-        'backbone.layer4'
-    ],
-    loss=dict(
-        type='MUSELoss',
-        variant='additive',
-        pool=False,
-        grid=7,
-        num_samples=49),
+    _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
+    features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
+    loss=dict(type='MUSELoss', variant='additive', pool=False, grid=7,
+              num_samples=49),
     probe_input_shape=(3, 224, 224))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
