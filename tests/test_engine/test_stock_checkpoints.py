@@ -20,6 +20,9 @@ from muse_test_utils import ROOT, run_tool, toy_config_text
 from muse_det.engine import SafeCheckpointRunner
 from muse_det.utils.checkpoint_io import safe_load
 
+# end-to-end runs (a real Runner): deselect with -m "not slow"
+pytestmark = pytest.mark.slow
+
 OVERRIDES = """
 train_cfg = dict(max_iters=2, val_interval=100)
 default_hooks = dict(
@@ -45,9 +48,6 @@ from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmdet.registry import MODELS
-
-# end-to-end runs (a real Runner): deselect with -m "not slow"
-pytestmark = pytest.mark.slow
 
 config, out = sys.argv[1], sys.argv[2]
 torch.set_num_threads(1)
