@@ -1,5 +1,6 @@
 """What tools/train.py and tools/test.py share: config loading, work dirs,
 distributed set-up."""
+import gc
 import os
 import os.path as osp
 import sys
@@ -104,7 +105,7 @@ def run_cli(main, argv=None):
     """Run a tool's ``main``: known user errors print one line (the full
     traceback with ``MUSE_DET_DEBUG=1``) and exit with status 1."""
     try:
-        return main(argv)
+        result = main(argv)
     except (ValueError, FileNotFoundError, UnsafeCheckpointError,
             KeyError) as e:
         if os.environ.get('MUSE_DET_DEBUG'):
@@ -114,6 +115,21 @@ def run_cli(main, argv=None):
             f'error: {msg}\n(set MUSE_DET_DEBUG=1 to see the full traceback)',
             file=sys.stderr)
         raise SystemExit(1)
+    leave_process_group()
+    return result
+
+
+def leave_process_group() -> None:
+    """End a distributed run with every rank together: the runner's DDP
+    reducer is freed and the ranks meet at a barrier before the group is
+    destroyed. A rank that exits while another is still tearing down gloo can
+    abort that one (``terminate called without an active exception``), failing
+    a run that trained and saved everything."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 def build_runner(cfg):
