@@ -190,6 +190,13 @@ RUN = [
      ['--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
     ('python tools/benchmark_estimators.py --estimators gaussian --dims 16 '
      '--samples 256 --threads 1 --view-study', ['--repeats', '1']),
+    # the detection task's own two-iteration run is in test_benchmark_methods
+    ('python tools/benchmark_methods.py --tasks det --det-iters 150 --threads '
+     '1 --grad-stats 10 --results '
+     'work_dirs/benchmark_methods/results_v3_det.jsonl', [
+         '--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0',
+         '--cls-iters', '2'
+     ]),
 ]
 # The shrunk runs stop after 2 iterations: their last
 # checkpoints are iter_2.pth.
