@@ -10,12 +10,20 @@ benchmark to the end on an otherwise idle machine for clean ratios; the thread
 count is part of a run's key).
 
 Tasks (toy data is generated when missing):
-  cls  toy CIFAR-100-format set, ResNet-18 (quarter width), top-1 accuracy (%)
-  det  hard toy COCO set, FCOS ResNet-18, COCO bbox mAP
+  cls        toy CIFAR-100-format set, ResNet-18 (quarter width), top-1 (%)
+  det        multi-scale toy COCO set, FCOS ResNet-18 (half width), bbox mAP
+  det-retina the same set, RetinaNet ResNet-18 (half width), bbox mAP
+  det-hard   hard toy COCO set (small objects only), FCOS ResNet-18, bbox mAP
 
-    python tools/benchmark_methods.py                              # both tasks, 9 methods, 3 seeds
+Ablations are named settings (``--settings``, see SETTINGS): changes to the
+MUSE config applied to every distilled method, recorded under the settings'
+names (the plain model's runs are shared by all settings).
+
+    python tools/benchmark_methods.py                              # cls and det, 9 methods, 3 seeds
     python tools/benchmark_methods.py --tasks cls --methods none muse l2 --seeds 0 1 2 3 4
+    python tools/benchmark_methods.py --tasks det --methods none muse --settings fpn-head box4
     python tools/benchmark_methods.py --results work_dirs/methods.json   # resumes from the file
+    python tools/benchmark_methods.py --table --results work_dirs/methods.json   # every setting's rows
 
 Finished runs are appended to ``--results`` (JSON lines) as they end, so an
 interrupted benchmark continues where it stopped; ``--fresh`` discards
@@ -50,12 +58,64 @@ TASKS = {
         maker='make_toy_cifar'),
     'det':
     dict(
+        config='configs/toy/muse_fcos_r18_toy_coco_multiscale.py',
+        metric='coco/bbox_mAP',
+        scale=100.0,
+        unit='bbox mAP x100',
+        data='data/toy_coco_multiscale',
+        maker='make_toy_coco',
+        variant='multiscale'),
+    'det-retina':
+    dict(
+        config='configs/toy/muse_retinanet_r18_toy_coco_multiscale.py',
+        metric='coco/bbox_mAP',
+        scale=100.0,
+        unit='bbox mAP x100',
+        data='data/toy_coco_multiscale',
+        maker='make_toy_coco',
+        variant='multiscale'),
+    'det-hard':
+    dict(
         config='configs/toy/muse_fcos_r18_toy_coco_hard.py',
         metric='coco/bbox_mAP',
         scale=100.0,
         unit='bbox mAP x100',
         data='data/toy_coco_hard',
-        maker='make_toy_coco'),
+        maker='make_toy_coco',
+        variant='hard'),
+}
+DEFAULT_TASKS = ('cls', 'det')
+_FPN = [f'neck[{k}]' for k in range(4)]
+_HEAD = [f'bbox_head.cls_convs.1@{k}' for k in range(4)]
+# setting -> changes to the MUSE config (model.* keys, or custom_hooks);
+# the detection pairings name the 4-level FPN of the det task's FCOS
+SETTINGS = {
+    # which features teach which (detection)
+    'fpn-deepest': {'model.features': _FPN, 'model.pairs': None},
+    'backbone-layer4': {
+        'model.features': [f'backbone.layer{i}' for i in range(1, 5)],
+        'model.pairs': None
+    },
+    # each FPN level taught by the head's last tower conv on that level
+    'fpn-head': {
+        'model.features': _FPN + _HEAD,
+        'model.pairs': [list(p) for p in zip(_FPN, _HEAD)]
+    },
+    # locations inside ground-truth boxes drawn 4x as often
+    'box4': {'model.loss.box_weight': 4.0},
+    # weight and warm-up
+    'w0.1': {'model.loss.loss_weight': 0.1},
+    'w0.3': {'model.loss.loss_weight': 0.3},
+    'w1': {'model.loss.loss_weight': 1.0},
+    'w3': {'model.loss.loss_weight': 3.0},
+    'no-warmup': {'custom_hooks': [dict(type='MUSEHook', warmup_iters=0)]},
+    'long-warmup': {
+        'custom_hooks': [dict(type='MUSEHook', warmup_iters=300)]
+    },
+    # MUSE's parts (additive variant)
+    'mi-only': {'model.loss.entropy_weight': 0.0},
+    'entropy-only': {'model.loss.mi_weight': 0.0},
+    'entropy0.3': {'model.loss.entropy_weight': 0.3},
 }
 # method -> the one change to the MUSE config (None: the plain model)
 METHODS = {
@@ -92,7 +152,11 @@ def method_config(task: str,
         if 'variant' in change:
             cfg.model.loss.variant = change['variant']
         if cfg_options:
-            cfg.merge_from_dict(cfg_options)
+            cfg.merge_from_dict(
+                {k: v
+                 for k, v in cfg_options.items() if k != 'custom_hooks'})
+            if 'custom_hooks' in cfg_options:  # a list: replaced whole
+                cfg.custom_hooks = cfg_options['custom_hooks']
     if iters is not None:
         set_iterations(cfg, iters)
     # evaluate once, at the end
@@ -140,7 +204,7 @@ def ensure_data(task: str) -> str:
     if task == 'cls':
         maker.make_toy_cifar(root)
     else:
-        maker.make_toy_coco(root, variant='hard')
+        maker.make_toy_coco(root, variant=spec['variant'])
     return root
 
 
@@ -240,10 +304,10 @@ def paired(values: dict, base: dict):
 
 
 def summarise(rows: list, tasks, methods) -> str:
-    """Markdown tables, one per task: metric mean +- sd, the paired difference
-    to ``none`` (same seed = same data order and initialisation), the
-    step-time ratio to ``none`` and, where logged, the median ``grad_ratio``
-    per student feature."""
+    """Markdown tables, one per task: a row per method and setting (tag):
+    metric mean +- sd, the paired difference to ``none`` (same seed = same
+    data order and initialisation), the step-time ratio to ``none`` and, where
+    logged, the median ``grad_ratio`` per student feature."""
     out = []
     for task in tasks:
         task_rows = [r for r in rows if r['task'] == task]
@@ -266,11 +330,14 @@ def summarise(rows: list, tasks, methods) -> str:
             for r in task_rows if r['method'] == 'none'
         }
         ratios = []
-        for method in methods:
-            rs = sorted((r for r in task_rows if r['method'] == method),
+        settings = [(m, tag) for m in methods for tag in sorted(
+            {r.get('tag', '')
+             for r in task_rows if r['method'] == m})]
+        for method, tag in settings:
+            rs = sorted((r for r in task_rows
+                         if r['method'] == method and r.get('tag', '') == tag),
                         key=lambda r: r['seed'])
-            if not rs:
-                continue
+            label = f'{method} [{tag}]' if tag else method
             vals = [r['metric'] for r in rs]
             sd = statistics.stdev(vals) if len(vals) > 1 else float('nan')
             step = statistics.median(r['step_s'] for r in rs)
@@ -283,13 +350,13 @@ def summarise(rows: list, tasks, methods) -> str:
                 ', '.join(f'{d:+.2f}'
                           for d in diff['diffs'])) if diff else ('', '')
             out.append(
-                f'| {method} | {statistics.mean(vals):.2f} +- {sd:.2f} | '
+                f'| {label} | {statistics.mean(vals):.2f} +- {sd:.2f} | '
                 f'{len(vals)} | {", ".join(f"{v:.2f}" for v in vals)} | '
                 f'{diff_cell[0]} | {diff_cell[1]} | {step:.3f} | {ratio} |')
             logged = [r['grad_ratio'] for r in rs if r.get('grad_ratio')]
             if logged:
                 feats = sorted({f for g in logged for f in g})
-                ratios.append(f'- {method}: ' + ', '.join(
+                ratios.append(f'- {label}: ' + ', '.join(
                     f'{f} '
                     f'{statistics.median(g[f] for g in logged if f in g):.3g}'
                     for f in feats))
@@ -306,7 +373,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.strip().splitlines()[0])
     parser.add_argument(
-        '--tasks', nargs='+', default=list(TASKS), choices=list(TASKS))
+        '--tasks', nargs='+', default=list(DEFAULT_TASKS), choices=list(TASKS))
     parser.add_argument(
         '--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
@@ -352,10 +419,26 @@ def parse_args(argv=None):
         help='log grad_ratio/<feature> every N iterations in the distilled '
         'runs (model.grad_stats_interval; a measurement, so it keeps the tag)')
     parser.add_argument(
+        '--settings',
+        nargs='+',
+        default=[],
+        choices=list(SETTINGS),
+        metavar='SETTING',
+        help='named ablation settings applied to the distilled methods, in '
+        f'order (later ones win); the tag defaults to their names joined by '
+        f'"+". Known: {", ".join(SETTINGS)}')
+    parser.add_argument(
         '--tag',
         default='',
         help='names this setting in --results, so ablations resume separately')
+    parser.add_argument(
+        '--table',
+        action='store_true',
+        help='run nothing: print the tables of every run in --results (all '
+        'settings) for --tasks and --methods')
     args = parser.parse_args(argv)
+    if args.settings and not args.tag:
+        args.tag = '+'.join(args.settings)
     if args.cfg_options and not args.tag:
         parser.error(
             '--cfg-options changes the methods: name the setting with --tag')
@@ -377,6 +460,12 @@ def main(argv=None):
     if args.fresh and osp.isfile(args.results):
         os.remove(args.results)
     os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
+    if args.table:
+        rows = [r for r in load_results(args.results) if r['task'] in
+                args.tasks]
+        print(f'Method benchmark, every setting in {args.results}')
+        print(summarise(rows, args.tasks, args.methods))
+        return rows
     threads = torch.get_num_threads()
     done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters'],
              r['threads']): r
@@ -401,7 +490,12 @@ def main(argv=None):
             continue
         os.chdir(ROOT)  # configs name data relative to the repository
         ensure_data(task)
-        options = None if method == 'none' else dict(args.cfg_options or {})
+        options = None
+        if method != 'none':
+            options = {}
+            for name in args.settings:
+                options.update(SETTINGS[name])
+            options.update(args.cfg_options or {})
         if args.grad_stats and method != 'none':
             options['model.grad_stats_interval'] = args.grad_stats
         row = run_one(task, method, seed, cfg_iters, work_root,

@@ -17,7 +17,7 @@ class MUSEObjective(nn.Module):
     mi=I, entropy=H)``; J is maximised. Positives at (i, offset + i) of the
     scores (the diagonal when square).
 
-    - ``variant='additive'``:       J = I + lambda * H / d
+    - ``variant='additive'``:       J = mu * I + lambda * H / d
     - ``variant='multiplicative'``: J = I+ * R / d, I+ =
       max(I - chance_level, 0)
 
@@ -33,7 +33,10 @@ class MUSEObjective(nn.Module):
     0.3-3 while MI alone was neutral, so the entropy starts as a small
     regulariser; the method benchmark sweeps it. A plain float attribute, so a
     hook may warm it up. Setting it for the multiplicative variant is an error
-    rather than silently ignored.
+    rather than silently ignored. ``mi_weight`` (mu, additive only; default
+    1) exists for the ablation of MUSE's parts: mu = 0 keeps the
+    self-information alone (the critic and adapters stay in the graph with
+    zero gradient, so DDP sees the same parameters), lambda = 0 the MI alone.
 
     Multiplicative gradient: I+ clips at chance, and an untrained critic sits
     at (or, by convexity of softplus, below) chance, so a plain clamp would
@@ -50,17 +53,22 @@ class MUSEObjective(nn.Module):
                  variant: str = 'additive',
                  mi_estimator='jsd',
                  entropy_estimator=None,
-                 entropy_weight: Optional[float] = None):
+                 entropy_weight: Optional[float] = None,
+                 mi_weight: Optional[float] = None):
         super().__init__()
         self.variant = check_choice('MUSE variant', variant, self.VARIANTS)
         self.mi = build_mi_estimator(mi_estimator)
         self.entropy = build_entropy_estimator(entropy_estimator
                                                or DEFAULT_ENTROPY[variant])
-        if variant == 'multiplicative' and entropy_weight is not None:
-            raise ValueError(
-                "entropy_weight applies to variant='additive' only (the "
-                'multiplicative J = I+ * R / d has no weight); remove it or '
-                "use variant='additive'")
+        for name, value in (('entropy_weight', entropy_weight),
+                            ('mi_weight', mi_weight)):
+            if variant == 'multiplicative' and value is not None:
+                raise ValueError(
+                    f"{name} applies to variant='additive' only (the "
+                    'multiplicative J = I+ * R / d has no weight); remove it '
+                    "or use variant='additive'")
+        self.mi_weight = check_weight(1.0 if mi_weight is None else mi_weight,
+                                      'mi_weight')
         self.entropy_weight = check_weight(
             DEFAULT_ENTROPY_WEIGHT
             if entropy_weight is None else entropy_weight, 'entropy_weight')
@@ -73,8 +81,9 @@ class MUSEObjective(nn.Module):
         entropy = self.entropy(z_s)
         d = z_s.shape[1]
         if self.variant == 'additive':
-            objective = mi + check_weight(self.entropy_weight,
-                                          'entropy_weight') * entropy / d
+            objective = check_weight(self.mi_weight, 'mi_weight') * mi + \
+                check_weight(self.entropy_weight,
+                             'entropy_weight') * entropy / d
         else:
             shifted = mi - self.mi.chance_level
             # straight-through

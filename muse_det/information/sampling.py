@@ -36,6 +36,8 @@ Strides = Optional[Sequence[float]]
 Offsets = Optional[Sequence[Sequence[float]]]
 # per image (h, w) of its valid (unpadded) part
 ImageShapes = Optional[Sequence[Sequence[int]]]
+# per image [n_i, 4] ground-truth boxes (x1, y1, x2, y2) in input pixels
+Boxes = Optional[Sequence[Tensor]]
 
 
 def _grid(grid: Grid) -> Optional[Tuple[int, int]]:
@@ -246,6 +248,23 @@ def image_extents(img_shapes: ImageShapes, stride, batch: int,
     return valid_extent(img_shapes, stride, size)
 
 
+def box_location_weights(boxes: Sequence[Tensor], stride,
+                         size: Tuple[int, int], weight: float) -> Tensor:
+    """[B, h, w] sampling weights of a grid of ``stride``: ``weight`` at the
+    locations whose image point (S * i) lies in a ground-truth box of their
+    image, 1 elsewhere; on the boxes' device (no host read)."""
+    sh, sw = stride if isinstance(stride, tuple) else (stride, stride)
+    out = []
+    for b in boxes:
+        ys = torch.arange(size[0], device=b.device, dtype=b.dtype) * sh
+        xs = torch.arange(size[1], device=b.device, dtype=b.dtype) * sw
+        inside = ((xs >= b[:, 0, None, None]) & (xs <= b[:, 2, None, None])
+                  & (ys[:, None] >= b[:, 1, None, None])
+                  & (ys[:, None] <= b[:, 3, None, None])).any(0)
+        out.append(1.0 + (weight - 1.0) * inside.float())
+    return torch.stack(out)
+
+
 class PairSampler:
     """``sampler(s, t, img_shapes=None) -> (v_s [N, C_s], v_t [N, C_t])``.
 
@@ -261,7 +280,14 @@ class PairSampler:
     :func:`align_maps`. ``img_shapes``: each image's unpadded (h, w) in input
     pixels; padded locations are never drawn. ``generator``: a CPU
     ``torch.Generator`` for reproducible draws; the draw happens on the CPU, so
-    it never waits for the device.
+    it never waits for the device. ``draws``: a dict kept for one training
+    step; calls that sample the same grid (batch, size, valid extents,
+    ``num_samples``) -- e.g. several pairs taught by one target -- share one
+    draw of locations instead of each drawing (and advancing the generator)
+    again. ``box_weight`` (w >= 1, with ``boxes``: each image's ground-truth
+    boxes in input pixels): a location whose image point lies in a box is
+    drawn as if w locations stood there (weighted sampling without
+    replacement, keys u^(1/w)); 1 (default) samples uniformly.
     """
 
     MODES = ('auto', 'pool', 'locations')
@@ -273,7 +299,8 @@ class PairSampler:
                  generator: Optional[torch.Generator] = None,
                  strides: Strides = None,
                  fine_read: str = 'window',
-                 offsets: Offsets = None):
+                 offsets: Offsets = None,
+                 box_weight: float = 1.0):
         if num_samples == 'all':
             num_samples = None
         self.num_samples = None if num_samples is None else check_positive_int(
@@ -288,17 +315,26 @@ class PairSampler:
         self.strides = check_strides(strides)
         self.fine_read = check_choice('fine_read', fine_read, FINE_READS)
         self.offsets = check_offsets(offsets)
+        if (isinstance(box_weight, bool)
+                or not isinstance(box_weight, (int, float))
+                or not box_weight >= 1 or math.isinf(box_weight)):
+            raise ValueError(
+                'box_weight must be a finite number >= 1 (1: uniform '
+                f'sampling), got {box_weight!r}')
+        self.box_weight = float(box_weight)
 
     def __repr__(self):
         return (
             f'{type(self).__name__}(num_samples={self.num_samples}, '
             f'grid={self.grid}, mode={self.mode!r}, strides={self.strides}, '
-            f'fine_read={self.fine_read!r})')
+            f'fine_read={self.fine_read!r}, box_weight={self.box_weight})')
 
     def __call__(self,
                  s: Tensor,
                  t: Tensor,
-                 img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
+                 img_shapes: ImageShapes = None,
+                 draws: Optional[dict] = None,
+                 boxes: Boxes = None) -> Tuple[Tensor, Tensor]:
         check_pair(s, t)
         maps = (s.ndim == 4, t.ndim == 4)
         if self.mode == 'locations' and not all(maps):
@@ -313,8 +349,23 @@ class PairSampler:
                              self.offsets)
         size = tuple(aligned.target.shape[-2:])
         extents = image_extents(img_shapes, aligned.stride, s.shape[0], size)
-        images, locations = self.draw(s.shape[0], size, extents)
-        images, locations = images.to(s.device), locations.to(s.device)
+        weights = None
+        if self.box_weight != 1 and boxes is not None:
+            if aligned.stride is None:
+                raise ValueError(
+                    'box_weight needs the features\' strides to place the '
+                    'boxes on the grid; pass strides=(student, target)')
+            weights = box_location_weights(boxes, aligned.stride, size,
+                                           self.box_weight)
+        key = (s.shape[0], size, extents and tuple(extents), self.num_samples,
+               s.device, weights is not None and self.box_weight)
+        found = None if draws is None else draws.get(key)
+        if found is None:
+            images, locations = self.draw(s.shape[0], size, extents, weights)
+            found = images.to(s.device), locations.to(s.device)
+            if draws is not None:
+                draws[key] = found
+        images, locations = found
         return (aligned.student.flatten(2)[images, :, locations],
                 aligned.target.flatten(2)[images, :, locations])
 
@@ -322,11 +373,12 @@ class PairSampler:
         self,
         batch: int,
         size: Tuple[int, int],
-        extents: Optional[Sequence[Tuple[int, int]]] = None
-    ) -> Tuple[Tensor, Tensor]:
-        """(image index [N], flat location index h_i * w + w_i [N]) on the CPU,
+        extents: Optional[Sequence[Tuple[int, int]]] = None,
+        weights: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """(image index [N], flat location index h_i * w + w_i [N]),
         image-major: up to ``num_samples`` distinct valid locations of each
-        image of a ``size`` grid."""
+        image of a ``size`` grid, drawn on the CPU (``weights`` [B, h, w]: on
+        their device, location j kept with keys u_j^(1/w_j))."""
         h, w = size
         valid = [h * w] * batch if extents is None else [
             eh * ew for eh, ew in extents
@@ -337,8 +389,13 @@ class PairSampler:
         ]
         most = max(counts)
         keys = torch.rand(batch, h, w, generator=self.generator)
+        invalid = -1.0
+        if weights is not None:
+            # ordering by u^(1/w) is ordering by log(u) / w
+            keys, invalid = keys.to(weights.device).log() / weights, -math.inf
         if extents is not None:
-            keys = keys.masked_fill(valid_mask(extents, size)[:, 0] == 0, -1.0)
+            keys = keys.masked_fill(
+                valid_mask(extents, size, keys.device)[:, 0] == 0, invalid)
         if self.num_samples is None and extents is None:
             # every location, in order
             locations = torch.arange(h * w).expand(batch, -1)

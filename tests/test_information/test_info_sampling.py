@@ -32,6 +32,67 @@ def test_generator_makes_draws_reproducible():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_calls_on_one_grid_share_a_draw():
+    """Pairs taught by one target sample its grid once per step: one draw
+    (one advance of the generator) for every call sharing ``draws``; a new
+    grid or sample count draws anew."""
+    s, t = location_maps()
+    gen = torch.Generator().manual_seed(5)
+    sampler = PairSampler(6, generator=gen)
+    other_count = PairSampler(3, generator=gen)
+    draws = {}
+    first = sampler(s, t, draws=draws)[1]
+    state = gen.get_state()
+    again = sampler(s[:, :2], t, draws=draws)[1]
+    assert torch.equal(first, again) and torch.equal(gen.get_state(), state)
+    assert other_count(s, t, draws=draws)[1].shape == (6, 5)
+    assert not torch.equal(gen.get_state(), state)
+    # without a shared dict every call draws: same as a fresh sampler's
+    # first and second draws
+    ref = PairSampler(6, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(ref(s, t)[1], first)
+    assert not torch.equal(ref(s, t)[1], first)
+
+
+def test_box_weight_draws_locations_inside_boxes_more_often():
+    """With w, a location inside a box is drawn as if w locations stood
+    there: one draw of 1 location from 16 (4 inside) lands inside with
+    probability 4w / (4w + 12); w = 1 is uniform."""
+    s, t = location_maps(b=1, h=4, w=4)
+    # strides 8: pixel (i, j) looks at (8i, 8j); the box covers rows and
+    # columns 0..1, i.e. locations 0, 1, 4, 5
+    boxes = [torch.tensor([[0., 0., 12., 12.]])]
+    inside = {0, 1, 4, 5}
+    for weight, expected in ((1.0, 4 / 16), (6.0, 24 / 36)):
+        sampler = PairSampler(
+            1,
+            strides=(8, 8),
+            box_weight=weight,
+            generator=torch.Generator().manual_seed(0))
+        hits = sum(
+            int(sampler(s, t, boxes=boxes)[0][0, 0]) in inside
+            for _ in range(3000))
+        assert abs(hits / 3000 - expected) < 0.03, (weight, hits)
+    # a huge weight fills the sample from the boxes first, without
+    # replacement
+    sampler = PairSampler(6, strides=(8, 8), box_weight=1e6)
+    drawn = sampler(s, t, boxes=boxes)[0][:, 0].tolist()
+    assert inside <= set(drawn) and len(set(drawn)) == 6
+    # no boxes (classification): uniform; padding is still never drawn
+    assert PairSampler(16, strides=(8, 8), box_weight=4)(s, t)[0].shape == (
+        16, 3)
+    v_s = PairSampler(
+        16, strides=(8, 8), box_weight=4)(
+            s, t, img_shapes=[(16, 32)], boxes=boxes)[0]
+    assert sorted(v_s[:, 0].tolist()) == list(range(8))
+
+
+@pytest.mark.parametrize('box_weight', [0.5, float('inf'), True, '2'])
+def test_box_weight_is_validated(box_weight):
+    with pytest.raises(ValueError, match='box_weight must be a finite number'):
+        PairSampler(8, box_weight=box_weight)
+
+
 @pytest.mark.parametrize('num_samples', [None, 'all'])
 def test_all_locations(num_samples):
     s, t = location_maps()

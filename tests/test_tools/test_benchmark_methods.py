@@ -8,7 +8,7 @@ from muse_test_utils import load_tool
 bench = load_tool('tools/benchmark_methods.py')
 
 
-@pytest.mark.parametrize('task', ['cls', 'det'])
+@pytest.mark.parametrize('task', ['cls', 'det', 'det-retina', 'det-hard'])
 def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
     muse = bench.method_config(task, 'muse', 0, str(tmp_path))
     for method in ('muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid', 'crd'):
@@ -28,7 +28,8 @@ def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
 
 
 def test_schedules_keep_their_shape_when_rescaled(tmp_path):
-    cfg = bench.method_config('det', 'muse', 1, str(tmp_path), iters=125)
+    cfg = bench.method_config(
+        'det-hard', 'muse', 1, str(tmp_path), iters=125)
     warmup, cosine = cfg.param_scheduler
     # 50 of 250 -> 25 of 125
     assert (warmup['begin'], warmup['end']) == (0, 25)
@@ -38,6 +39,43 @@ def test_schedules_keep_their_shape_when_rescaled(tmp_path):
     tiny = bench.method_config('cls', 'muse', 0, str(tmp_path), iters=2)
     assert [(s['begin'], s['end']) for s in tiny.param_scheduler] == [(0, 1),
                                                                       (1, 2)]
+
+
+def test_settings_change_the_distilled_methods_only(tmp_path):
+    """Named settings become the tag and change every distilled method's
+    config (later settings win); the plain model ignores them."""
+    args = bench.parse_args(
+        ['--tasks', 'det', '--settings', 'fpn-head', 'box4', 'w0.3'])
+    assert args.tag == 'fpn-head+box4+w0.3'
+    options = {}
+    for name in args.settings:
+        options.update(bench.SETTINGS[name])
+    for method in ('muse', 'l2'):
+        cfg = bench.method_config('det', method, 0, str(tmp_path),
+                                  cfg_options=options)
+        assert cfg.model.pairs[3] == ['neck[3]', 'bbox_head.cls_convs.1@3']
+        assert cfg.model.loss.box_weight == 4.0
+        assert cfg.model.loss.loss_weight == 0.3
+    warm = bench.method_config(
+        'det', 'muse', 0, str(tmp_path),
+        cfg_options=bench.SETTINGS['no-warmup'])
+    assert warm.custom_hooks == [dict(type='MUSEHook', warmup_iters=0)]
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--settings', 'no-such-setting'])
+
+
+def test_table_has_a_row_per_setting():
+    rows = [
+        dict(task='det', method=m, tag=tag, seed=s, iters=10, metric=v,
+             step_s=0.1)
+        for m, tag, s, v in (('none', '', 0, 10.0), ('none', '', 1, 12.0),
+                             ('muse', 'w0.3', 0, 11.0), ('muse', 'w0.3', 1,
+                                                         14.0),
+                             ('muse', 'w1', 0, 9.0), ('muse', 'w1', 1, 11.0))
+    ]
+    table = bench.summarise(rows, ['det'], ['none', 'muse'])
+    assert '| muse [w0.3] | 12.50 +- 2.12 | 2 | 11.00, 14.00 | +1.50' in table
+    assert '| muse [w1] | 10.00 +- 1.41 | 2 | 9.00, 11.00 | -1.00' in table
 
 
 def test_table_mean_sd_and_step_ratio():

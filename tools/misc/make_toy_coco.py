@@ -9,7 +9,7 @@ Writes real JPEG images plus COCO ``instances_*.json`` files::
     <out>/train/000001.jpg ...
     <out>/val/000001.jpg ...
 
-Two variants:
+Three variants:
 
 * ``easy`` (default, written to ``data/toy_coco``): 3 classes
   (square, circle, triangle); each class has its own colour (red / green /
@@ -24,6 +24,15 @@ Two variants:
   objects, thin bars drawn over the objects, a more colourful background and
   more noise. The short schedule that takes the easy set to ~0.89 bbox mAP
   (FCOS-R18 from scratch, 250 iterations) reaches only ~0.2 on this one.
+* ``multiscale`` (written to ``data/toy_coco_multiscale``, 160 px by default):
+  the hard set's 6 shape-only classes in random colours and its occlusion,
+  less clutter (0-2 distractors, 0-1 bars, the easy set's muted background),
+  object sizes drawn log-uniformly from 5 % to 60 % of the image side (8-96
+  px at 160 px), so every FPN level from stride 8 to 64 has objects to
+  detect.
+  Larger objects are drawn first, so smaller ones occlude them. The method
+  benchmark's detection set: a small detector converges on it in a few
+  minutes of CPU (configs/toy/fcos_r18_toy_coco_multiscale.py).
 
 Every object has a COCO ``bbox`` (xywh), ``area``, ``iscrowd=0`` and a polygon
 ``segmentation`` of its *visible* part: occluded regions are cut out of the
@@ -40,6 +49,7 @@ Examples::
 
     python tools/misc/make_toy_coco.py                      # easy set -> data/toy_coco
     python tools/misc/make_toy_coco.py --variant hard       # hard set -> data/toy_coco_hard
+    python tools/misc/make_toy_coco.py --variant multiscale # -> data/toy_coco_multiscale
     python tools/misc/make_toy_coco.py --num-train 64 --num-val 16 --out /tmp/toy --seed 3
 """  # noqa: E501 (usage lines)
 import argparse
@@ -68,6 +78,24 @@ PALETTE = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0),
            (150, 40, 200), (0, 190, 190)]
 
 SPLIT_IDS = {'train': 0, 'val': 1}
+VARIANTS = ('easy', 'hard', 'multiscale')
+# per variant: (default output root, image side, train images, val images,
+# classes)
+VARIANT_DEFAULTS = {
+    'easy': ('data/toy_coco', 256, 500, 100, EASY_CLASSES),
+    'hard': ('data/toy_coco_hard', 256, 500, 100, HARD_CLASSES),
+    'multiscale': ('data/toy_coco_multiscale', 160, 2000, 300, HARD_CLASSES),
+}
+# multiscale variant: object side as a fraction of the image side,
+# log-uniform
+MULTISCALE_RANGE = (0.05, 0.6)
+# clutter of the shape-only variants: distractor and bar counts ([low, high)),
+# a colourful busy background or the easy set's muted one, pixel noise sd
+CLUTTER = {
+    'hard': dict(distractors=(1, 5), bars=(0, 3), busy=True, noise=5.0),
+    'multiscale': dict(distractors=(0, 3), bars=(0, 2), busy=False,
+                       noise=4.0),
+}
 JPEG_QUALITY = 92
 # hard variant: an occluded object keeps at least this much
 MIN_VISIBLE_FRACTION = 0.6
@@ -162,7 +190,7 @@ def make_shape(name, cx, cy, size, rng, variant):
     oriented convex ``pieces`` equals the outline (used for occlusion).
     """
     h = size / 2.0
-    jitter = variant == 'hard'
+    jitter = variant != 'easy'
     aspect = rng.uniform(0.85, 1.15) if jitter else rng.uniform(0.92, 1.08)
     hx, hy = h * math.sqrt(aspect), h / math.sqrt(aspect)
     centre = np.array([cx, cy])
@@ -281,10 +309,10 @@ def random_colour(rng, avoid, min_dist=80.0):
     return tuple(int(v) for v in (255 - avoid))
 
 
-def draw_distractors(draw, rng, size, bg_mean):
+def draw_distractors(draw, rng, size, bg_mean, count=(1, 5)):
     """Clutter drawn *under* the objects: blobs, elongated ellipses,
-    scribbles, dots."""
-    for _ in range(int(rng.integers(1, 5))):
+    scribbles, dots; their number drawn from ``count`` ([low, high))."""
+    for _ in range(int(rng.integers(*count))):
         kind = int(rng.integers(0, 4))
         colour = random_colour(rng, bg_mean, 50)
         cx, cy = rng.uniform(0, size, size=2)
@@ -340,6 +368,9 @@ def poly_box(poly):
 def sample_size(rng, size, variant):
     if variant == 'easy':
         return rng.uniform(0.12, 0.32) * size
+    if variant == 'multiscale':
+        lo, hi = MULTISCALE_RANGE
+        return math.exp(rng.uniform(math.log(lo), math.log(hi))) * size
     u = rng.uniform()
     if u < 0.3:
         return rng.uniform(0.06, 0.09) * size  # small: ~15-23 px at 256
@@ -349,13 +380,21 @@ def sample_size(rng, size, variant):
 def place_objects(rng, size, variant, classes):
     """Return the list of layers (objects and, for ``hard``, occluding bars)
     in draw order."""
-    hard = variant == 'hard'
+    hard = variant != 'easy'
     n_obj = int(rng.integers(2, 7)) if hard else int(rng.integers(1, 5))
+    sizes = [None] * n_obj
+    if variant == 'multiscale':
+        # large first: small objects occlude large ones, never vanish
+        # under them
+        sizes = sorted((sample_size(rng, size, variant)
+                        for _ in range(n_obj)),
+                       reverse=True)
     layers = []
-    for _ in range(n_obj):
+    for first_size in sizes:
         label = int(rng.integers(0, len(classes)))
         for _try in range(30):
-            s = sample_size(rng, size, variant)
+            s = (sample_size(rng, size, variant)
+                 if first_size is None or _try else first_size)
             cx, cy = rng.uniform(0.5 * s + 2, size - 0.5 * s - 2, size=2)
             outline, pieces = make_shape(classes[label], cx, cy, s, rng,
                                          variant)
@@ -378,7 +417,7 @@ def place_objects(rng, size, variant, classes):
             break
     if hard:
         # thin bars drawn over the objects
-        for _ in range(int(rng.integers(0, 3))):
+        for _ in range(int(rng.integers(*CLUTTER[variant]['bars']))):
             for _try in range(10):
                 length = rng.uniform(0.15, 0.5) * size
                 width = rng.uniform(1.0, 3.0)
@@ -421,15 +460,17 @@ def occlusion_ok(layers):
 def render_image(seed, split, index, size, variant, classes):
     """Draw one image. Returns (PIL image, list of (label, visible pieces))."""
     rng = np.random.default_rng(
-        [seed, SPLIT_IDS[split], index, 1 if variant == 'hard' else 0])
-    hard = variant == 'hard'
+        [seed, SPLIT_IDS[split], index,
+         VARIANTS.index(variant)])
+    hard = variant != 'easy'
     bg = make_background(rng, size, variant)
     # colour contrast reference
     bg_mean = bg.reshape(-1, 3).mean(0) if hard else None
     img = Image.fromarray(bg.astype(np.uint8), 'RGB')
     draw = ImageDraw.Draw(img)
     if hard:
-        draw_distractors(draw, rng, size, bg_mean)
+        draw_distractors(draw, rng, size, bg_mean,
+                         CLUTTER[variant]['distractors'])
     layers = place_objects(rng, size, variant, classes)
     for layer in layers:
         if layer['kind'] == 'object':
@@ -446,7 +487,8 @@ def render_image(seed, split, index, size, variant, classes):
         draw.polygon([tuple(p) for p in layer['outline']], fill=colour)
     arr = np.asarray(img, dtype=np.float32)
     arr += rng.standard_normal(
-        size=arr.shape, dtype=np.float32) * (5.0 if hard else 4.0)
+        size=arr.shape,
+        dtype=np.float32) * (CLUTTER[variant]['noise'] if hard else 4.0)
     img = Image.fromarray(
         np.clip(np.rint(arr), 0, 255).astype(np.uint8), 'RGB')
 
@@ -532,19 +574,23 @@ def make_split(out, split, num, size, seed, variant, classes, log_every=100):
 
 
 def make_toy_coco(out=None,
-                  num_train=500,
-                  num_val=100,
-                  size=256,
+                  num_train=None,
+                  num_val=None,
+                  size=None,
                   seed=0,
                   variant='easy',
                   log_every=100):
     """Generate the set; return a dict
-    ``split -> (ann_file, img_dir, n_images, n_anns)``."""
-    if variant not in ('easy', 'hard'):
-        raise ValueError(f'unknown variant {variant!r}')
-    if out is None:
-        out = 'data/toy_coco' if variant == 'easy' else 'data/toy_coco_hard'
-    classes = EASY_CLASSES if variant == 'easy' else HARD_CLASSES
+    ``split -> (ann_file, img_dir, n_images, n_anns)``. ``None`` arguments
+    take the variant's defaults (:data:`VARIANT_DEFAULTS`)."""
+    if variant not in VARIANTS:
+        raise ValueError(
+            f'unknown variant {variant!r}; choose one of {VARIANTS}')
+    defaults = VARIANT_DEFAULTS[variant]
+    out, size, num_train, num_val = (
+        default if given is None else given
+        for given, default in zip((out, size, num_train, num_val), defaults))
+    classes = defaults[-1]
     result = {}
     for split, num in (('train', num_train), ('val', num_val)):
         result[split] = make_split(out, split, num, size, seed, variant,
@@ -562,30 +608,32 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out',
         default=None,
-        help='output root (default: data/toy_coco for easy, '
-        'data/toy_coco_hard for hard)')
+        help='output root (default: data/toy_coco, data/toy_coco_hard, '
+        'data/toy_coco_multiscale by variant)')
     parser.add_argument(
         '--variant',
-        choices=('easy', 'hard'),
+        choices=VARIANTS,
         default='easy',
         help='easy (default): 3 classes, class = shape + colour, 1-4 '
         'medium/large shapes; hard: 6 classes in random colours, smaller '
-        'objects, occlusion, clutter')
+        'objects, occlusion, clutter; multiscale: as hard, objects of 5-60 '
+        '%% of the image side')
     parser.add_argument(
         '--num-train',
         type=int,
-        default=500,
-        help='number of train images (default: 500)')
+        default=None,
+        help='number of train images (default: 500; multiscale 2000)')
     parser.add_argument(
         '--num-val',
         type=int,
-        default=100,
-        help='number of val images (default: 100)')
+        default=None,
+        help='number of val images (default: 100; multiscale 300)')
     parser.add_argument(
         '--size',
         type=int,
-        default=256,
-        help='image side in pixels, square images (default: 256)')
+        default=None,
+        help='image side in pixels, square images (default: 256; '
+        'multiscale 160)')
     parser.add_argument(
         '--seed', type=int, default=0, help='random seed (default: 0)')
     parser.add_argument(
@@ -594,23 +642,23 @@ def parse_args(argv=None):
         default=100,
         help='print progress every N images, 0 for quiet (default: 100)')
     args = parser.parse_args(argv)
-    if args.num_train < 0 or args.num_val < 0:
+    if min(args.num_train if args.num_train is not None else 0,
+           args.num_val if args.num_val is not None else 0) < 0:
         parser.error('--num-train/--num-val must be >= 0')
-    if args.size < 32:
+    if args.size is not None and args.size < 32:
         parser.error('--size must be >= 32')
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = args.out or ('data/toy_coco'
-                       if args.variant == 'easy' else 'data/toy_coco_hard')
+    out, size, _, _, classes = VARIANT_DEFAULTS[args.variant]
+    out, size = args.out or out, args.size or size
     t0 = time.time()
     print(f'Generating toy COCO ({args.variant}, seed={args.seed}, '
-          f'{args.size}px) in {out}')
-    res = make_toy_coco(out, args.num_train, args.num_val, args.size,
-                        args.seed, args.variant, args.log_every)
-    classes = EASY_CLASSES if args.variant == 'easy' else HARD_CLASSES
+          f'{size}px) in {out}')
+    res = make_toy_coco(out, args.num_train, args.num_val, size, args.seed,
+                        args.variant, args.log_every)
     print(f'Done in {time.time() - t0:.1f} s. Classes ({len(classes)}): '
           f'{", ".join(classes)}')
     for split, (ann_file, img_dir, n_img, n_ann) in res.items():

@@ -12,8 +12,8 @@ from ..checks import check_pair, check_positive_int, check_weight, fp32_island
 from ..critics import build_critic
 from ..distributed import gather_rows
 from ..entropy.base import standardize
-from ..sampling import (Grid, ImageShapes, Offsets, PairSampler, Strides,
-                        align_maps, image_extents, valid_mask)
+from ..sampling import (Boxes, Grid, ImageShapes, Offsets, PairSampler,
+                        Strides, align_maps, image_extents, valid_mask)
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
 
@@ -32,7 +32,9 @@ class PairLoss(nn.Module):
     (S_s, S_t) in input pixels puts a positive pair at one image point (the
     distillers measure them); ``fine_read`` ('pixel' or 'window') how the finer
     map is read there; ``offsets`` ((dy, dx) of each side, measured by the
-    distillers) where each side's pixel i looks (S * i + d). Losses that
+    distillers) where each side's pixel i looks (S * i + d); ``box_weight``
+    (>= 1) makes locations inside the ground-truth ``boxes`` that many times
+    as likely to be drawn. Losses that
     compare whole maps (``needs_maps``) use the aligned maps
     (:func:`~..sampling.align_maps`) of :meth:`prepare`'d features.
     ``detach_target=True``: no gradient reaches the target feature
@@ -56,7 +58,8 @@ class PairLoss(nn.Module):
                  generator: Optional[torch.Generator] = None,
                  strides: Strides = None,
                  fine_read: str = 'window',
-                 offsets: Offsets = None):
+                 offsets: Offsets = None,
+                 box_weight: float = 1.0):
         super().__init__()
         self.student_channels = check_positive_int(student_channels,
                                                    'student_channels')
@@ -69,7 +72,8 @@ class PairLoss(nn.Module):
         self.pool = pool
         self.detach_target = bool(detach_target)
         self.sampler = PairSampler(num_samples, grid, POOL_MODES[pool],
-                                   generator, strides, fine_read, offsets)
+                                   generator, strides, fine_read, offsets,
+                                   box_weight)
 
     def extra_repr(self) -> str:
         return (f'student_channels={self.student_channels}, '
@@ -80,18 +84,23 @@ class PairLoss(nn.Module):
                 student: Tensor,
                 target: Tensor,
                 img_shapes: ImageShapes = None,
-                check_finite: bool = True) -> Dict[str, Tensor]:
+                check_finite: bool = True,
+                draws: Optional[dict] = None,
+                boxes: Boxes = None) -> Dict[str, Tensor]:
         """``check_finite=False``: the caller watches its features for NaN/Inf
         itself (the distillers do, without a device sync:
         :class:`~..checks.FiniteWatch`); True reads the device once per call to
-        raise on a NaN/Inf input."""
+        raise on a NaN/Inf input. ``draws``: a dict shared by the pair losses
+        of one step, so pairs sampling the same grid share one draw of
+        locations (:class:`~..sampling.PairSampler`); ``boxes``: each image's
+        ground-truth boxes, for ``box_weight``."""
         weight = check_weight(self.loss_weight)
         self.check_inputs(student, target)
         if check_finite:
             checks.check_finite(student=student, target=target)
         if self.detach_target:
             target = target.detach()
-        s, t = self.sample(student, target, img_shapes)
+        s, t = self.sample(student, target, img_shapes, draws, boxes)
         if not torch.is_autocast_enabled(s.device.type):
             # half-precision features outside autocast would meet
             # fp32 adapter weights
@@ -129,7 +138,9 @@ class PairLoss(nn.Module):
     def sample(self,
                student: Tensor,
                target: Tensor,
-               img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
+               img_shapes: ImageShapes = None,
+               draws: Optional[dict] = None,
+               boxes: Boxes = None) -> Tuple[Tensor, Tensor]:
         if self.needs_maps:
             s, t, stride = align_maps(
                 self.prepare(student), self.prepare(target),
@@ -142,7 +153,7 @@ class PairLoss(nn.Module):
             mask = valid_mask(extents, tuple(s.shape[-2:]),
                               s.device).to(s.dtype)
             return s * mask, t * mask
-        s, t = self.sampler(student, target, img_shapes)
+        s, t = self.sampler(student, target, img_shapes, draws, boxes)
         if s.shape[0] < 2:
             raise ValueError(
                 f'{s.shape[0]} sample(s) per step; at least 2 are needed '

@@ -41,7 +41,8 @@ class MUSELoss(CriticPairLoss):
     ``entropy_dim`` (default 32) keeps N >> d_H, where a log-det is well
     conditioned (noise norm of dH/dz on decorrelated batches: 1.9 at N/d = 1,
     0.28 at 4, 0.06 at 16). Lambda (``entropy_weight``, additive) defaults to
-    0.1: see :class:`~..objective.MUSEObjective`. Other options:
+    0.1 and mu (``mi_weight``) 1: see :class:`~..objective.MUSEObjective`.
+    Other options:
     :class:`~.base.PairLoss` (sampling, weight, detach, strides) and
     :class:`~.base.CriticPairLoss` (embed_dim, critic, adapters).
     """
@@ -56,11 +57,13 @@ class MUSELoss(CriticPairLoss):
                  mi_estimator='jsd',
                  entropy_estimator=None,
                  entropy_weight: Optional[float] = None,
+                 mi_weight: Optional[float] = None,
                  entropy_dim: Optional[int] = 32,
                  **kwargs):
         super().__init__(student_channels, target_channels, **kwargs)
         self.objective = MUSEObjective(variant, mi_estimator,
-                                       entropy_estimator, entropy_weight)
+                                       entropy_estimator, entropy_weight,
+                                       mi_weight)
         if entropy_dim is not None and (check_positive_int(
                 entropy_dim, 'entropy_dim') < student_channels):
             self.register_buffer(

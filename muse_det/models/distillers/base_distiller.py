@@ -44,6 +44,19 @@ def image_shapes(data_samples) -> Optional[List[Tuple[int, int]]]:
                        for s in shapes) else [tuple(s[:2]) for s in shapes]
 
 
+def gt_boxes(data_samples) -> Optional[List[torch.Tensor]]:
+    """Each detection sample's ground-truth boxes [n_i, 4] (x1, y1, x2, y2,
+    input pixels), or None where any sample has none (classification)."""
+    boxes = [
+        getattr(getattr(ds, 'gt_instances', None), 'bboxes', None)
+        for ds in data_samples or ()
+    ]
+    if not boxes or any(b is None for b in boxes):
+        return None
+    # mmdet may hold them as a box type (HorizontalBoxes)
+    return [getattr(b, 'tensor', b) for b in boxes]
+
+
 def task_losses(losses: dict) -> dict:
     """A wrapped network's own losses, for the log. mmpretrain's heads call
     theirs ``loss``, the name mmengine gives the total (the log would show one
@@ -255,7 +268,8 @@ class BaseDistiller(BaseModel):
             inputs, data_samples)
         features.update(other_features)
         losses.update(other_losses)
-        distill = self.distill_losses(features, image_shapes(data_samples))
+        distill = self.distill_losses(features, image_shapes(data_samples),
+                                      gt_boxes(data_samples))
         if self.grad_stats_due():
             distill.update(
                 self.grad_ratios(losses, distill[self.loss_key], features))
@@ -323,12 +337,14 @@ class BaseDistiller(BaseModel):
     def distill_losses(
             self,
             features: Dict[Tuple[str, str], torch.Tensor],
-            img_shapes: Optional[List[Tuple[int, int]]] = None) -> dict:
+            img_shapes: Optional[List[Tuple[int, int]]] = None,
+            boxes: Optional[List[torch.Tensor]] = None) -> dict:
         """Pair-weighted mean of the pair losses as ``loss_<method>`` plus
         per-pair/per-layer terms: ``sum_p w_p L_p / sum_p w_p``, so
         ``loss_weight`` means the same whatever the number of recorded
         features. ``img_shapes``: each image's unpadded (h, w), so padding
-        is never sampled.
+        is never sampled; ``boxes``: each image's ground-truth boxes (for the
+        losses' ``box_weight``).
 
         Returns:
             ``{'loss_<method>': scalar, '<term>/<student>--<target>':
@@ -347,6 +363,7 @@ class BaseDistiller(BaseModel):
             self.finite_watch.record(key, features[key])
         total = 0.0
         entropies: Dict[str, List[torch.Tensor]] = {}
+        draws: dict = {}  # pairs sampling the same grid share one draw
         for pair, pair_loss in zip(self.pairs, self.pair_losses):
             s_label = feature_label(*pair.student)
             t_label = feature_label(*pair.target)
@@ -355,7 +372,9 @@ class BaseDistiller(BaseModel):
                     features[pair.student],
                     features[pair.target],
                     img_shapes,
-                    check_finite=False)
+                    check_finite=False,
+                    draws=draws,
+                    boxes=boxes)
             except ValueError as e:
                 raise ValueError(
                     f'{_iteration()}pair {s_label} -> {t_label}: {e}'

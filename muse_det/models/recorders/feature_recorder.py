@@ -3,26 +3,31 @@ hooks."""
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import torch
 from torch import nn
 
-_NAME_RE = re.compile(r'^(?P<path>\w+(?:\.\w+)*)(?P<index>(?:\[-?\d+\])*)$')
+_NAME_RE = re.compile(r'^(?P<path>\w+(?:\.\w+)*)(?:@(?P<call>\d+))?'
+                      r'(?P<index>(?:\[-?\d+\])*)$')
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """A parsed feature name: ``path`` of a submodule and optional ``indices``
+    """A parsed feature name: ``path`` of a submodule, the optional ``call``
+    of a module that runs several times per forward, and optional ``indices``
     into its output.
 
     ``'neck.fpn_convs.0'`` records that module's output; ``'neck[2]'`` the
     third element of the neck's tuple output (an FPN level); ``'backbone[-1]'``
-    the last backbone stage.
+    the last backbone stage; ``'bbox_head.cls_convs.1@2'`` the output of the
+    third call of a module shared across levels (a detection head's tower
+    conv on the third FPN level).
     """
     name: str
     path: str
     indices: tuple
+    call: Optional[int] = None
 
     @classmethod
     def parse(cls, name: str) -> 'FeatureSpec':
@@ -35,11 +40,17 @@ class FeatureSpec:
             raise ValueError(
                 f'cannot parse feature name {name!r}: use a dotted module '
                 'path, optionally followed by [i] to pick an element of a '
-                'tuple output, e.g. "backbone.layer2", "neck[0]", '
-                '"neck.fpn_convs.1"')
+                'tuple output, and @k for the k-th call (from 0) of a module '
+                'that runs several times, e.g. "backbone.layer2", "neck[0]", '
+                '"neck.fpn_convs.1", "bbox_head.cls_convs.1@0"')
         indices = tuple(
             int(i) for i in re.findall(r'\[(-?\d+)\]', m.group('index')))
-        return cls(name=name.strip(), path=m.group('path'), indices=indices)
+        call = m.group('call')
+        return cls(
+            name=name.strip(),
+            path=m.group('path'),
+            indices=indices,
+            call=None if call is None else int(call))
 
 
 def closest_names(name: str,
@@ -111,11 +122,14 @@ class FeatureRecorder:
         specs = [s for s in self.specs.values() if s.path == path]
 
         def hook(module, inputs, output):
-            self._calls[path] = self._calls.get(path, 0) + 1
-            self._outputs[path] = output
+            call = self._calls.get(path, 0)
+            self._calls[path] = call + 1
+            self._outputs.setdefault(path, []).append(output)
             # Snapshot version counters now: an in-place op later in the
             # forward bumps them.
             for spec in specs:
+                if (spec.call or 0) != call:
+                    continue
                 try:
                     t = self._select(spec)
                 except (ValueError, RuntimeError):
@@ -138,6 +152,14 @@ class FeatureRecorder:
         self._handles = []
         self._clear()
 
+    def all_ran(self) -> bool:
+        """Whether every recorded module ran in the current forward pass."""
+        return all(path in self._calls for path in self._modules)
+
+    def reset(self) -> None:
+        """Forget the current forward pass (the hooks stay)."""
+        self._clear()
+
     def _clear(self) -> None:
         self._outputs = {}
         self._calls = {}
@@ -149,13 +171,20 @@ class FeatureRecorder:
                 f'feature {spec.name!r} was not recorded: module '
                 f'{spec.path!r} did not run in this forward pass. Record a '
                 'module on the path of the loss/forward computation.')
-        if self._calls[spec.path] > 1:
+        calls = self._calls[spec.path]
+        if spec.call is None and calls > 1:
             raise RuntimeError(
-                f'module {spec.path!r} ran {self._calls[spec.path]} times in '
-                'one forward pass (shared across levels or iterations), so '
-                'its output is ambiguous. Record a module that runs once per '
-                'forward, e.g. the neck output "neck[i]".')
-        out = self._outputs[spec.path]
+                f'module {spec.path!r} ran {calls} times in one forward pass '
+                '(shared across levels or iterations), so its output is '
+                'ambiguous. Pick a call with @k (k = 0..'
+                f'{calls - 1}), e.g. "{spec.path}@0", or record a module '
+                'that runs once per forward, e.g. the neck output "neck[i]".')
+        if spec.call is not None and spec.call >= calls:
+            raise RuntimeError(
+                f'feature {spec.name!r}: module {spec.path!r} ran {calls} '
+                f'time(s) in this forward pass, so it has no call '
+                f'@{spec.call}; use @0..@{calls - 1}.')
+        out = self._outputs[spec.path][spec.call or 0]
         for depth, i in enumerate(spec.indices):
             if not isinstance(out, (tuple, list)):
                 where = ''.join(f'[{j}]' for j in spec.indices[:depth])
@@ -182,8 +211,10 @@ class FeatureRecorder:
 
     def module_output(self, path: str):
         """The raw output (tensor, tuple...) of the hooked module ``path`` in
-        the current forward pass, ``None`` if it did not run."""
-        return self._outputs.get(path)
+        the current forward pass (its first call), ``None`` if it did not
+        run."""
+        outputs = self._outputs.get(path)
+        return outputs[0] if outputs else None
 
     def get(self, name: str) -> torch.Tensor:
         """The recorded output for ``name`` in the current forward pass."""

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .feature_recorder import FeatureRecorder
+from .shape_probe import forward_features
 
 Offset = Tuple[float, float]
 
@@ -53,7 +54,7 @@ def receptive_field_offsets(
     where it cannot be measured.
 
     Measured on a copy of ``net`` (:func:`uniform_weights_`) through
-    ``extract_feat`` on a ones input of four times the largest stride, at the
+    :func:`~.shape_probe.forward_features` on a ones input of four times the largest stride, at the
     pixel on the image centre, so the zero padding truncates every receptive
     field symmetrically and does not move its centre. A model that fails on
     that input gets no offsets (pixel i is then read at S * i).
@@ -72,7 +73,7 @@ def receptive_field_offsets(
     recorder = FeatureRecorder(probe, names)
     try:
         with recorder:
-            probe.extract_feat(image)
+            forward_features(probe, recorder, image)
             feats = {n: recorder.get(n) for n in names}
     except Exception:  # a model this input does not suit: fall back to S * i
         return out

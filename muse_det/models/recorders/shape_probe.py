@@ -60,13 +60,25 @@ def _input_shapes(net: nn.Module,
     return shapes
 
 
+def forward_features(net: nn.Module, recorder: FeatureRecorder,
+                     inputs: torch.Tensor) -> None:
+    """Run the part of ``net`` that computes the features ``recorder``
+    records: ``extract_feat`` (backbone and neck) or, when a recorded module
+    does not run there (a detection head's tower conv), the tensor-mode
+    forward ``net(inputs, mode='tensor')``, which runs the heads too."""
+    net.extract_feat(inputs)
+    if not recorder.all_ran():
+        recorder.reset()
+        net(inputs, mode='tensor')
+
+
 @torch.no_grad()
 def run_probe(net: nn.Module,
               recorder: FeatureRecorder,
               read: Callable,
               probe_input_shape: Optional[Sequence[int]] = None):
-    """Run ``net.extract_feat`` once on a batch of two zero images (eval mode,
-    no grad) inside ``recorder`` and return ``read(recorder, (C, H, W))``
+    """Run ``net`` (:func:`forward_features`) once on a batch of two zero
+    images (eval mode, no grad) inside ``recorder`` and return ``read(recorder, (C, H, W))``
     with the shape of the images it ran on.
 
     Args:
@@ -85,7 +97,8 @@ def run_probe(net: nn.Module,
         for shape in shapes:
             with recorder:
                 try:
-                    net.extract_feat(torch.zeros(2, *shape, device=device))
+                    forward_features(net, recorder,
+                                     torch.zeros(2, *shape, device=device))
                 # e.g. a kernel larger than a too small feature map
                 except Exception as e:
                     errors.append(e)
@@ -122,7 +135,8 @@ def probe_features(
             except RuntimeError as e:
                 raise ValueError(
                     f'cannot measure feature {name!r}: {e} muse-det records '
-                    'features computed by extract_feat() (backbone and neck).'
+                    'features computed by extract_feat() (backbone and neck) '
+                    "or by the tensor-mode forward (heads)."
                 ) from None
         strides = {
             name: input_shape[-2] / shape[-2] if len(shape) == 3 else None

@@ -55,6 +55,67 @@ def test_default_features_pairs_and_loss_dict(arch_cfg):
         losses['loss_muse'])
 
 
+def test_pairs_sharing_a_target_draw_its_locations_once(arch_cfg):
+    """Four pairs taught by neck[4]: one draw of its grid per step -- the
+    generator advances exactly as by a single draw."""
+    d = build(arch_cfg, loss=dict(type='MUSELoss', num_samples=2))
+    d.train()
+    before = d.sample_generator.get_state()
+    size = 256  # neck[4]: a 2 x 2 grid
+    losses = d.loss(torch.rand(2, 3, size, size), _samples(size=size))
+    assert sum(k.startswith('mi/') for k in losses) == 4
+    one_draw = torch.Generator()
+    one_draw.set_state(before)
+    torch.rand(2, 2, 2, generator=one_draw)
+    assert torch.equal(d.sample_generator.get_state(), one_draw.get_state())
+
+
+def test_fpn_levels_taught_by_the_head_tower_at_the_same_scale(arch_cfg):
+    """``bbox_head.cls_convs.3@k``: the head's last tower conv on level k
+    (a deeper computation at the same stride) teaches ``neck[k]``; the
+    geometry is measured through the tensor-mode forward."""
+    pairs = [(f'neck[{k}]', f'bbox_head.cls_convs.3@{k}') for k in range(3)]
+    d = build(
+        arch_cfg,
+        features=[p for pair in pairs for p in pair],
+        pairs=pairs,
+        loss=dict(type='MUSELoss', num_samples=16))
+    assert [loss.sampler.strides for loss in d.pair_losses] == [(8.0, 8.0),
+                                                                (16.0, 16.0),
+                                                                (32.0, 32.0)]
+    d.train()
+    losses = d.loss(torch.rand(2, 3, 128, 128), _samples())
+    assert torch.isfinite(losses['loss_muse'])
+    assert 'mi/neck.2--bbox_head.cls_convs.3@2' in losses
+    losses['loss_muse'].backward()
+    assert d.architecture.neck.fpn_convs[0].conv.weight.grad.abs().sum() > 0
+
+
+def test_box_weight_gets_each_images_ground_truth_boxes(arch_cfg, monkeypatch):
+    """The distiller hands every pair loss the images' gt boxes; with
+    ``box_weight`` the sampler's location weights mark the box."""
+    from muse_det.information.sampling import PairSampler
+    seen = []
+    draw = PairSampler.draw
+
+    def spy(self, batch, size, extents=None, weights=None):
+        seen.append(weights)
+        return draw(self, batch, size, extents, weights)
+
+    monkeypatch.setattr(PairSampler, 'draw', spy)
+    d = build(
+        arch_cfg,
+        features=['neck[0]', 'neck[2]'],
+        loss=dict(type='MUSELoss', num_samples=8, box_weight=5.0))
+    d.train()
+    d.loss(torch.rand(2, 3, 128, 128), _samples())
+    (weights, ) = seen
+    # neck[2]: stride 32, a 4 x 4 grid; image 0's box is x 8..80, y 16..96
+    inside = torch.zeros(4, 4)
+    inside[1:4, 1:3] = 1
+    assert torch.equal(weights[0], 1 + 4 * inside)
+
+
 def test_gradients_reach_student_and_adapters_not_detached_target(arch_cfg):
     d = build(
         arch_cfg,

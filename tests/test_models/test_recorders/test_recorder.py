@@ -27,6 +27,8 @@ def test_parse_names():
                                                        (2, ))
     assert FeatureSpec.parse('backbone.layer1.0.conv1').indices == ()
     assert FeatureSpec.parse('x[1][-1]').indices == (1, -1)
+    assert FeatureSpec.parse('bbox_head.cls_convs.1@3') == FeatureSpec(
+        'bbox_head.cls_convs.1@3', 'bbox_head.cls_convs.1', (), 3)
     with pytest.raises(ValueError, match='cannot parse feature name'):
         FeatureSpec.parse('neck[a]')
 
@@ -80,8 +82,31 @@ def test_module_that_did_not_run_or_ran_twice(retinanet):
     with rec, torch.no_grad():
         # the head's convs are shared across the 5 FPN levels
         retinanet._forward(x)
-        with pytest.raises(RuntimeError, match='ran 5 times in one forward'):
+        with pytest.raises(RuntimeError, match='ran 5 times in one forward'
+                           r'.*Pick a call with @k \(k = 0..4\)'):
             rec.get('bbox_head.retina_cls')
+
+
+def test_call_index_picks_one_run_of_a_shared_module(retinanet):
+    """``@k``: the k-th call of a module shared across FPN levels -- the
+    head's tower conv on level k, the same map the head computes there."""
+    x = torch.rand(1, 3, 128, 128)
+    names = [f'bbox_head.cls_convs.3@{k}' for k in (0, 4)]
+    rec = FeatureRecorder(retinanet, names + ['bbox_head.cls_convs.3@5'])
+    with torch.no_grad():
+        feats = retinanet.extract_feat(x)
+    with rec, torch.no_grad():
+        retinanet._forward(x)
+        got = {n: rec.get(n) for n in names}
+        with pytest.raises(RuntimeError, match='has no call @5; use @0..@4'):
+            rec.get('bbox_head.cls_convs.3@5')
+        head = retinanet.bbox_head
+        for k, name in zip((0, 4), names):
+            tower = feats[k]
+            for conv in head.cls_convs:
+                tower = conv(tower)
+            assert torch.equal(got[name], tower)
+        assert got[names[1]].shape[-1] == 1  # P7 of a 128 px input
 
 
 def test_in_place_modification_is_detected_or_cloned():

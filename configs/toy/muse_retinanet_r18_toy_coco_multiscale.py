@@ -1,0 +1,14 @@
+# MUSE self-distillation on the multi-scale toy set, RetinaNet: the same MUSE
+# lines as muse_fcos_r18_toy_coco_multiscale.py over the plain RetinaNet.
+_base_ = './retinanet_r18_toy_coco_multiscale.py'
+
+custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+# weights-only loading, atomic checkpoints
+runner_type = 'SafeCheckpointRunner'
+model = dict(
+    _delete_=True,
+    type='MUSESelfDistiller',
+    architecture=_base_.model,
+    features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]'],
+    loss=dict(type='MUSELoss', variant='additive', num_samples=64))
+custom_hooks = [dict(type='MUSEHook', warmup_iters=100)]

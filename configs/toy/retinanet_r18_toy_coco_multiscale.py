@@ -1,0 +1,78 @@
+# Plain RetinaNet (anchor-based) on the multi-scale toy set, the same
+# half-width ResNet-18 + 4-level FPN, data and schedule as
+# fcos_r18_toy_coco_multiscale.py. Anchors matched to the image size: 3
+# scales per octave from 1.5 x the stride (12-19 px on P3 ... 96-152 px on
+# P6) instead of COCO's 4 x (32-512 px), which would be larger than most
+# objects here.
+#
+#   python tools/train.py configs/toy/retinanet_r18_toy_coco_multiscale.py
+_base_ = './fcos_r18_toy_coco_multiscale.py'
+
+model = dict(
+    _delete_=True,
+    type='RetinaNet',
+    data_preprocessor=dict(
+        type='DetDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_size_divisor=32),
+    backbone=dict(
+        type='ResNet',
+        depth=18,
+        base_channels=32,
+        num_stages=4,
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=-1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        style='pytorch',
+        init_cfg=None),
+    neck=dict(
+        type='FPN',
+        in_channels=[32, 64, 128, 256],
+        out_channels=64,
+        start_level=1,
+        add_extra_convs='on_output',
+        num_outs=4,
+        relu_before_extra_convs=True),
+    bbox_head=dict(
+        type='RetinaHead',
+        num_classes=6,
+        in_channels=64,
+        stacked_convs=2,
+        feat_channels=64,
+        anchor_generator=dict(
+            type='AnchorGenerator',
+            octave_base_scale=1.5,
+            scales_per_octave=3,
+            ratios=[0.5, 1.0, 2.0],
+            strides=[8, 16, 32, 64]),
+        bbox_coder=dict(
+            type='DeltaXYWHBBoxCoder',
+            target_means=[.0, .0, .0, .0],
+            target_stds=[1.0, 1.0, 1.0, 1.0]),
+        loss_cls=dict(
+            type='FocalLoss',
+            use_sigmoid=True,
+            gamma=2.0,
+            alpha=0.25,
+            loss_weight=1.0),
+        loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
+    train_cfg=dict(
+        assigner=dict(
+            type='MaxIoUAssigner',
+            pos_iou_thr=0.5,
+            neg_iou_thr=0.4,
+            min_pos_iou=0,
+            ignore_iof_thr=-1),
+        sampler=dict(type='PseudoSampler'),
+        allowed_border=-1,
+        pos_weight=-1,
+        debug=False),
+    test_cfg=dict(
+        nms_pre=1000,
+        min_bbox_size=0,
+        score_thr=0.01,
+        nms=dict(type='nms', iou_threshold=0.5),
+        max_per_img=100))
