@@ -110,7 +110,7 @@ SETTINGS = {
     'w3': {'model.loss.loss_weight': 3.0},
     'no-warmup': {'custom_hooks': [dict(type='MUSEHook', warmup_iters=0)]},
     'long-warmup': {
-        'custom_hooks': [dict(type='MUSEHook', warmup_iters=300)]
+        'custom_hooks': [dict(type='MUSEHook', warmup_iters=600)]
     },
     # MUSE's parts (additive variant)
     'mi-only': {'model.loss.entropy_weight': 0.0},

@@ -1,8 +1,10 @@
 # Plain FCOS on the multi-scale toy set: the method benchmark's detection
 # task. Objects of 8-96 px in 160 px images, so every FPN level has objects
-# to detect; a half-width ResNet-18 (base_channels=32) from scratch, sized to
-# converge in about 3 minutes on 2 CPU cores (learning curve in
-# docs/benchmarks.md).
+# to detect; a half-width ResNet-18 (base_channels=32) from scratch, batch 4,
+# 3000 iterations (about 4 minutes on 2 CPU cores). Measured bbox mAP after
+# 600/1200/1800/2400/3000 iterations: 0.049/0.078/0.151/0.202/0.229 -- still
+# rising by 2.7 points over the last 20 % (learning curve and the schedules
+# tried in docs/benchmarks.md).
 #
 #   python tools/misc/make_toy_coco.py --variant multiscale
 #   python tools/train.py configs/toy/fcos_r18_toy_coco_multiscale.py
@@ -20,10 +22,13 @@ palette = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0),
            (150, 40, 200), (0, 190, 190)]
 metainfo = dict(classes=classes, palette=palette)
 num_classes = len(classes)
-max_iters = 1000
-val_interval = 200
-warmup_iters = 100
-base_lr = 4e-3
+max_iters = 3000
+val_interval = 600
+warmup_iters = 200
+# batch 4 learnt faster per image than batch 8 (measured: 0.151 vs 0.116
+# bbox mAP after the same 7200 images)
+batch_size = 4
+base_lr = 2.8e-3
 
 model = dict(
     backbone=dict(base_channels=32),
@@ -53,6 +58,7 @@ test_pipeline = [
                    'scale_factor'))
 ]
 train_dataloader = dict(
+    batch_size=batch_size,
     dataset=dict(
         data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
 val_dataloader = dict(
@@ -81,3 +87,4 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(interval=50), checkpoint=dict(interval=max_iters))
+auto_scale_lr = dict(base_batch_size=batch_size)

@@ -11,4 +11,4 @@ model = dict(
     architecture=_base_.model,
     features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]'],
     loss=dict(type='MUSELoss', variant='additive', num_samples=64))
-custom_hooks = [dict(type='MUSEHook', warmup_iters=100)]
+custom_hooks = [dict(type='MUSEHook', warmup_iters=200)]

@@ -171,6 +171,23 @@ def test_hard_variant(easy_root, hard_root):
     assert not [a for a in easy.anns.values() if len(a['segmentation']) > 1]
 
 
+def test_multiscale_variant_spans_every_fpn_level(tmp_path):
+    """Objects of 5-60 % of the image side (8-96 px at the default 160 px),
+    log-uniform: every octave between 8 and 96 px holds objects, so each of
+    FCOS' 4 levels (strides 8-64) has some to detect; shape-only classes."""
+    _, size, *_ = maker.VARIANT_DEFAULTS['multiscale']
+    assert size == 160
+    maker.make_toy_coco(
+        str(tmp_path), 60, 1, seed=0, variant='multiscale', log_every=0)
+    coco = _coco(tmp_path, 'train')
+    assert coco.imgs[1]['width'] == 160 and len(coco.getCatIds()) == 6
+    sides = np.array([max(a['bbox'][2:]) for a in coco.anns.values()])
+    # the nominal size, stretched by the shapes' aspect jitter
+    assert sides.min() >= 7 and sides.max() <= 0.75 * 160
+    counts = np.histogram(sides, bins=[0, 16, 32, 64, 200])[0]
+    assert (counts >= 0.1 * len(sides)).all(), counts
+
+
 def test_cli(tmp_path, capsys):
     out = tmp_path / 'cli'
     assert maker.main([

@@ -32,6 +32,39 @@ def test_generator_makes_draws_reproducible():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_shifted_window_read_keeps_no_copy_of_the_map_for_backward():
+    """The fine map's window read with a whole-pixel shift: the same values
+    and gradients as shifting then pooling, without holding the shifted
+    copy for backward."""
+    from muse_det.information.sampling import (shift_map,
+                                                shifted_window_mean)
+    x = torch.randn(1, 8, 64, 64, requires_grad=True)
+    weight = torch.randn(1, 8, 16, 16)
+
+    def saved_bytes(fn):
+        storages = {}
+
+        def pack(t):
+            storages[t.untyped_storage().data_ptr()] = t.untyped_storage(
+            ).nbytes()
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            out = fn()
+        storages.pop(x.untyped_storage().data_ptr(), None)
+        return out, sum(storages.values())
+
+    plain, plain_bytes = saved_bytes(
+        lambda: centred_window_mean(shift_map(x, (2, 1)), (4, 4)))
+    read, read_bytes = saved_bytes(
+        lambda: shifted_window_mean(x, (2, 1), (4, 4)))
+    assert torch.equal(plain, read)
+    g_plain, = torch.autograd.grad((plain * weight).sum(), x)
+    g_read, = torch.autograd.grad((read * weight).sum(), x)
+    assert torch.allclose(g_plain, g_read)
+    assert plain_bytes >= x.numel() * 4 > read_bytes
+
+
 def test_calls_on_one_grid_share_a_draw():
     """Pairs taught by one target sample its grid once per step: one draw
     (one advance of the generator) for every call sharing ``draws``; a new
