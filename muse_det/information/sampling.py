@@ -379,8 +379,11 @@ class PairSampler:
                s.device, weights is not None and self.box_weight)
         found = None if draws is None else draws.get(key)
         if found is None:
-            images, locations = self.draw(s.shape[0], size, extents, weights)
-            found = images.to(s.device), locations.to(s.device)
+            # a host draw moves to the features' device; a weighted one is
+            # there already
+            found = tuple(
+                x if x.device == s.device else x.to(s.device)
+                for x in self.draw(s.shape[0], size, extents, weights))
             if draws is not None:
                 draws[key] = found
         images, locations = found

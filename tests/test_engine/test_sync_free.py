@@ -169,6 +169,8 @@ def one_thread():
 LOSSES = {
     'muse-jsd':
     dict(type='MUSELoss', num_samples=8),
+    'muse-box-weighted':
+    dict(type='MUSELoss', num_samples=8, box_weight=4.0),
     'muse-dv-ema-multiplicative':
     dict(
         type='MUSELoss',
