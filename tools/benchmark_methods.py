@@ -47,6 +47,19 @@ sys.path.insert(0, ROOT)
 
 from muse_det.utils.launch import build_runner  # noqa: E402
 
+
+def _detection(config: str, variant: str) -> dict:
+    """A detection task: a toy MUSE config on a toy COCO variant."""
+    return dict(
+        config=f'configs/toy/{config}',
+        metric='coco/bbox_mAP',
+        scale=100.0,
+        unit='bbox mAP x100',
+        data=f'data/toy_coco_{variant}',
+        maker='make_toy_coco',
+        variant=variant)
+
+
 TASKS = {
     'cls':
     dict(
@@ -57,32 +70,11 @@ TASKS = {
         data='data/toy_cifar100',
         maker='make_toy_cifar'),
     'det':
-    dict(
-        config='configs/toy/muse_fcos_r18_toy_coco_multiscale.py',
-        metric='coco/bbox_mAP',
-        scale=100.0,
-        unit='bbox mAP x100',
-        data='data/toy_coco_multiscale',
-        maker='make_toy_coco',
-        variant='multiscale'),
+    _detection('muse_fcos_r18_toy_coco_multiscale.py', 'multiscale'),
     'det-retina':
-    dict(
-        config='configs/toy/muse_retinanet_r18_toy_coco_multiscale.py',
-        metric='coco/bbox_mAP',
-        scale=100.0,
-        unit='bbox mAP x100',
-        data='data/toy_coco_multiscale',
-        maker='make_toy_coco',
-        variant='multiscale'),
+    _detection('muse_retinanet_r18_toy_coco_multiscale.py', 'multiscale'),
     'det-hard':
-    dict(
-        config='configs/toy/muse_fcos_r18_toy_coco_hard.py',
-        metric='coco/bbox_mAP',
-        scale=100.0,
-        unit='bbox mAP x100',
-        data='data/toy_coco_hard',
-        maker='make_toy_coco',
-        variant='hard'),
+    _detection('muse_fcos_r18_toy_coco_hard.py', 'hard'),
 }
 DEFAULT_TASKS = ('cls', 'det')
 _FPN = [f'neck[{k}]' for k in range(4)]
@@ -91,7 +83,10 @@ _HEAD = [f'bbox_head.cls_convs.1@{k}' for k in range(4)]
 # the detection pairings name the 4-level FPN of the det task's FCOS
 SETTINGS = {
     # which features teach which (detection)
-    'fpn-deepest': {'model.features': _FPN, 'model.pairs': None},
+    'fpn-deepest': {
+        'model.features': _FPN,
+        'model.pairs': None
+    },
     'backbone-layer4': {
         'model.features': [f'backbone.layer{i}' for i in range(1, 5)],
         'model.pairs': None
@@ -102,20 +97,38 @@ SETTINGS = {
         'model.pairs': [list(p) for p in zip(_FPN, _HEAD)]
     },
     # locations inside ground-truth boxes drawn 4x as often
-    'box4': {'model.loss.box_weight': 4.0},
+    'box4': {
+        'model.loss.box_weight': 4.0
+    },
     # weight and warm-up
-    'w0.1': {'model.loss.loss_weight': 0.1},
-    'w0.3': {'model.loss.loss_weight': 0.3},
-    'w1': {'model.loss.loss_weight': 1.0},
-    'w3': {'model.loss.loss_weight': 3.0},
-    'no-warmup': {'custom_hooks': [dict(type='MUSEHook', warmup_iters=0)]},
+    'w0.1': {
+        'model.loss.loss_weight': 0.1
+    },
+    'w0.3': {
+        'model.loss.loss_weight': 0.3
+    },
+    'w1': {
+        'model.loss.loss_weight': 1.0
+    },
+    'w3': {
+        'model.loss.loss_weight': 3.0
+    },
+    'no-warmup': {
+        'custom_hooks': [dict(type='MUSEHook', warmup_iters=0)]
+    },
     'long-warmup': {
         'custom_hooks': [dict(type='MUSEHook', warmup_iters=600)]
     },
     # MUSE's parts (additive variant)
-    'mi-only': {'model.loss.entropy_weight': 0.0},
-    'entropy-only': {'model.loss.mi_weight': 0.0},
-    'entropy0.3': {'model.loss.entropy_weight': 0.3},
+    'mi-only': {
+        'model.loss.entropy_weight': 0.0
+    },
+    'entropy-only': {
+        'model.loss.mi_weight': 0.0
+    },
+    'entropy0.3': {
+        'model.loss.entropy_weight': 0.3
+    },
 }
 # method -> the one change to the MUSE config (None: the plain model)
 METHODS = {
@@ -461,8 +474,9 @@ def main(argv=None):
         os.remove(args.results)
     os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
     if args.table:
-        rows = [r for r in load_results(args.results) if r['task'] in
-                args.tasks]
+        rows = [
+            r for r in load_results(args.results) if r['task'] in args.tasks
+        ]
         print(f'Method benchmark, every setting in {args.results}')
         print(summarise(rows, args.tasks, args.methods))
         return rows

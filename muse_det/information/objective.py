@@ -60,8 +60,8 @@ class MUSEObjective(nn.Module):
         self.mi = build_mi_estimator(mi_estimator)
         self.entropy = build_entropy_estimator(entropy_estimator
                                                or DEFAULT_ENTROPY[variant])
-        for name, value in (('entropy_weight', entropy_weight),
-                            ('mi_weight', mi_weight)):
+        for name, value in (('entropy_weight', entropy_weight), ('mi_weight',
+                                                                 mi_weight)):
             if variant == 'multiplicative' and value is not None:
                 raise ValueError(
                     f"{name} applies to variant='additive' only (the "

@@ -390,12 +390,11 @@ class PairSampler:
         return (aligned.student.flatten(2)[images, :, locations],
                 aligned.target.flatten(2)[images, :, locations])
 
-    def draw(
-        self,
-        batch: int,
-        size: Tuple[int, int],
-        extents: Optional[Sequence[Tuple[int, int]]] = None,
-        weights: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    def draw(self,
+             batch: int,
+             size: Tuple[int, int],
+             extents: Optional[Sequence[Tuple[int, int]]] = None,
+             weights: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """(image index [N], flat location index h_i * w + w_i [N]),
         image-major: up to ``num_samples`` distinct valid locations of each
         image of a ``size`` grid, drawn on the CPU (``weights`` [B, h, w]: on

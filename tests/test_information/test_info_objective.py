@@ -29,8 +29,8 @@ def test_additive_is_mi_plus_weighted_entropy_per_dim():
 def test_mi_weight_keeps_self_information_alone():
     scores, z = inputs()
     scores.requires_grad_(True)
-    out = MUSEObjective('additive', entropy_weight=0.7,
-                        mi_weight=0.0)(scores, z)
+    out = MUSEObjective(
+        'additive', entropy_weight=0.7, mi_weight=0.0)(scores, z)
     assert out['objective'].item() == pytest.approx(
         (0.7 * GaussianEntropy()(z) / 6).item(), abs=1e-6)
     # the MI is still estimated and logged; the critic keeps a (zero)
@@ -38,7 +38,7 @@ def test_mi_weight_keeps_self_information_alone():
     assert out['mi'].item() == pytest.approx(JSDEstimator()(scores).item())
     out['objective'].backward()
     assert scores.grad is not None and scores.grad.abs().sum() == 0
-    with pytest.raises(ValueError, match="mi_weight applies to variant="):
+    with pytest.raises(ValueError, match='mi_weight applies to variant='):
         MUSEObjective('multiplicative', mi_weight=0.0)
 
 

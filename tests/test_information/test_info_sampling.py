@@ -36,8 +36,7 @@ def test_shifted_window_read_keeps_no_copy_of_the_map_for_backward():
     """The fine map's window read with a whole-pixel shift: the same values
     and gradients as shifting then pooling, without holding the shifted
     copy for backward."""
-    from muse_det.information.sampling import (shift_map,
-                                                shifted_window_mean)
+    from muse_det.information.sampling import shift_map, shifted_window_mean
     x = torch.randn(1, 8, 64, 64, requires_grad=True)
     weight = torch.randn(1, 8, 16, 16)
 
@@ -45,8 +44,8 @@ def test_shifted_window_read_keeps_no_copy_of_the_map_for_backward():
         storages = {}
 
         def pack(t):
-            storages[t.untyped_storage().data_ptr()] = t.untyped_storage(
-            ).nbytes()
+            storages[
+                t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
             return t
 
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
@@ -112,8 +111,8 @@ def test_box_weight_draws_locations_inside_boxes_more_often():
     drawn = sampler(s, t, boxes=boxes)[0][:, 0].tolist()
     assert inside <= set(drawn) and len(set(drawn)) == 6
     # no boxes (classification): uniform; padding is still never drawn
-    assert PairSampler(16, strides=(8, 8), box_weight=4)(s, t)[0].shape == (
-        16, 3)
+    assert PairSampler(
+        16, strides=(8, 8), box_weight=4)(s, t)[0].shape == (16, 3)
     v_s = PairSampler(
         16, strides=(8, 8), box_weight=4)(
             s, t, img_shapes=[(16, 32)], boxes=boxes)[0]

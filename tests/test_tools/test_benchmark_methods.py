@@ -28,8 +28,7 @@ def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
 
 
 def test_schedules_keep_their_shape_when_rescaled(tmp_path):
-    cfg = bench.method_config(
-        'det-hard', 'muse', 1, str(tmp_path), iters=125)
+    cfg = bench.method_config('det-hard', 'muse', 1, str(tmp_path), iters=125)
     warmup, cosine = cfg.param_scheduler
     # 50 of 250 -> 25 of 125
     assert (warmup['begin'], warmup['end']) == (0, 25)
@@ -51,13 +50,16 @@ def test_settings_change_the_distilled_methods_only(tmp_path):
     for name in args.settings:
         options.update(bench.SETTINGS[name])
     for method in ('muse', 'l2'):
-        cfg = bench.method_config('det', method, 0, str(tmp_path),
-                                  cfg_options=options)
+        cfg = bench.method_config(
+            'det', method, 0, str(tmp_path), cfg_options=options)
         assert cfg.model.pairs[3] == ['neck[3]', 'bbox_head.cls_convs.1@3']
         assert cfg.model.loss.box_weight == 4.0
         assert cfg.model.loss.loss_weight == 0.3
     warm = bench.method_config(
-        'det', 'muse', 0, str(tmp_path),
+        'det',
+        'muse',
+        0,
+        str(tmp_path),
         cfg_options=bench.SETTINGS['no-warmup'])
     assert warm.custom_hooks == [dict(type='MUSEHook', warmup_iters=0)]
     with pytest.raises(SystemExit):
@@ -66,8 +68,14 @@ def test_settings_change_the_distilled_methods_only(tmp_path):
 
 def test_table_has_a_row_per_setting():
     rows = [
-        dict(task='det', method=m, tag=tag, seed=s, iters=10, metric=v,
-             step_s=0.1)
+        dict(
+            task='det',
+            method=m,
+            tag=tag,
+            seed=s,
+            iters=10,
+            metric=v,
+            step_s=0.1)
         for m, tag, s, v in (('none', '', 0, 10.0), ('none', '', 1, 12.0),
                              ('muse', 'w0.3', 0, 11.0), ('muse', 'w0.3', 1,
                                                          14.0),

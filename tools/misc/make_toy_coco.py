@@ -93,8 +93,7 @@ MULTISCALE_RANGE = (0.05, 0.6)
 # a colourful busy background or the easy set's muted one, pixel noise sd
 CLUTTER = {
     'hard': dict(distractors=(1, 5), bars=(0, 3), busy=True, noise=5.0),
-    'multiscale': dict(distractors=(0, 3), bars=(0, 2), busy=False,
-                       noise=4.0),
+    'multiscale': dict(distractors=(0, 3), bars=(0, 2), busy=False, noise=4.0),
 }
 JPEG_QUALITY = 92
 # hard variant: an occluded object keeps at least this much
@@ -386,15 +385,15 @@ def place_objects(rng, size, variant, classes):
     if variant == 'multiscale':
         # large first: small objects occlude large ones, never vanish
         # under them
-        sizes = sorted((sample_size(rng, size, variant)
-                        for _ in range(n_obj)),
+        sizes = sorted((sample_size(rng, size, variant) for _ in range(n_obj)),
                        reverse=True)
     layers = []
     for first_size in sizes:
         label = int(rng.integers(0, len(classes)))
         for _try in range(30):
-            s = (sample_size(rng, size, variant)
-                 if first_size is None or _try else first_size)
+            s = (
+                sample_size(rng, size, variant)
+                if first_size is None or _try else first_size)
             cx, cy = rng.uniform(0.5 * s + 2, size - 0.5 * s - 2, size=2)
             outline, pieces = make_shape(classes[label], cx, cy, s, rng,
                                          variant)
@@ -487,8 +486,8 @@ def render_image(seed, split, index, size, variant, classes):
         draw.polygon([tuple(p) for p in layer['outline']], fill=colour)
     arr = np.asarray(img, dtype=np.float32)
     arr += rng.standard_normal(
-        size=arr.shape,
-        dtype=np.float32) * (CLUTTER[variant]['noise'] if hard else 4.0)
+        size=arr.shape, dtype=np.float32) * (
+            CLUTTER[variant]['noise'] if hard else 4.0)
     img = Image.fromarray(
         np.clip(np.rint(arr), 0, 255).astype(np.uint8), 'RGB')
 

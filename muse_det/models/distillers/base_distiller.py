@@ -334,11 +334,10 @@ class BaseDistiller(BaseModel):
     def distill_active(self) -> bool:
         return self.distill_weight_scale > 0
 
-    def distill_losses(
-            self,
-            features: Dict[Tuple[str, str], torch.Tensor],
-            img_shapes: Optional[List[Tuple[int, int]]] = None,
-            boxes: Optional[List[torch.Tensor]] = None) -> dict:
+    def distill_losses(self,
+                       features: Dict[Tuple[str, str], torch.Tensor],
+                       img_shapes: Optional[List[Tuple[int, int]]] = None,
+                       boxes: Optional[List[torch.Tensor]] = None) -> dict:
         """Pair-weighted mean of the pair losses as ``loss_<method>`` plus
         per-pair/per-layer terms: ``sum_p w_p L_p / sum_p w_p``, so
         ``loss_weight`` means the same whatever the number of recorded

@@ -54,10 +54,11 @@ def receptive_field_offsets(
     where it cannot be measured.
 
     Measured on a copy of ``net`` (:func:`uniform_weights_`) through
-    :func:`~.shape_probe.forward_features` on a ones input of four times the largest stride, at the
-    pixel on the image centre, so the zero padding truncates every receptive
-    field symmetrically and does not move its centre. A model that fails on
-    that input gets no offsets (pixel i is then read at S * i).
+    :func:`~.shape_probe.forward_features` on a ones input of four times the
+    largest stride, at the pixel on the image centre, so the zero padding
+    truncates every receptive field symmetrically and does not move its
+    centre. A model that fails on that input gets no offsets (pixel i is then
+    read at S * i).
     """
     names = [
         n for n, s in strides.items()

@@ -78,8 +78,8 @@ def run_probe(net: nn.Module,
               read: Callable,
               probe_input_shape: Optional[Sequence[int]] = None):
     """Run ``net`` (:func:`forward_features`) once on a batch of two zero
-    images (eval mode, no grad) inside ``recorder`` and return ``read(recorder, (C, H, W))``
-    with the shape of the images it ran on.
+    images (eval mode, no grad) inside ``recorder`` and return
+    ``read(recorder, (C, H, W))`` with the shape of the images it ran on.
 
     Args:
         probe_input_shape: ``(C, H, W)`` of the zero images; ``None``: ``(3, s,
@@ -136,8 +136,7 @@ def probe_features(
                 raise ValueError(
                     f'cannot measure feature {name!r}: {e} muse-det records '
                     'features computed by extract_feat() (backbone and neck) '
-                    "or by the tensor-mode forward (heads)."
-                ) from None
+                    'or by the tensor-mode forward (heads).') from None
         strides = {
             name: input_shape[-2] / shape[-2] if len(shape) == 3 else None
             for name, shape in shapes.items()

@@ -82,8 +82,10 @@ def test_module_that_did_not_run_or_ran_twice(retinanet):
     with rec, torch.no_grad():
         # the head's convs are shared across the 5 FPN levels
         retinanet._forward(x)
-        with pytest.raises(RuntimeError, match='ran 5 times in one forward'
-                           r'.*Pick a call with @k \(k = 0..4\)'):
+        with pytest.raises(
+                RuntimeError,
+                match='ran 5 times in one forward'
+                r'.*Pick a call with @k \(k = 0..4\)'):
             rec.get('bbox_head.retina_cls')
 
 
