@@ -103,6 +103,9 @@ TOY_COCO = ['--num-train', '8', '--num-val', '4']
 RUN = [
     ('python tools/misc/make_toy_coco.py', TOY_COCO),
     ('python tools/misc/make_toy_coco.py --variant hard', TOY_COCO),
+    ('python tools/misc/make_toy_coco.py --variant multiscale', TOY_COCO),
+    ('python tools/train.py configs/toy/fcos_r18_toy_coco_multiscale.py',
+     ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/misc/make_toy_cifar.py',
      ['--num-train', '40', '--num-test', '20']),
     ('bash tools/demo.sh', ['--cfg-options', *TRAIN_SHRINK]),
@@ -190,6 +193,15 @@ RUN = [
      ['--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
     ('python tools/benchmark_estimators.py --estimators gaussian --dims 16 '
      '--samples 256 --threads 1 --view-study', ['--repeats', '1']),
+    *[(f'python tools/benchmark_methods.py --tasks det --threads 1 --seeds 0 '
+       f'1 2 --results work_dirs/ablation/det.jsonl --methods {methods} '
+       f'--settings {settings}', ['--seeds', '0', '--det-iters', '2'])
+      for methods, settings in (('none muse', 'fpn-deepest'),
+                                ('muse', 'backbone-layer4'),
+                                ('muse', 'fpn-head'),
+                                ('muse', 'fpn-head box4'))],
+    ('python tools/benchmark_methods.py --tasks det --table --results '
+     'work_dirs/ablation/det.jsonl', []),
     # the detection task's own two-iteration run is in test_benchmark_methods
     ('python tools/benchmark_methods.py --tasks det --det-iters 150 --threads '
      '1 --grad-stats 10 --results '
@@ -285,5 +297,7 @@ def test_documented_commands_run_on_toy_data(sandbox):
                  'plain_cls.pth', 'information_curves.png',
                  'docs/images/information_curves.png',
                  'docs/images/information_curves_cls.png', 'preds.pkl',
-                 'work_dirs/benchmark_methods/results.jsonl'):
+                 'work_dirs/benchmark_methods/results.jsonl',
+                 'data/toy_coco_multiscale/annotations/instances_val.json',
+                 'work_dirs/ablation/det.jsonl'):
         assert osp.getsize(sandbox / path) > 0, path
