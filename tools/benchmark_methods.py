@@ -317,22 +317,24 @@ def paired(values: dict, base: dict):
 
 
 def summarise(rows: list, tasks, methods) -> str:
-    """Markdown tables, one per task: a row per method and setting (tag):
-    metric mean +- sd, the paired difference to ``none`` (same seed = same
-    data order and initialisation), the step-time ratio to ``none`` and, where
-    logged, the median ``grad_ratio`` per student feature."""
+    """Markdown tables, one per task and schedule length: a row per method
+    and setting (tag): metric mean +- sd, the paired difference to ``none``
+    (same seed = same data order and initialisation), the step-time ratio to
+    ``none`` and, where logged, the median ``grad_ratio`` per student
+    feature."""
     out = []
-    for task in tasks:
-        task_rows = [r for r in rows if r['task'] == task]
-        if not task_rows:
-            continue
-        iters = sorted({r['iters'] for r in task_rows})
+    for task, iters in sorted(
+        {(r['task'], r['iters'])
+         for r in rows if r['task'] in tasks},
+            key=lambda k: (list(tasks).index(k[0]), k[1])):
+        task_rows = [
+            r for r in rows if r['task'] == task and r['iters'] == iters
+        ]
         base = [r['step_s'] for r in task_rows if r['method'] == 'none']
         base_step = statistics.median(base) if base else None
         out.append(
-            f'\n{task}: {TASKS[task]["unit"]}, {"/".join(map(str, iters))} '
-            'iterations, metric on the validation split after the last '
-            'iteration\n')
+            f'\n{task}: {TASKS[task]["unit"]}, {iters} iterations, metric on '
+            'the validation split after the last iteration\n')
         out.append(
             f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed '
             '| paired diff to none: mean +- sd (t) | per-seed diff | median '

@@ -86,6 +86,23 @@ def test_table_has_a_row_per_setting():
     assert '| muse [w1] | 10.00 +- 1.41 | 2 | 9.00, 11.00 | -1.00' in table
 
 
+def test_schedules_of_different_length_get_their_own_tables():
+    """Runs of 300 and 600 iterations are never averaged or paired
+    together."""
+    rows = [
+        dict(task='cls', method=m, seed=s, iters=i, metric=v, step_s=0.1)
+        for m, s, i, v in (('none', 0, 300, 80.0), ('none', 0, 600, 98.0),
+                           ('muse', 0, 300, 88.0), ('none', 1, 300, 82.0),
+                           ('muse', 1, 300, 89.0))
+    ]
+    table = bench.summarise(rows, ['cls'], ['none', 'muse'])
+    first, second = table.split('cls: top-1 %, 600 iterations')
+    assert 'cls: top-1 %, 300 iterations' in first
+    assert '| none | 81.00 +- 1.41 | 2 |' in first
+    assert '+7.50 +- 0.71' in first
+    assert '| none | 98.00 +- nan | 1 |' in second and 'muse' not in second
+
+
 def test_table_mean_sd_and_step_ratio():
     rows = [
         dict(task='cls', method=m, seed=s, iters=10, metric=v, step_s=t)
