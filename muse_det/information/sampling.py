@@ -367,18 +367,21 @@ class PairSampler:
                              self.offsets)
         size = tuple(aligned.target.shape[-2:])
         extents = image_extents(img_shapes, aligned.stride, s.shape[0], size)
-        weights = None
-        if self.box_weight != 1 and boxes is not None:
-            if aligned.stride is None:
-                raise ValueError(
-                    'box_weight needs the features\' strides to place the '
-                    'boxes on the grid; pass strides=(student, target)')
-            weights = box_location_weights(boxes, aligned.stride, size,
-                                           self.box_weight)
-        key = (s.shape[0], size, extents and tuple(extents), self.num_samples,
-               s.device, weights is not None and self.box_weight)
+        weighted = self.box_weight != 1 and boxes is not None
+        key = (s.shape[0], size, extents
+               and tuple(extents), self.num_samples, s.device, weighted
+               and self.box_weight)
         found = None if draws is None else draws.get(key)
         if found is None:
+            weights = None
+            if weighted:
+                if aligned.stride is None:
+                    raise ValueError(
+                        'box_weight needs the features\' strides to place '
+                        'the boxes on the grid; pass strides=(student, '
+                        'target)')
+                weights = box_location_weights(boxes, aligned.stride, size,
+                                               self.box_weight)
             # a host draw moves to the features' device; a weighted one is
             # there already
             found = tuple(
