@@ -113,11 +113,18 @@ SETTINGS = {
     'w3': {
         'model.loss.loss_weight': 3.0
     },
+    'w10': {
+        'model.loss.loss_weight': 10.0
+    },
     'no-warmup': {
         'custom_hooks': [dict(type='MUSEHook', warmup_iters=0)]
     },
     'long-warmup': {
         'custom_hooks': [dict(type='MUSEHook', warmup_iters=600)]
+    },
+    # the MI estimator: InfoNCE (CPC) instead of the default JSD
+    'infonce': {
+        'model.loss.mi_estimator': 'infonce'
     },
     # MUSE's parts (additive variant)
     'mi-only': {

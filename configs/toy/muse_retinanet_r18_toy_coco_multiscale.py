@@ -9,6 +9,8 @@ model = dict(
     _delete_=True,
     type='MUSESelfDistiller',
     architecture=_base_.model,
-    features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]'],
+    # the backbone's stages; layer1..3 are taught by layer4 (the pairing the
+    # ablation chose: docs/method.md)
+    features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
     loss=dict(type='MUSELoss', variant='additive', num_samples=64))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=200)]

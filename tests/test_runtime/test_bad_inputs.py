@@ -169,13 +169,14 @@ def test_num_samples_larger_than_the_coarse_grid_takes_each_location_once():
     d.pair_losses[0].critic.register_forward_hook(
         lambda m, args, out: sizes.append(out.shape[0]))
     losses = d.loss(*_batch())
-    # P7 of a 128 px batch is 1x1: one location per image, never
-    # upsampled into duplicates
-    assert sizes == [2] and torch.isfinite(losses['loss_muse'])
+    # layer4 (the default target) of a 128 px batch is 4x4: its 16
+    # locations per image, each once, never upsampled into duplicates
+    assert sizes == [2 * 16] and torch.isfinite(losses['loss_muse'])
 
 
 def test_nan_features_raise_naming_iteration_and_pair():
     d = _retina_distiller(
+        features=[f'neck[{i}]' for i in range(5)],
         loss=dict(type='MUSELoss', grid=4, num_samples=8)).train()
     _at_iteration(12)
     losses = d.loss(*_batch())

@@ -50,8 +50,9 @@ def test_shipped_config_trains_and_evaluates(family, toy_coco, tmp_path):
     records = _scalars(str(tmp_path))
     train = [r for r in records if 'loss_muse' in r]
     assert len(train) == 2, 'one log line per iteration with loss_muse'
-    assert any(k.startswith('mi/neck.0--neck.4') for k in train[-1])
-    assert any(k.startswith('entropy/neck.0') for k in train[-1])
+    assert any(
+        k.startswith('mi/backbone.layer1--backbone.layer4') for k in train[-1])
+    assert any(k.startswith('entropy/backbone.layer1') for k in train[-1])
     val = [r for r in records if 'coco/bbox_mAP' in r]
     assert val, 'CocoMetric ran at the end of the epoch'
     metrics = ['bbox', 'segm'] if with_mask else ['bbox']

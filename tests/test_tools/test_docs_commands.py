@@ -111,10 +111,11 @@ RUN = [
     ('bash tools/demo.sh', ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco.py '
      '--cfg-options model.loss.type=l2', TRAIN_SHRINK),
-    ('python tools/test.py configs/toy/muse_fcos_r18_toy_coco.py '
-     'work_dirs/demo/iter_250.pth', []),
-    ('python tools/export.py work_dirs/demo/iter_250.pth plain.pth', []),
-    ('python tools/test.py configs/toy/fcos_r18_toy_coco.py plain.pth', []),
+    ('python tools/test.py configs/toy/muse_fcos_r18_toy_coco_multiscale.py '
+     'work_dirs/demo/iter_3000.pth', []),
+    ('python tools/export.py work_dirs/demo/iter_3000.pth plain.pth', []),
+    ('python tools/test.py configs/toy/fcos_r18_toy_coco_multiscale.py '
+     'plain.pth', []),
     ('python tools/train.py configs/classification/toy/resnet18_toy_cifar.py',
      ['--cfg-options', *TRAIN_SHRINK]),
     ('python tools/train.py '
@@ -213,7 +214,7 @@ RUN = [
 # The shrunk runs stop after 2 iterations: their last
 # checkpoints are iter_2.pth.
 RENAMES = {
-    'work_dirs/demo/iter_250.pth':
+    'work_dirs/demo/iter_3000.pth':
     'work_dirs/demo/iter_2.pth',
     'work_dirs/muse-online_resnet18_toy_cifar/iter_150.pth':
     'work_dirs/muse-online_resnet18_toy_cifar/iter_2.pth'

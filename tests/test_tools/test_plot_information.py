@@ -17,9 +17,9 @@ from muse_test_utils import ROOT, load_tool, toy_run_cfg
 pytest.importorskip('matplotlib')
 tool = load_tool('tools/analysis/plot_information.py')
 CONFIG = osp.join(ROOT, 'configs/toy/muse_fcos_r18_toy_coco.py')
-PAIRS = [
-    'neck.0--neck.4', 'neck.1--neck.4', 'neck.2--neck.4', 'neck.3--neck.4'
-]
+# the config's backbone stages, layer1..3 taught by layer4
+STUDENTS = [f'backbone.layer{i}' for i in (1, 2, 3)]
+PAIRS = [f'{s}--backbone.layer4' for s in STUDENTS]
 
 
 def _train(config, data_root, work_dir, **overrides):
@@ -67,11 +67,11 @@ def test_plot_muse_and_baseline(runs, tmp_path, capsys):
     m, b = parsed
     assert m.label == 'MUSE' and b.label == 'L2'
     assert m.mi_keys == [f'mi/{p}' for p in PAIRS]
-    assert m.entropy_keys == [f'entropy/neck.{i}' for i in range(4)]
+    assert m.entropy_keys == [f'entropy/{s}' for s in STUDENTS]
     assert m.loss_keys == ['loss_muse'] and b.loss_keys == ['loss_l2']
     # a baseline logs no information terms
     assert b.mi_keys == [] and b.entropy_keys == []
-    assert m.grad_ratio_keys == [f'grad_ratio/neck.{i}' for i in range(4)]
+    assert m.grad_ratio_keys == [f'grad_ratio/{s}' for s in STUDENTS]
     assert all(
         len(m.train[k][1]) == 2 and (m.train[k][1] > 0).all()
         for k in m.grad_ratio_keys)
@@ -88,8 +88,7 @@ def test_plot_muse_and_baseline(runs, tmp_path, capsys):
         [0.02, 0.04])
 
     printed = capsys.readouterr().out
-    assert ("run 'MUSE': 1 file(s)" in printed
-            and 'mi/neck.0--neck.4' in printed)
+    assert ("run 'MUSE': 1 file(s)" in printed and f'mi/{PAIRS[0]}' in printed)
     assert 'training: 2 points' in printed and f'wrote {out}' in printed
 
 

@@ -1,6 +1,6 @@
 # Offline MUSE: a trained Faster R-CNN R50-FPN (frozen) teaches an R18-FPN
-# student, level by level. Train the teacher first (or download mmdet's) and
-# point `teacher_ckpt` at it:
+# student, backbone stage by stage. Train the teacher first (or download
+# mmdet's) and point `teacher_ckpt` at it:
 #   python tools/train.py CONFIG \
 #       --cfg-options model.teacher_ckpt=path/to/r50.pth
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
@@ -21,7 +21,7 @@ model = dict(
     architecture=student,
     teacher=_base_.model,
     teacher_ckpt='checkpoints/faster-rcnn_r50_fpn_1x_coco.pth',
-    # paired by position
-    features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
+    # paired by position: student layer i taught by teacher layer i
+    features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
     loss=dict(type='MUSELoss', variant='additive', num_samples=256))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

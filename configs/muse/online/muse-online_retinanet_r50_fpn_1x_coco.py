@@ -1,5 +1,6 @@
-# Online MUSE: two RetinaNet R50-FPN peers trained together, each FPN level of
-# one peer informative about the same level of the other (both directions).
+# Online MUSE: two RetinaNet R50-FPN peers trained together, each backbone
+# stage of one peer informative about the same stage of the other (both
+# directions).
 # Validation reports peer 0 (coco/bbox_mAP: exported, used by tools/test.py),
 # peer 1 (peer1/coco/...) and their ensemble (ensemble/coco/...: both peers'
 # boxes pooled, then NMS). `model.eval_peer=1` swaps the peers.
@@ -12,7 +13,7 @@ model = dict(
     _delete_=True,
     type='MUSEOnlineDistiller',
     peers=[_base_.model, _base_.model],
-    features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
+    features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
     loss=dict(type='MUSELoss', variant='additive', num_samples=256),
     eval_all_peers=True)
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -177,11 +177,13 @@ def backbone_stages(backbone: nn.Module) -> List[str]:
 def default_features(
         net: nn.Module,
         probe_input_shape: Optional[Sequence[int]] = None) -> List[str]:
-    """The features a distiller records when none are given: every output of
-    the neck when it has several (FPN levels), else every output of the
-    backbone when it has several, else the backbone's stages (a single-level
-    neck such as YOLOF's on a ResNet with one output: ``backbone.layer1`` ...
-    ``backbone.layer4``)."""
+    """The features a distiller records when none are given: the backbone's
+    stages when it has at least two (``backbone.layer1`` ...
+    ``backbone.layer4`` on a ResNet), so the shallower stages are taught by
+    the deepest, as in classification. The detection ablation chose them over
+    the FPN levels (docs/method.md, "Which features teach which"). Without
+    stages: every output of the neck when it has several (FPN levels), else
+    every output of the backbone."""
     parts = [
         p for p in ('neck', 'backbone')
         if isinstance(getattr(net, p, None), nn.Module)
@@ -195,10 +197,6 @@ def default_features(
     recorder = FeatureRecorder(net, parts + stages)
 
     def read(recorder, input_shape):
-        for part in parts:
-            out = recorder.module_output(part)
-            if isinstance(out, (tuple, list)) and len(out) >= 2:
-                return [f'{part}[{i}]' for i in range(len(out))]
         recorded = []
         for name in stages:
             try:
@@ -207,12 +205,18 @@ def default_features(
                     ValueError):  # ran twice, or no tensor: not a stage
                 continue
             recorded.append(name)
+        if len(recorded) >= 2:
+            return recorded
+        for part in parts:
+            out = recorder.module_output(part)
+            if isinstance(out, (tuple, list)) and len(out) >= 2:
+                return [f'{part}[{i}]' for i in range(len(out))]
         return recorded
 
     features = run_probe(net, recorder, read, probe_input_shape)
     if len(features) < 2:
         raise ValueError(
-            f'{type(net).__name__}: its neck and backbone have a single '
-            'output each and no backbone stages were found; set `features` '
+            f'{type(net).__name__}: no backbone stages were found and its '
+            'neck and backbone have a single output each; set `features` '
             'explicitly (module paths, e.g. "backbone.layer3").')
     return features

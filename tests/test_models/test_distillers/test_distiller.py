@@ -39,18 +39,18 @@ def build(arch_cfg, **kw):
 
 def test_default_features_pairs_and_loss_dict(arch_cfg):
     d = build(arch_cfg, loss=dict(type='MUSELoss', grid=8, num_samples=32))
-    assert d.recorders['architecture'].names == [
-        f'neck[{i}]' for i in range(5)
-    ]
+    # the backbone's stages, the shallower taught by the deepest
+    stages = [f'backbone.layer{i}' for i in range(1, 5)]
+    assert d.recorders['architecture'].names == stages
     assert [(p.student[1], p.target[1]) for p in d.pairs] == \
-        [(f'neck[{i}]', 'neck[4]') for i in range(4)]
+        [(s, 'backbone.layer4') for s in stages[:3]]
     d.train()
     losses = d.loss(torch.rand(2, 3, 128, 128), _samples())
     assert {'loss_cls', 'loss_bbox', 'loss_muse'} <= set(losses)
-    for i in range(4):
-        assert (f'mi/neck.{i}--neck.4' in losses
-                and f'entropy/neck.{i}' in losses)
-        assert not losses[f'mi/neck.{i}--neck.4'].requires_grad
+    for i in range(1, 4):
+        mi = f'mi/backbone.layer{i}--backbone.layer4'
+        assert mi in losses and f'entropy/backbone.layer{i}' in losses
+        assert not losses[mi].requires_grad
     assert losses['loss_muse'].requires_grad and torch.isfinite(
         losses['loss_muse'])
 
@@ -58,7 +58,10 @@ def test_default_features_pairs_and_loss_dict(arch_cfg):
 def test_pairs_sharing_a_target_draw_its_locations_once(arch_cfg):
     """Four pairs taught by neck[4]: one draw of its grid per step -- the
     generator advances exactly as by a single draw."""
-    d = build(arch_cfg, loss=dict(type='MUSELoss', num_samples=2))
+    d = build(
+        arch_cfg,
+        features=[f'neck[{i}]' for i in range(5)],
+        loss=dict(type='MUSELoss', num_samples=2))
     d.train()
     before = d.sample_generator.get_state()
     size = 256  # neck[4]: a 2 x 2 grid

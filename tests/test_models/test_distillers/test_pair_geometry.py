@@ -10,6 +10,9 @@ from test_distiller import build
 from muse_det.information import PairSampler, align_maps
 from muse_det.models.recorders.receptive_field import uniform_weights_
 
+# the FPN levels P3..P7, the shallower taught by P7
+FPN = [f'neck[{i}]' for i in range(5)]
+
 
 def samples(img_shapes, size):
     from mmdet.structures import DetDataSample
@@ -50,7 +53,8 @@ def test_sampled_pairs_look_at_the_same_image_point(arch_cfg):
     pixel. The cell-centre resampling this replaced put P3 60 px away from P7
     on a 256 px image; reading P3's pixel 16 i without the measured offsets, 9
     px (over a P3 stride)."""
-    d = build(arch_cfg, loss=dict(type='MUSELoss', num_samples=4))
+    d = build(
+        arch_cfg, features=FPN, loss=dict(type='MUSELoss', num_samples=4))
     uniform_weights_(d.architecture)
     for size in (512, 768):
         image = torch.ones(1, 3, size, size, requires_grad=True)
@@ -75,7 +79,8 @@ def test_sampled_pairs_look_at_the_same_image_point(arch_cfg):
 
 
 def test_receptive_field_offsets_of_fpn_levels(arch_cfg):
-    d = build(arch_cfg, loss=dict(type='MUSELoss', num_samples=4))
+    d = build(
+        arch_cfg, features=FPN, loss=dict(type='MUSELoss', num_samples=4))
     offsets = {
         pair.student[1]: loss.sampler.offsets[0]
         for pair, loss in zip(d.pairs, d.pair_losses)
@@ -92,7 +97,8 @@ def test_receptive_field_offsets_of_fpn_levels(arch_cfg):
 
 
 def test_padding_is_never_sampled_by_the_distiller(arch_cfg, monkeypatch):
-    d = build(arch_cfg, loss=dict(type='MUSELoss', num_samples=64))
+    d = build(
+        arch_cfg, features=FPN, loss=dict(type='MUSELoss', num_samples=64))
     d.train()
     drawn = []
     draw = PairSampler.draw
