@@ -122,9 +122,12 @@ SETTINGS = {
     'long-warmup': {
         'custom_hooks': [dict(type='MUSEHook', warmup_iters=600)]
     },
-    # the MI estimator: InfoNCE (CPC) instead of the default JSD
+    # the MI estimator (classification configs: InfoNCE; detection: JSD)
     'infonce': {
         'model.loss.mi_estimator': 'infonce'
+    },
+    'jsd': {
+        'model.loss.mi_estimator': 'jsd'
     },
     # MUSE's parts (additive variant)
     'mi-only': {

@@ -9,7 +9,7 @@ custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='additive', pool=False, grid=7,
-              num_samples=49),
+    loss=dict(type='MUSELoss', variant='additive', mi_estimator='infonce',
+              pool=False, grid=7, num_samples=49),
     probe_input_shape=(3, 224, 224))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -203,6 +203,14 @@ RUN = [
                                 ('muse', 'fpn-head box4'))],
     ('python tools/benchmark_methods.py --tasks det --table --results '
      'work_dirs/ablation/det.jsonl', []),
+    *[(f'python tools/benchmark_methods.py --tasks cls --cls-iters 300 '
+       f'--threads 1 --seeds 0 1 2 3 4 --results work_dirs/ablation/cls.jsonl '
+       f'--methods {methods}', ['--seeds', '0', '--cls-iters', '2'])
+      for methods in ('none l2 at nst cosine vid crd',
+                      'muse muse-mul --settings infonce',
+                      'muse muse-mul --settings jsd w3')],
+    ('python tools/benchmark_methods.py --tasks cls --table --results '
+     'work_dirs/ablation/cls.jsonl', []),
     # the detection task's own two-iteration run is in test_benchmark_methods
     ('python tools/benchmark_methods.py --tasks det --det-iters 150 --threads '
      '1 --grad-stats 10 --results '
@@ -300,5 +308,6 @@ def test_documented_commands_run_on_toy_data(sandbox):
                  'docs/images/information_curves_cls.png', 'preds.pkl',
                  'work_dirs/benchmark_methods/results.jsonl',
                  'data/toy_coco_multiscale/annotations/instances_val.json',
-                 'work_dirs/ablation/det.jsonl'):
+                 'work_dirs/ablation/det.jsonl',
+                 'work_dirs/ablation/cls.jsonl'):
         assert osp.getsize(sandbox / path) > 0, path
