@@ -1,8 +1,8 @@
 # The toy classification demo with MUSE self-distillation (additive):
 # layer1..layer3 taught by layer4, sampled at the 4x4 locations of
 # layer4's grid; mutual information by InfoNCE, the estimator the
-# classification ablation chose (docs/method.md). Everything below _base_ is the whole change to the plain
-# classifier config.
+# classification ablation chose (docs/method.md). Everything below _base_
+# is the whole change to the plain classifier config.
 _base_ = './resnet18_toy_cifar.py'
 
 model = dict(
