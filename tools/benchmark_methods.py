@@ -326,12 +326,30 @@ def paired(values: dict, base: dict):
     return dict(seeds=seeds, diffs=diffs, mean=mean, sd=sd, t=t)
 
 
+def best_baseline(rows: list, settings):
+    """(label, {seed: metric}) of the discrepancy baseline (a method
+    other than ``none`` and MUSE's) with the highest mean over its seeds
+    among ``settings`` ((method, tag) pairs); None without one."""
+    runs = {}
+    for r in rows:
+        key = (r['method'], r.get('tag', ''))
+        if key in settings and r['method'] != 'none' and not r[
+                'method'].startswith('muse'):
+            runs.setdefault(key, {})[r['seed']] = r['metric']
+    if not runs:
+        return None
+    (method, tag), seeds = max(
+        runs.items(), key=lambda kv: statistics.mean(kv[1].values()))
+    return (f'{method} [{tag}]' if tag else method), seeds
+
+
 def summarise(rows: list, tasks, methods) -> str:
     """Markdown tables, one per task and schedule length: a row per method
     and setting (tag): metric mean +- sd, the paired difference to ``none``
     (same seed = same data order and initialisation), the step-time ratio to
-    ``none`` and, where logged, the median ``grad_ratio`` per student
-    feature."""
+    ``none``, for MUSE's rows the paired difference to the best baseline (the
+    discrepancy method and setting with the highest mean) and, where logged,
+    the median ``grad_ratio`` per student feature."""
     out = []
     for task, iters in sorted(
         {(r['task'], r['iters'])
@@ -348,8 +366,9 @@ def summarise(rows: list, tasks, methods) -> str:
         out.append(
             f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed '
             '| paired diff to none: mean +- sd (t) | per-seed diff | median '
-            's/step | step-time ratio to none |')
-        out.append('|---|---:|---:|---|---:|---|---:|---:|')
+            's/step | step-time ratio to none | paired diff to the best '
+            'baseline: mean (t) |')
+        out.append('|---|---:|---:|---|---:|---|---:|---:|---:|')
         none = {
             r['seed']: r['metric']
             for r in task_rows if r['method'] == 'none'
@@ -358,6 +377,7 @@ def summarise(rows: list, tasks, methods) -> str:
         settings = [(m, tag) for m in methods for tag in sorted(
             {r.get('tag', '')
              for r in task_rows if r['method'] == m})]
+        best = best_baseline(task_rows, settings)
         for method, tag in settings:
             rs = sorted((r for r in task_rows
                          if r['method'] == method and r.get('tag', '') == tag),
@@ -374,10 +394,16 @@ def summarise(rows: list, tasks, methods) -> str:
                 f'{diff["mean"]:+.2f} +- {diff["sd"]:.2f} ({diff["t"]:+.2f})',
                 ', '.join(f'{d:+.2f}'
                           for d in diff['diffs'])) if diff else ('', '')
+            against = paired({r['seed']: r['metric']
+                              for r in rs}, best[1]) if (
+                                  best and method.startswith('muse')) else None
+            against_cell = (f'{against["mean"]:+.2f} ({against["t"]:+.2f}) '
+                            f'vs {best[0]}') if against else ''
             out.append(
                 f'| {label} | {statistics.mean(vals):.2f} +- {sd:.2f} | '
                 f'{len(vals)} | {", ".join(f"{v:.2f}" for v in vals)} | '
-                f'{diff_cell[0]} | {diff_cell[1]} | {step:.3f} | {ratio} |')
+                f'{diff_cell[0]} | {diff_cell[1]} | {step:.3f} | {ratio} | '
+                f'{against_cell} |')
             logged = [r['grad_ratio'] for r in rs if r.get('grad_ratio')]
             if logged:
                 feats = sorted({f for g in logged for f in g})

@@ -122,6 +122,22 @@ def test_table_mean_sd_and_step_ratio():
     assert '- muse: neck.0 0.3, neck.1 0.6' in table
 
 
+def test_muse_rows_are_paired_with_the_best_baseline():
+    rows = [
+        dict(task='cls', method=m, seed=s, iters=10, metric=v, step_s=0.1)
+        for m, s, v in (('none', 0, 60.0), ('none', 1, 62.0), ('l2', 0, 70.0),
+                        ('l2', 1, 71.0), ('crd', 0, 75.0), ('crd', 1, 74.0),
+                        ('muse', 0, 78.0), ('muse', 1, 75.0))
+    ]
+    table = bench.summarise(rows, ['cls'], ['none', 'muse', 'l2', 'crd'])
+    # crd has the highest baseline mean (74.5): diffs +3, +1 -> mean 2,
+    # sd 1.41, t = 2 / (1.41 / sqrt 2) = 2.00
+    lines = table.splitlines()[5:]  # the rows: none, muse, l2, crd
+    assert lines[1].endswith('| +2.00 (+2.00) vs crd |')
+    assert [line.endswith('|  |')
+            for line in lines] == [True, False, True, True]
+
+
 def test_paired_difference_uses_only_seeds_both_ran():
     d = bench.paired({0: 5.0, 1: 7.0, 2: 9.0}, {0: 4.0, 1: 4.0, 3: 0.0})
     assert d['seeds'] == [0, 1] and d['diffs'] == [1.0, 3.0]
