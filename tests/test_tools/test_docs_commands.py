@@ -194,13 +194,22 @@ RUN = [
      ['--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
     ('python tools/benchmark_estimators.py --estimators gaussian --dims 16 '
      '--samples 256 --threads 1 --view-study', ['--repeats', '1']),
-    *[(f'python tools/benchmark_methods.py --tasks det --threads 1 --seeds 0 '
-       f'1 2 --results work_dirs/ablation/det.jsonl --methods {methods} '
-       f'--settings {settings}', ['--seeds', '0', '--det-iters', '2'])
-      for methods, settings in (('none muse', 'fpn-deepest'),
-                                ('muse', 'backbone-layer4'),
-                                ('muse', 'fpn-head'),
-                                ('muse', 'fpn-head box4'))],
+    *[(f'python tools/benchmark_methods.py --tasks det {run} --results '
+       f'work_dirs/ablation/{results} --methods {methods} --settings '
+       f'{settings}', ['--seeds', '0', '--det-iters', '2'])
+      for run, results, methods, settings in (
+          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'none muse',
+           'fpn-deepest'), ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl',
+                            'none muse', 'backbone-layer4'),
+          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head'),
+          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head box4'),
+          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse-mul crd',
+           'backbone-layer4'), ('--threads 1 --seeds 0 1 2', 'det.jsonl',
+                                'muse', 'backbone-layer4 w3'),
+          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse',
+           'backbone-layer4 infonce'),
+          ('--det-iters 6000 --threads 1 --seeds 0', 'det_long.jsonl',
+           'none muse', 'backbone-layer4'))],
     ('python tools/benchmark_methods.py --tasks det --table --results '
      'work_dirs/ablation/det.jsonl', []),
     *[(f'python tools/benchmark_methods.py --tasks cls --cls-iters 300 '
