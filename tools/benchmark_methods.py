@@ -154,6 +154,13 @@ METHODS = {
 }
 
 
+def method_loss(loss: dict, method: str) -> dict:
+    """A MUSE config's ``loss`` with distilled ``method``'s one change (its
+    ``type``, and for MUSE its ``variant``); the options other losses do not
+    take are dropped when the loss is built."""
+    return dict(loss, **METHODS[method])
+
+
 def method_config(task: str,
                   method: str,
                   seed: int,
@@ -171,9 +178,7 @@ def method_config(task: str,
             h for h in cfg.get('custom_hooks', []) if h['type'] != 'MUSEHook'
         ]
     else:
-        cfg.merge_from_dict({'model.loss.type': change['type']})  # the one key
-        if 'variant' in change:
-            cfg.model.loss.variant = change['variant']
+        cfg.model.loss = method_loss(cfg.model.loss, method)
         if cfg_options:
             cfg.merge_from_dict(
                 {k: v

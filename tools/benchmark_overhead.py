@@ -14,10 +14,17 @@ the config's own train pipeline and data preprocessor, so any classifier stack
 whose config builds works. The batch size is the config's
 ``train_dataloader.batch_size`` unless --batch-size is given.
 
+``--losses`` times the config's loss with one change each (the method
+benchmark's names and changes: ``muse`` additive, ``muse-mul``
+multiplicative, or a baseline's type), every model stepped in turn on the
+same batches, so each row's ratio to the plain model is measured side by
+side with the others. Usage::
+
     python tools/benchmark_overhead.py                       # Faster R-CNN + RetinaNet, 320 & 800
-    python tools/benchmark_overhead.py --models toy-fcos toy-classifier
-    cifar-resnet18 python tools/benchmark_overhead.py --config my_muse_cfg.py
-    --task cls python tools/benchmark_overhead.py --device cuda --steps 50
+    python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18
+    python tools/benchmark_overhead.py --config my_muse_cfg.py --task cls
+    python tools/benchmark_overhead.py --device cuda --steps 50
+    python tools/benchmark_overhead.py --models toy-fcos-multiscale --losses muse-mul muse l2 at nst cosine vid crd
 """  # noqa: E501 (usage lines)
 import argparse
 import copy
@@ -37,6 +44,12 @@ from mmengine.structures import InstanceData  # noqa: E402
 
 import muse_det  # noqa: E402,F401  (registers the distillers)
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from benchmark_methods import METHODS, method_loss  # noqa: E402
+
+# the method benchmark's distilled methods
+LOSSES = [m for m, change in METHODS.items() if change is not None]
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # name: (config, task, default sizes; None for classifiers: the
 # pipeline's own size)
@@ -48,8 +61,10 @@ CASES = {
     'fcos': ('configs/muse/muse_fcos_r50-caffe_fpn_gn-head_1x_coco.py', 'det',
              (320, 800)),
     'toy-fcos': ('configs/toy/muse_fcos_r18_toy_coco_hard.py', 'det', (256, )),
-    'toy-classifier':
-    ('configs/classification/toy/muse_resnet18_toy_cifar.py', 'cls', None),
+    'toy-fcos-multiscale':
+    ('configs/toy/muse_fcos_r18_toy_coco_multiscale.py', 'det', (160, )),
+    'toy-classifier': ('configs/classification/toy/muse_resnet18_toy_cifar.py',
+                       'cls', None),
     'cifar-resnet18':
     ('configs/classification/muse_resnet18_8xb16_cifar100.py', 'cls', None),
 }
@@ -142,9 +157,11 @@ def synthetic_cls_batch(cfg, preprocessor, batch_size, device, seed):
     return data['inputs'].to(device), data['data_samples']
 
 
-def build_pair(config, device):
-    """(plain model, MUSE distiller, config) with identical weights of the
-    wrapped model."""
+def build_models(config, device, losses=None):
+    """(plain model, {loss name: distiller}, config), every model with the
+    same weights of the wrapped model. ``losses``: names of LOSSES, each the
+    config's loss with that method's change; None: {'MUSE': the config's
+    own}."""
     cfg = Config.fromfile(
         config if osp.isabs(config) else osp.join(ROOT, config))
     init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -158,11 +175,18 @@ def build_pair(config, device):
         # no download; speed does not depend on the weights
         arch.backbone.init_cfg = None
     torch.manual_seed(0)
-    muse = MODELS.build(copy.deepcopy(model_cfg))
     plain = MODELS.build(copy.deepcopy(arch))
-    plain.load_state_dict(muse.architecture.state_dict())
-    muse.distill_weight_scale = 1.0
-    return plain.to(device).train(), muse.to(device).train(), cfg
+    distillers = {}
+    for name in losses or ['MUSE']:
+        one = copy.deepcopy(model_cfg)
+        if losses:
+            one.loss = method_loss(one.loss, name)
+        torch.manual_seed(0)
+        distiller = MODELS.build(one)
+        distiller.architecture.load_state_dict(plain.state_dict())
+        distiller.distill_weight_scale = 1.0
+        distillers[name] = distiller.to(device).train()
+    return plain.to(device).train(), distillers, cfg
 
 
 def make_step(model, device):
@@ -209,14 +233,14 @@ def num_det_classes(arch) -> int:
 
 
 def run_case(name, config, task, size, args):
-    plain, muse, cfg = build_pair(config, args.device)
+    """One row per distiller: its median step time and memory against the
+    plain model's, all stepped in turn on the same batches."""
+    plain, distillers, cfg = build_models(config, args.device, args.losses)
     batch_size = args.batch_size or cfg.train_dataloader.batch_size
     num_classes = num_det_classes(
         cfg.model.architecture) if task == 'det' else None
-    steps = {
-        'plain': make_step(plain, args.device),
-        'muse': make_step(muse, args.device)
-    }
+    models = {'plain': plain, **distillers}
+    steps = {k: make_step(m, args.device) for k, m in models.items()}
     times = {k: [] for k in steps}
     mems = {k: [] for k in steps}
     total = args.warmup + args.steps
@@ -225,38 +249,41 @@ def run_case(name, config, task, size, args):
             batch = synthetic_batch(
                 batch_size, size, num_classes, args.device, seed=i)
         else:
-            batch = synthetic_cls_batch(cfg, muse.data_preprocessor,
+            batch = synthetic_cls_batch(cfg, plain.data_preprocessor,
                                         batch_size, args.device, i)
             size = batch[0].shape[-1]
-        order = ['plain', 'muse'] if i % 2 == 0 else ['muse', 'plain']
+        # the order alternates, so drift and background load hit all alike
+        order = list(steps) if i % 2 == 0 else list(steps)[::-1]
         for k in order:
             dt, mem = measure(steps[k], batch, args.device)
             if i >= args.warmup:
                 times[k].append(dt)
                 mems[k].append(mem)
+        last = ' '.join(f'{k} {times[k][-1]:.3f}' if times[k] else f'{k} -'
+                        for k in steps)
         print(
-            f'[{name} {size}px] step {i + 1}/{total} plain '
-            f'{times["plain"][-1:] or "-"} muse {times["muse"][-1:] or "-"}',
+            f'[{name} {size}px] step {i + 1}/{total} {last}',
             file=sys.stderr,
             flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     peak = {k: max(v) for k, v in mems.items()}
     if args.device == 'cpu':  # activations + the model's fixed training state
-        peak = {
-            'plain': peak['plain'] + state_bytes(plain),
-            'muse': peak['muse'] + state_bytes(muse)
-        }
-    return dict(
-        model=name,
-        size=size,
-        batch=batch_size,
-        plain_s=med['plain'],
-        muse_s=med['muse'],
-        time_ratio=med['muse'] / med['plain'],
-        plain_mem=peak['plain'],
-        muse_mem=peak['muse'],
-        mem_ratio=peak['muse'] /
-        peak['plain'] if peak['plain'] > 0 else float('nan'))
+        peak = {k: peak[k] + state_bytes(m) for k, m in models.items()}
+    return [
+        dict(
+            model=name,
+            loss=k,
+            size=size,
+            batch=batch_size,
+            plain_s=med['plain'],
+            muse_s=med[k],
+            time_ratio=med[k] / med['plain'],
+            plain_mem=peak['plain'],
+            muse_mem=peak[k],
+            mem_ratio=peak[k] /
+            peak['plain'] if peak['plain'] > 0 else float('nan'))
+        for k in distillers
+    ]
 
 
 def main(argv=None):
@@ -291,6 +318,13 @@ def main(argv=None):
         type=int,
         default=None,
         help='default: the config\'s train_dataloader.batch_size')
+    parser.add_argument(
+        '--losses',
+        nargs='+',
+        default=None,
+        choices=LOSSES,
+        help='time these losses (the method benchmark\'s changes to the '
+        'config\'s loss) side by side; default: the config\'s own')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument(
         '--threads', type=int, default=None, help='torch CPU threads')
@@ -311,9 +345,9 @@ def main(argv=None):
                 config if osp.isabs(config) else osp.join(ROOT, config)):
             parser.error(f'config file not found: {config}')
     rows = [
-        run_case(name, config, task, size, args)
-        for name, config, task, sizes in cases
+        row for name, config, task, sizes in cases
         for size in ((args.sizes or sizes) if task == 'det' else [None])
+        for row in run_case(name, config, task, size, args)
     ]
     dev = torch.cuda.get_device_name() if args.device == 'cuda' else \
         f'CPU ({torch.get_num_threads()} threads)'
@@ -321,12 +355,13 @@ def main(argv=None):
                 if args.device == 'cuda' else 'state+activations')
     print(f'\nMUSE overhead, {dev}, median of {args.steps} steps after '
           f'{args.warmup} warm-up, torch {torch.__version__}\n')
-    print('| model | size | batch | plain s/step | MUSE s/step | time ratio | '
-          f'plain {mem_kind} MiB | MUSE {mem_kind} MiB | memory ratio |')
-    print('|---|---|---|---|---|---|---|---|---|')
+    print('| model | size | batch | loss | plain s/step | loss s/step | '
+          f'time ratio | plain {mem_kind} MiB | loss {mem_kind} MiB | '
+          'memory ratio |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
         print(
-            f'| {r["model"]} | {r["size"]} | {r["batch"]} | '
+            f'| {r["model"]} | {r["size"]} | {r["batch"]} | {r["loss"]} | '
             f'{r["plain_s"]:.3f} | {r["muse_s"]:.3f} | {r["time_ratio"]:.3f} '
             f'| {r["plain_mem"] / 2**20:.0f} | {r["muse_mem"] / 2**20:.0f} | '
             f'{r["mem_ratio"]:.3f} |')

@@ -1,4 +1,4 @@
-# MUSE self-distillation (additive) on MobileNetV2 / CIFAR-100: the
+# MUSE self-distillation (multiplicative) on MobileNetV2 / CIFAR-100: the
 # stride-4, -8 and -16 stages are each taught by the last conv
 # (1280 channels), through pooled vectors. MI by the default JSD: InfoNCE,
 # the ResNet configs' estimator, was measured with 16 locations per image,

@@ -1,4 +1,4 @@
-# MUSE self-distillation (additive) on ResNet-18 / CIFAR-100:
+# MUSE self-distillation (multiplicative) on ResNet-18 / CIFAR-100:
 # layer1..layer3 are each taught by layer4 through mutual information +
 # self-information. Samples are the 4x4 locations of layer4's grid (each
 # shallower map averaged to it), 16 per image: N = 16 x batch samples per
@@ -14,7 +14,7 @@ resnet18 = dict(_base_.model, backbone=dict(_base_.model.backbone, depth=18),
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=resnet18,
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='additive', mi_estimator='infonce',
-              pool=False, grid=4, num_samples=16),
+    loss=dict(type='MUSELoss', variant='multiplicative',
+              mi_estimator='infonce', pool=False, grid=4, num_samples=16),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

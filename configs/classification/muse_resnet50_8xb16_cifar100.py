@@ -1,4 +1,4 @@
-# MUSE self-distillation (additive) on ResNet-50 / CIFAR-100:
+# MUSE self-distillation (multiplicative) on ResNet-50 / CIFAR-100:
 # the ResNet-18 recipe (layer1..3 taught by layer4) on
 # mmpretrain's resnet50_8xb16_cifar100.py.
 _base_ = 'mmpretrain::resnet/resnet50_8xb16_cifar100.py'
@@ -7,7 +7,7 @@ custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='additive', mi_estimator='infonce',
-              pool=False, grid=4, num_samples=16),
+    loss=dict(type='MUSELoss', variant='multiplicative',
+              mi_estimator='infonce', pool=False, grid=4, num_samples=16),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -13,5 +13,5 @@ model = dict(
     # the backbone's stages; layer1..3 are taught by layer4 (the pairing the
     # ablation chose: docs/method.md)
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='additive', num_samples=128))
+    loss=dict(type='MUSELoss', variant='multiplicative', num_samples=128))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=50)]

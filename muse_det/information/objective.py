@@ -17,9 +17,12 @@ class MUSEObjective(nn.Module):
     mi=I, entropy=H)``; J is maximised. Positives at (i, offset + i) of the
     scores (the diagonal when square).
 
-    - ``variant='additive'``:       J = mu * I + lambda * H / d
-    - ``variant='multiplicative'``: J = I+ * R / d, I+ =
+    - ``variant='multiplicative'`` (default): J = I+ * R / d, I+ =
       max(I - chance_level, 0)
+    - ``variant='additive'``:       J = mu * I + lambda * H / d
+
+    The default is the variant the method benchmark measured ahead on both
+    tasks (docs/method.md, "Defaults, and why").
 
     I from ``mi_estimator`` on the critic scores (diagonal = positives); H (R)
     from ``entropy_estimator`` on the student embedding z_s, divided by d so
@@ -50,7 +53,7 @@ class MUSEObjective(nn.Module):
     VARIANTS = ('additive', 'multiplicative')
 
     def __init__(self,
-                 variant: str = 'additive',
+                 variant: str = 'multiplicative',
                  mi_estimator='jsd',
                  entropy_estimator=None,
                  entropy_weight: Optional[float] = None,

@@ -58,7 +58,7 @@ def test_package_configs_resolve_from_any_directory(tmp_path):
     cfg_file = tmp_path / 'mine.py'
     cfg_file.write_text(
         "_base_ = 'muse_det::muse/muse_retinanet_r50_fpn_1x_coco.py'\n"
-        "model = dict(loss=dict(variant='multiplicative'))\n")
+        "model = dict(loss=dict(variant='additive'))\n")
     code = ('from mmengine.config import Config, utils\n'
             'from muse_det.utils.package_configs import package_config_paths\n'
             'with package_config_paths():\n'
@@ -73,10 +73,10 @@ def test_package_configs_resolve_from_any_directory(tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-3:] == [
-        'MUSESelfDistiller', 'RetinaNet', 'multiplicative'
+        'MUSESelfDistiller', 'RetinaNet', 'additive'
     ]
     # the tools load configs inside package_config_paths()
-    assert load_config(str(cfg_file)).model.loss.variant == 'multiplicative'
+    assert load_config(str(cfg_file)).model.loss.variant == 'additive'
 
 
 def test_muse_configs_are_a_few_lines_over_mmdet():

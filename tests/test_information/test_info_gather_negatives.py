@@ -29,9 +29,10 @@ HERE = osp.dirname(osp.abspath(__file__))
 BATCH = 4
 WAIT = 120  # seconds a rank may take (a few on an idle machine)
 CASES = {
-    'muse-jsd': (MUSELoss, dict(entropy_weight=0.0)),
+    'muse-jsd': (MUSELoss, dict(variant='additive', entropy_weight=0.0)),
     'muse-infonce':
-    (MUSELoss, dict(entropy_weight=0.0, mi_estimator='infonce')),
+    (MUSELoss,
+     dict(variant='additive', entropy_weight=0.0, mi_estimator='infonce')),
     'crd': (CRDDistillLoss, {}),
 }
 

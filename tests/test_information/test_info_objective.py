@@ -44,7 +44,7 @@ def test_mi_weight_keeps_self_information_alone():
 
 def test_entropy_weight_is_a_runtime_attribute():
     scores, z = inputs()
-    objective = MUSEObjective()
+    objective = MUSEObjective('additive')
     objective.entropy_weight = 0.0
     assert objective(scores, z)['objective'].item() == pytest.approx(
         JSDEstimator()(scores).item())

@@ -185,6 +185,7 @@ def test_golden_muse_additive():
         MUSELoss(
             3,
             3,
+            variant='additive',
             entropy_weight=lam,
             entropy_dim=None,
             entropy_estimator=dict(type='gaussian', eps=0),
@@ -255,8 +256,13 @@ def test_target_adapter_trains_with_detached_target():
 
 # --- runtime weight, logs, state ---------------------------------------------
 def test_loss_weight_changes_at_run_time():
+    # additive: an untrained critic's multiplicative J is exactly 0
     loss = MUSELoss(
-        8, 16, num_samples=8, generator=torch.Generator().manual_seed(0))
+        8,
+        16,
+        variant='additive',
+        num_samples=8,
+        generator=torch.Generator().manual_seed(0))
     s, t = maps(requires_grad=False)
     # BatchNorm running stats frozen so both calls see the same function
     loss.eval()

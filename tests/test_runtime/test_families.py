@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 CONFIGS = {
     'faster-rcnn': 'muse_faster-rcnn_r50_fpn_1x_coco.py',
-    'faster-rcnn-mul': 'muse-mul_faster-rcnn_r50_fpn_1x_coco.py',
+    'faster-rcnn-add': 'muse-add_faster-rcnn_r50_fpn_1x_coco.py',
     'retinanet': 'muse_retinanet_r50_fpn_1x_coco.py',
     'fcos': 'muse_fcos_r50-caffe_fpn_gn-head_1x_coco.py',
     'cascade-rcnn': 'muse_cascade-rcnn_r50_fpn_1x_coco.py',

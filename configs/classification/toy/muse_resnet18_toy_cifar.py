@@ -1,4 +1,4 @@
-# The toy classification demo with MUSE self-distillation (additive):
+# The toy classification demo with MUSE self-distillation (multiplicative):
 # layer1..layer3 taught by layer4, sampled at the 4x4 locations of
 # layer4's grid; mutual information by InfoNCE, the estimator the
 # classification ablation chose (docs/method.md). Everything below _base_
@@ -15,7 +15,7 @@ model = dict(
     ],
     loss=dict(
         type='MUSELoss',
-        variant='additive',
+        variant='multiplicative',
         mi_estimator='infonce',
         pool=False,
         grid=4,

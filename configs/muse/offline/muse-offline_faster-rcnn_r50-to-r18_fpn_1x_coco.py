@@ -23,5 +23,5 @@ model = dict(
     teacher_ckpt='checkpoints/faster-rcnn_r50_fpn_1x_coco.pth',
     # paired by position: student layer i taught by teacher layer i
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='additive', num_samples=256))
+    loss=dict(type='MUSELoss', variant='multiplicative', num_samples=256))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -14,7 +14,7 @@ model = dict(
     type='MUSEOnlineDistiller',
     peers=[_base_.model, _base_.model],
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='additive', num_samples=256),
+    loss=dict(type='MUSELoss', variant='multiplicative', num_samples=256),
     eval_all_peers=True)
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
 val_evaluator = dict(

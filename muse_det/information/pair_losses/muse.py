@@ -26,7 +26,8 @@ class MUSELoss(CriticPairLoss):
     Pipeline: sample N paired vectors s [N, C_s], t [N, C_t] at the same image
     points -> I(s; t): adapters to z_s, z_t in R^embed_dim -> critic scores
     [N, N] -> ``mi_estimator``; H(s): ``entropy_estimator`` on v = s P, a
-    *fixed* view of the raw student samples -> J (additive or multiplicative).
+    *fixed* view of the raw student samples -> J (multiplicative, the
+    default, or additive).
     Returns ``{'loss', 'mi', 'entropy'}`` (the last two detached).
 
     Self-information view: P [C_s, d_H] is a fixed random orthonormal
@@ -53,7 +54,7 @@ class MUSELoss(CriticPairLoss):
                  student_channels: int,
                  target_channels: int,
                  *,
-                 variant: str = 'additive',
+                 variant: str = 'multiplicative',
                  mi_estimator='jsd',
                  entropy_estimator=None,
                  entropy_weight: Optional[float] = None,

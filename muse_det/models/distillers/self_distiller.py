@@ -19,14 +19,15 @@ class MUSESelfDistiller(BaseDistiller):
             _delete_=True,
             type='MUSESelfDistiller',
             architecture=_base_.model,
-            features=['neck[0]', 'neck[1]', 'neck[2]', 'neck[3]', 'neck[4]'],
-            loss=dict(type='MUSELoss', variant='additive'))
+            features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
+            loss=dict(type='MUSELoss', variant='multiplicative'))
 
     Args:
         architecture: the model config, typically ``_base_.model``.
         features: recorded features (module paths, ``[i]`` indexes tuple
-            outputs). ``None``: every neck output (FPN levels), or every
-            backbone stage without a neck.
+            outputs). ``None``: the backbone's stages, or every neck output
+            (FPN levels) when the backbone has none
+            (``default_features`` in ``models/recorders``).
         pairs: ``None``: every feature but the last is taught by the last
             (the deepest); else ``[(student, target[, weight]), ...]`` or dicts
             with those keys.

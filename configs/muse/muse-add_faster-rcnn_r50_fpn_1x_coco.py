@@ -1,4 +1,4 @@
-# MUSE (Multiplicative Information) self-distillation on mmdet's
+# MUSE (Additive Information) self-distillation on mmdet's
 # faster-rcnn_r50_fpn_1x_coco.py Everything below _base_ is the whole change.
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 
@@ -12,5 +12,5 @@ model = dict(
     # the backbone's stages; layer1..3 are taught by layer4 (the pairing the
     # ablation chose: docs/method.md)
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='multiplicative', num_samples=256))
+    loss=dict(type='MUSELoss', variant='additive', num_samples=256))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
