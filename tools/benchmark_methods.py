@@ -442,7 +442,8 @@ def parse_args(argv=None):
         '--det-iters',
         type=int,
         default=None,
-        help='training iterations of the det task (default: its config, 250)')
+        help='training iterations of every detection task (default: its '
+        'config\'s)')
     parser.add_argument(
         '--results',
         default='work_dirs/benchmark_methods/results.jsonl',
@@ -528,12 +529,13 @@ def main(argv=None):
              r['threads']): r
             for r in load_results(args.results)}
     work_root = args.work_dir or tempfile.mkdtemp(prefix='benchmark_methods_')
-    iters = {'cls': args.cls_iters, 'det': args.det_iters}
     plan = [(t, m, s) for t in args.tasks for m in args.methods
             for s in args.seeds]
     rows, started = [], time.perf_counter()
     for n, (task, method, seed) in enumerate(plan, start=1):
-        cfg_iters = iters[task] or Config.fromfile(
+        # every detection task (det, det-retina, det-hard) takes --det-iters
+        cfg_iters = (args.cls_iters if task == 'cls' else
+                     args.det_iters) or Config.fromfile(
             osp.join(ROOT, TASKS[task]['config'])).train_cfg.max_iters
         # the plain model ignores --cfg-options: every tag shares its runs
         tag = '' if method == 'none' else args.tag
