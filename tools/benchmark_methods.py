@@ -534,9 +534,10 @@ def main(argv=None):
     rows, started = [], time.perf_counter()
     for n, (task, method, seed) in enumerate(plan, start=1):
         # every detection task (det, det-retina, det-hard) takes --det-iters
-        cfg_iters = (args.cls_iters if task == 'cls' else
-                     args.det_iters) or Config.fromfile(
-            osp.join(ROOT, TASKS[task]['config'])).train_cfg.max_iters
+        cfg_iters = (args.cls_iters
+                     if task == 'cls' else args.det_iters) or Config.fromfile(
+                         osp.join(ROOT,
+                                  TASKS[task]['config'])).train_cfg.max_iters
         # the plain model ignores --cfg-options: every tag shares its runs
         tag = '' if method == 'none' else args.tag
         key = (task, method, tag, seed, cfg_iters, threads)

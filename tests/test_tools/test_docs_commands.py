@@ -148,7 +148,8 @@ RUN = [
      'information_curves.png', []),
     ('python tools/train.py '
      'configs/classification/toy/muse_resnet18_toy_cifar.py --work-dir '
-     'work_dirs/info_plot_cls/muse', ['--cfg-options', *TRAIN_SHRINK]),
+     'work_dirs/info_plot_cls/muse --cfg-options model.loss.variant=additive '
+     'model.loss.mi_estimator=jsd', TRAIN_SHRINK),
     ('python tools/train.py '
      'configs/classification/toy/muse_resnet18_toy_cifar.py --work-dir '
      'work_dirs/info_plot_cls/l2 --cfg-options model.loss.type=l2',
@@ -203,7 +204,10 @@ RUN = [
                             'none muse', 'backbone-layer4'),
           ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head'),
           ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head box4'),
-          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse-mul crd',
+          ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl', 'muse-mul crd',
+           'backbone-layer4'), ('--threads 1 --seeds 0 1 2', 'det.jsonl',
+                                'l2 cosine', 'backbone-layer4'),
+          ('--threads 1 --seeds 0 1', 'det.jsonl', 'at nst vid',
            'backbone-layer4'), ('--threads 1 --seeds 0 1 2', 'det.jsonl',
                                 'muse', 'backbone-layer4 w3'),
           ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse',
@@ -212,6 +216,19 @@ RUN = [
            'none muse', 'backbone-layer4'))],
     ('python tools/benchmark_methods.py --tasks det --table --results '
      'work_dirs/ablation/det.jsonl', []),
+    ('python tools/benchmark_methods.py --tasks det-retina --threads 1 '
+     '--seeds 0 1 2 3 4 --results work_dirs/ablation/det_retina.jsonl '
+     '--methods '
+     'none muse-mul --settings backbone-layer4',
+     ['--seeds', '0', '--det-iters', '2']),
+    ('python tools/benchmark_methods.py --tasks det-retina --table --results '
+     'work_dirs/ablation/det_retina.jsonl', []),
+    ('python tools/benchmark_overhead.py --models toy-fcos-multiscale '
+     'toy-classifier --losses muse-mul muse l2 at nst cosine vid crd --steps '
+     '60 --warmup 3 --threads 1', [
+         '--models', 'toy-classifier', '--batch-size', '4', '--losses', 'muse',
+         'l2', '--steps', '1', '--warmup', '0'
+     ]),
     *[(f'python tools/benchmark_methods.py --tasks cls --cls-iters 300 '
        f'--threads 1 --seeds 0 1 2 3 4 --results work_dirs/ablation/cls.jsonl '
        f'--methods {methods}', ['--seeds', '0', '--cls-iters', '2'])
