@@ -24,6 +24,12 @@ names (the plain model's runs are shared by all settings).
     python tools/benchmark_methods.py --tasks det --methods none muse --settings fpn-head box4
     python tools/benchmark_methods.py --results work_dirs/methods.json   # resumes from the file
     python tools/benchmark_methods.py --table --results work_dirs/methods.json   # every setting's rows
+    python tools/benchmark_methods.py --tasks det --methods none --det-iters 6000 --curve 1200   # converged?
+
+``--curve N`` also validates every N iterations and keeps each run's learning
+curve; the table then shows the curves and each run's change over the last
+20 % of its schedule (the benchmark calls a run converged when that change is
+under 1 point).
 
 Finished runs are appended to ``--results`` (JSON lines) as they end, so an
 interrupted benchmark continues where it stopped; ``--fresh`` discards
@@ -166,10 +172,13 @@ def method_config(task: str,
                   seed: int,
                   work_dir: str,
                   iters=None,
-                  cfg_options=None):
+                  cfg_options=None,
+                  val_interval=None):
     """The config of one run: the task's MUSE config with
     ``method``'s one change, then ``cfg_options`` (distilled methods
-    only: e.g. ``model.loss.loss_weight=0.5``)."""
+    only: e.g. ``model.loss.loss_weight=0.5``); validated after the last
+    iteration and, with ``val_interval``, every ``val_interval`` iterations
+    too."""
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     change = METHODS[method]
     if change is None:
@@ -187,8 +196,8 @@ def method_config(task: str,
                 cfg.custom_hooks = cfg_options['custom_hooks']
     if iters is not None:
         set_iterations(cfg, iters)
-    # evaluate once, at the end
-    cfg.train_cfg.val_interval = cfg.train_cfg.max_iters
+    # the metric is the last validation's; earlier ones only draw a curve
+    cfg.train_cfg.val_interval = val_interval or cfg.train_cfg.max_iters
     cfg.default_hooks.checkpoint = None  # nothing to resume in a benchmark
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
     cfg.randomness = dict(seed=seed, deterministic=False)
@@ -237,13 +246,14 @@ def ensure_data(task: str) -> str:
 
 
 class StepProbe(Hook):
-    """Times training steps, keeps the last validation metrics and every logged
-    ``grad_ratio/<feature>`` (no parameters)."""
+    """Times training steps, keeps every validation's metrics (``curve``:
+    (iteration, metrics) pairs) and every logged ``grad_ratio/<feature>`` (no
+    parameters)."""
     priority = 'VERY_LOW'
 
     def __init__(self):
         self.step_times, self.metrics, self._t = [], {}, None
-        self.grad_ratios = {}
+        self.grad_ratios, self.curve = {}, []
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         self._t = time.perf_counter()
@@ -261,6 +271,7 @@ class StepProbe(Hook):
 
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
+        self.curve.append((runner.iter, self.metrics))
 
 
 def run_one(task: str,
@@ -270,10 +281,12 @@ def run_one(task: str,
             work_root: str,
             warmup: int,
             cfg_options=None,
-            tag: str = '') -> dict:
+            tag: str = '',
+            val_interval=None) -> dict:
     work_dir = osp.join(work_root,
                         f'{task}_{method}{tag and "_" + tag}_seed{seed}')
-    cfg = method_config(task, method, seed, work_dir, iters, cfg_options)
+    cfg = method_config(task, method, seed, work_dir, iters, cfg_options,
+                        val_interval)
     probe = StepProbe()
     t0 = time.perf_counter()
     runner = build_runner(cfg)
@@ -295,6 +308,9 @@ def run_one(task: str,
         metric=float(probe.metrics[key]) * TASKS[task]['scale'],
         step_s=statistics.median(steps),
         wall_s=time.perf_counter() - t0)
+    if len(probe.curve) > 1:
+        row['curve'] = [[it, float(m[key]) * TASKS[task]['scale']]
+                        for it, m in probe.curve]
     if probe.grad_ratios:
         row['grad_ratio'] = {
             k: statistics.median(v)
@@ -422,7 +438,43 @@ def summarise(rows: list, tasks, methods) -> str:
                 'student feature (median over logged iterations, then '
                 'seeds):\n')
             out.extend(ratios)
+        curves = list(curve_rows(task_rows, settings))
+        if curves:
+            points = sorted({it for r, _ in curves for it, _ in r['curve']})
+            out.append('\nlearning curves (validation every '
+                       f'{points[0]} iterations):\n')
+            out.append('| method | seed | ' +
+                       ' | '.join(str(p) for p in points) +
+                       ' | change over the last 20 % |')
+            out.append('|---|---:|' + '---:|' * (len(points) + 1))
+            for r, label in curves:
+                at = dict(r['curve'])
+                change = last_fifth_change(r['curve'], iters)
+                out.append(
+                    f'| {label} | {r["seed"]} | ' +
+                    ' | '.join(f'{at[p]:.2f}' if p in at else ''
+                               for p in points) +
+                    (f' | {change:+.2f} |' if change is not None else ' | |'))
     return '\n'.join(out)
+
+
+def curve_rows(rows: list, settings):
+    """(row, label) of every run that kept a learning curve, in the
+    table's setting order then by seed."""
+    for method, tag in settings:
+        for r in sorted((r for r in rows if r['method'] == method
+                         and r.get('tag', '') == tag and r.get('curve')),
+                        key=lambda r: r['seed']):
+            yield r, (f'{method} [{tag}]' if tag else method)
+
+
+def last_fifth_change(curve, iters: int):
+    """The metric's change over the last 20 % of the schedule: the last
+    point minus the latest point at or before 80 % of ``iters`` (None where
+    the curve has no such point). Under 1 point is the benchmark's
+    definition of converged."""
+    before = [m for it, m in curve if it <= 0.8 * iters]
+    return curve[-1][1] - before[-1] if before else None
 
 
 def parse_args(argv=None):
@@ -489,6 +541,14 @@ def parse_args(argv=None):
         default='',
         help='names this setting in --results, so ablations resume separately')
     parser.add_argument(
+        '--curve',
+        type=int,
+        default=None,
+        metavar='N',
+        help='validate every N iterations too and keep the learning curve '
+        '(the metric stays the last validation\'s); the table shows each '
+        'run\'s curve and its change over the last 20 %% of the schedule')
+    parser.add_argument(
         '--table',
         action='store_true',
         help='run nothing: print the tables of every run in --results (all '
@@ -501,7 +561,7 @@ def parse_args(argv=None):
             '--cfg-options changes the methods: name the setting with --tag')
     if len(set(args.seeds)) < len(args.seeds):
         parser.error('--seeds lists a seed twice')
-    for name in ('cls_iters', 'det_iters'):
+    for name in ('cls_iters', 'det_iters', 'curve'):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1')
     # runs happen in the repository root (configs name data relative to it)
@@ -559,7 +619,7 @@ def main(argv=None):
         if args.grad_stats and method != 'none':
             options['model.grad_stats_interval'] = args.grad_stats
         row = run_one(task, method, seed, cfg_iters, work_root,
-                      args.warmup_steps, options, tag)
+                      args.warmup_steps, options, tag, args.curve)
         append_result(args.results, row)
         rows.append(row)
         elapsed = time.perf_counter() - started

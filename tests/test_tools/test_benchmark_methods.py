@@ -160,3 +160,34 @@ def test_relative_paths_are_kept_where_the_user_ran_the_tool(
     with pytest.raises(SystemExit):
         # needs --tag
         bench.parse_args(['--cfg-options', 'model.loss.loss_weight=0.5'])
+
+
+def test_last_fifth_change_is_the_convergence_check():
+    curve = [[200, 5.0], [400, 9.0], [600, 12.0], [800, 14.0], [1000, 14.5]]
+    # 80 % of 1000 is 800: 14.5 - 14.0
+    assert bench.last_fifth_change(curve, 1000) == pytest.approx(0.5)
+    # 80 % of 900 is 720: the latest point at or before it is 600
+    assert bench.last_fifth_change(curve[:-1], 900) == pytest.approx(2.0)
+    assert bench.last_fifth_change([[1000, 3.0]], 1000) is None
+
+
+def test_curve_keeps_every_validation_and_the_last_is_the_metric(tmp_path):
+    results = tmp_path / 'r.jsonl'
+    rows = bench.main([
+        '--tasks', 'cls', '--methods', 'none', '--seeds', '0', '--cls-iters',
+        '4', '--curve', '2', '--threads', '1', '--results',
+        str(results), '--work-dir',
+        str(tmp_path / 'runs')
+    ])
+    (row, ) = rows
+    assert [it for it, _ in row['curve']] == [2, 4]
+    assert row['curve'][-1][1] == row['metric']
+    (stored, ) = bench.load_results(str(results))
+    assert stored['curve'] == row['curve']
+    table = bench.summarise(rows, ['cls'], ['none'])
+    first, last = (m for _, m in row['curve'])
+    assert 'learning curves (validation every 2 iterations)' in table
+    assert (f'| none | 0 | {first:.2f} | {last:.2f} | {last - first:+.2f} |'
+            in table)
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--curve', '0'])
