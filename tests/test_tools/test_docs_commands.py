@@ -12,6 +12,7 @@ code (tools/, configs/, .venv, ...) and keeps its own data/ and work_dirs/, so
 they read and write exactly the relative paths the docs show.
 """
 import glob
+import json
 import os
 import os.path as osp
 import re
@@ -216,6 +217,13 @@ RUN = [
            'none muse', 'backbone-layer4'))],
     ('python tools/benchmark_methods.py --tasks det --table --results '
      'work_dirs/ablation/det.jsonl', []),
+    # a 4-iteration run validated every 2 keeps a curve, which the table shows
+    ('python tools/benchmark_methods.py --tasks det --det-iters 6000 --curve '
+     '1200 --threads 1 --seeds 1 --results work_dirs/ablation/det_long.jsonl '
+     '--methods none muse-mul --settings backbone-layer4',
+     ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
+    ('python tools/benchmark_methods.py --tasks det --table --results '
+     'work_dirs/ablation/det_long.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --threads 1 '
      '--seeds 0 1 2 3 4 --results work_dirs/ablation/det_retina.jsonl '
      '--methods '
@@ -337,3 +345,7 @@ def test_documented_commands_run_on_toy_data(sandbox):
                  'work_dirs/ablation/det.jsonl',
                  'work_dirs/ablation/cls.jsonl'):
         assert osp.getsize(sandbox / path) > 0, path
+    # the --curve run kept both runs' validations (every 2 of 4 iterations)
+    with open(sandbox / 'work_dirs/ablation/det_long.jsonl') as f:
+        curves = [json.loads(line).get('curve') for line in f]
+    assert [[it for it, _ in c] for c in curves if c] == [[2, 4], [2, 4]]
