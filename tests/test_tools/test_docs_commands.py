@@ -222,6 +222,10 @@ RUN = [
      '1200 --threads 1 --seeds 1 --results work_dirs/ablation/det_long.jsonl '
      '--methods none muse-mul --settings backbone-layer4',
      ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
+    ('python tools/benchmark_methods.py --tasks det --det-iters 12000 --curve '
+     '2400 --threads 1 --seeds 1 --results work_dirs/ablation/det_long.jsonl '
+     '--methods none muse-mul --settings backbone-layer4',
+     ['--seeds', '0', '--det-iters', '2', '--methods', 'none']),
     ('python tools/benchmark_methods.py --tasks det --table --results '
      'work_dirs/ablation/det_long.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --threads 1 '
