@@ -14,6 +14,7 @@ Tasks (toy data is generated when missing):
   det        multi-scale toy COCO set, FCOS ResNet-18 (half width), bbox mAP
   det-retina the same set, RetinaNet ResNet-18 (half width), bbox mAP
   det-hard   hard toy COCO set (small objects only), FCOS ResNet-18, bbox mAP
+  det-long   the det set, FCOS ResNet-18 (quarter width), 12000 iterations
 
 Ablations are named settings (``--settings``, see SETTINGS): changes to the
 MUSE config applied to every distilled method, recorded under the settings'
@@ -81,6 +82,8 @@ TASKS = {
     _detection('muse_retinanet_r18_toy_coco_multiscale.py', 'multiscale'),
     'det-hard':
     _detection('muse_fcos_r18_toy_coco_hard.py', 'hard'),
+    'det-long':
+    _detection('muse_fcos_r18_toy_coco_multiscale_long.py', 'multiscale'),
 }
 DEFAULT_TASKS = ('cls', 'det')
 _FPN = [f'neck[{k}]' for k in range(4)]
@@ -593,7 +596,8 @@ def main(argv=None):
             for s in args.seeds]
     rows, started = [], time.perf_counter()
     for n, (task, method, seed) in enumerate(plan, start=1):
-        # every detection task (det, det-retina, det-hard) takes --det-iters
+        # every detection task (det, det-retina, det-hard, det-long) takes
+        # --det-iters
         cfg_iters = (args.cls_iters
                      if task == 'cls' else args.det_iters) or Config.fromfile(
                          osp.join(ROOT,

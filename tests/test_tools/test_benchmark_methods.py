@@ -10,7 +10,8 @@ from muse_test_utils import load_tool
 bench = load_tool('tools/benchmark_methods.py')
 
 
-@pytest.mark.parametrize('task', ['cls', 'det', 'det-retina', 'det-hard'])
+@pytest.mark.parametrize('task',
+                         ['cls', 'det', 'det-retina', 'det-hard', 'det-long'])
 def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
     own = Config.fromfile(osp.join(bench.ROOT, bench.TASKS[task]['config']))
     for method in ('muse', 'muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid',
