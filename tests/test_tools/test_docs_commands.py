@@ -228,6 +228,14 @@ RUN = [
      ['--seeds', '0', '--det-iters', '2', '--methods', 'none']),
     ('python tools/benchmark_methods.py --tasks det --table --results '
      'work_dirs/ablation/det_long.jsonl', []),
+    # the long benchmark: its own config's 12000 iterations, shrunk to 4
+    *[(f'python tools/benchmark_methods.py --tasks det-long --curve 2400 '
+       f'--threads 1 --seeds {seeds} --results '
+       f'work_dirs/ablation/det-long.jsonl --methods {methods}',
+       ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
+      for seeds, methods in (('0 1 2 3 4', 'none muse-mul'), )],
+    ('python tools/benchmark_methods.py --tasks det-long --table --results '
+     'work_dirs/ablation/det-long.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --threads 1 '
      '--seeds 0 1 2 3 4 --results work_dirs/ablation/det_retina.jsonl '
      '--methods '
@@ -353,3 +361,9 @@ def test_documented_commands_run_on_toy_data(sandbox):
     with open(sandbox / 'work_dirs/ablation/det_long.jsonl') as f:
         curves = [json.loads(line).get('curve') for line in f]
     assert [[it for it, _ in c] for c in curves if c] == [[2, 4], [2, 4]]
+    # the long benchmark's task: the quarter-width FCOS, plain and MUSE
+    with open(sandbox / 'work_dirs/ablation/det-long.jsonl') as f:
+        rows = [json.loads(line) for line in f]
+    assert [(r['task'], r['method'], [it for it, _ in r['curve']])
+            for r in rows] == [('det-long', 'none', [2, 4]),
+                               ('det-long', 'muse-mul', [2, 4])]
