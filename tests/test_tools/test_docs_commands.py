@@ -237,13 +237,12 @@ RUN = [
                              ('0 1 2', 'cosine'))],
     ('python tools/benchmark_methods.py --tasks det-long --table --results '
      'work_dirs/ablation/det-long.jsonl', []),
-    ('python tools/benchmark_methods.py --tasks det-retina --threads 1 '
-     '--seeds 0 1 2 3 4 --results work_dirs/ablation/det_retina.jsonl '
-     '--methods '
-     'none muse-mul --settings backbone-layer4',
-     ['--seeds', '0', '--det-iters', '2']),
+    ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
+     '--threads 1 --seeds 0 1 2 3 4 --results '
+     'work_dirs/ablation/det-retina.jsonl --methods none muse-mul',
+     ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
     ('python tools/benchmark_methods.py --tasks det-retina --table --results '
-     'work_dirs/ablation/det_retina.jsonl', []),
+     'work_dirs/ablation/det-retina.jsonl', []),
     ('python tools/benchmark_overhead.py --models toy-fcos-multiscale '
      'toy-classifier --losses muse-mul muse l2 at nst cosine vid crd --steps '
      '60 --warmup 3 --threads 1', [
@@ -370,3 +369,9 @@ def test_documented_commands_run_on_toy_data(sandbox):
             for r in rows] == [('det-long', 'none', [2, 4]),
                                ('det-long', 'muse-mul', [2, 4]),
                                ('det-long', 'cosine', [2, 4])]
+    # the anchor-based detector: plain and MUSE, with their curves
+    with open(sandbox / 'work_dirs/ablation/det-retina.jsonl') as f:
+        rows = [json.loads(line) for line in f]
+    assert [(r['task'], r['method'], [it for it, _ in r['curve']])
+            for r in rows] == [('det-retina', 'none', [2, 4]),
+                               ('det-retina', 'muse-mul', [2, 4])]
