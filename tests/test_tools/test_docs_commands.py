@@ -234,7 +234,7 @@ RUN = [
        f'work_dirs/ablation/det-long.jsonl --methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for seeds, methods in (('0 1 2 3 4', 'none muse-mul'),
-                             ('0 1 2', 'cosine'))],
+                             ('0 1 2 3 4', 'cosine'))],
     ('python tools/benchmark_methods.py --tasks det-long --table --results '
      'work_dirs/ablation/det-long.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
