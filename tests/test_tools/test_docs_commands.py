@@ -234,7 +234,7 @@ RUN = [
        f'work_dirs/ablation/det-long.jsonl --methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for seeds, methods in (('0 1 2 3 4', 'none muse-mul'),
-                             ('0 1 2 3 4', 'cosine'))],
+                             ('0 1 2 3 4', 'cosine'), ('0 1 2 3 4', 'l2'))],
     ('python tools/benchmark_methods.py --tasks det-long --table --results '
      'work_dirs/ablation/det-long.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
@@ -362,13 +362,14 @@ def test_documented_commands_run_on_toy_data(sandbox):
         curves = [json.loads(line).get('curve') for line in f]
     assert [[it for it, _ in c] for c in curves if c] == [[2, 4], [2, 4]]
     # the long benchmark's task: the quarter-width FCOS, plain, MUSE and the
-    # best baseline
+    # baselines run on it
     with open(sandbox / 'work_dirs/ablation/det-long.jsonl') as f:
         rows = [json.loads(line) for line in f]
     assert [(r['task'], r['method'], [it for it, _ in r['curve']])
             for r in rows] == [('det-long', 'none', [2, 4]),
                                ('det-long', 'muse-mul', [2, 4]),
-                               ('det-long', 'cosine', [2, 4])]
+                               ('det-long', 'cosine', [2, 4]),
+                               ('det-long', 'l2', [2, 4])]
     # the anchor-based detector: plain and MUSE, with their curves
     with open(sandbox / 'work_dirs/ablation/det-retina.jsonl') as f:
         rows = [json.loads(line) for line in f]
