@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import shutil
 import statistics
 import sys
 import tempfile
@@ -241,10 +242,23 @@ def ensure_data(task: str) -> str:
     print(f'[benchmark] {root} is missing; generating it', flush=True)
     sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))
     maker = __import__(spec['maker'])
-    if task == 'cls':
-        maker.make_toy_cifar(root)
-    else:
-        maker.make_toy_coco(root, variant=spec['variant'])
+    # written beside the root and renamed into place when complete, so a
+    # second benchmark started meanwhile, or an interrupted one, never
+    # trains on a half-written set
+    os.makedirs(osp.dirname(root), exist_ok=True)
+    partial = tempfile.mkdtemp(
+        prefix=osp.basename(root) + '.partial-', dir=osp.dirname(root))
+    try:
+        if task == 'cls':
+            maker.make_toy_cifar(partial)
+        else:
+            maker.make_toy_coco(partial, variant=spec['variant'])
+        os.rename(partial, root)
+    except OSError:
+        if not osp.isdir(root):  # not another process's finished set
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return root
 
 

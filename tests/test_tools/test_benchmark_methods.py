@@ -2,6 +2,7 @@
 table's arithmetic."""
 import os
 import os.path as osp
+import signal
 
 import pytest
 from mmengine.config import Config
@@ -31,6 +32,32 @@ def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
     plain = bench.method_config(task, 'none', 0, str(tmp_path))
     assert plain.model == own.model.architecture
     assert not any(h['type'] == 'MUSEHook' for h in plain.custom_hooks)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_data_generation_leaves_no_set_behind(
+        tmp_path, monkeypatch):
+    # a set interrupted half-way must not be taken as complete by the next
+    # run (nor by a second benchmark started meanwhile)
+    root = tmp_path / 'data' / 'toy_coco_multiscale'
+    monkeypatch.setitem(bench.TASKS, 'det',
+                        dict(bench.TASKS['det'], data=str(root)))
+
+    def interrupt(signum, frame):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)  # the set takes ~30 s
+    try:
+        with pytest.raises(Interrupted):
+            bench.ensure_data('det')
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert os.listdir(tmp_path / 'data') == []
 
 
 def test_schedules_keep_their_shape_when_rescaled(tmp_path):

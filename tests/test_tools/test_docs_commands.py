@@ -234,7 +234,8 @@ RUN = [
        f'work_dirs/ablation/det-long.jsonl --methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for seeds, methods in (('0 1 2 3 4', 'none muse-mul'),
-                             ('0 1 2 3 4', 'cosine'), ('0 1 2 3 4', 'l2'))],
+                             ('0 1 2 3 4', 'cosine'), ('0 1 2 3 4', 'l2'),
+                             ('0 1 2 3 4', 'muse vid'))],
     ('python tools/benchmark_methods.py --tasks det-long --table --results '
      'work_dirs/ablation/det-long.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
@@ -318,6 +319,15 @@ def test_every_documented_command_is_exercised():
             assert re.search(rf'^def {func}\(', f.read(), re.M), where
 
 
+def curve_rows(path) -> list:
+    """(task, method, validated iterations) of each run in a ``--results``
+    file, in the order the runs ended."""
+    with open(path) as f:
+        rows = [json.loads(line) for line in f]
+    return [(r['task'], r['method'], [it for it, _ in r['curve']])
+            for r in rows]
+
+
 @pytest.fixture(scope='module')
 def sandbox(tmp_path_factory):
     box = tmp_path_factory.mktemp('docs_sandbox')
@@ -363,16 +373,11 @@ def test_documented_commands_run_on_toy_data(sandbox):
     assert [[it for it, _ in c] for c in curves if c] == [[2, 4], [2, 4]]
     # the long benchmark's task: the quarter-width FCOS, plain, MUSE and the
     # baselines run on it
-    with open(sandbox / 'work_dirs/ablation/det-long.jsonl') as f:
-        rows = [json.loads(line) for line in f]
-    assert [(r['task'], r['method'], [it for it, _ in r['curve']])
-            for r in rows] == [('det-long', 'none', [2, 4]),
-                               ('det-long', 'muse-mul', [2, 4]),
-                               ('det-long', 'cosine', [2, 4]),
-                               ('det-long', 'l2', [2, 4])]
+    assert curve_rows(sandbox / 'work_dirs/ablation/det-long.jsonl') == [
+        ('det-long', method, [2, 4])
+        for method in ('none', 'muse-mul', 'cosine', 'l2', 'muse', 'vid')
+    ]
     # the anchor-based detector: plain and MUSE, with their curves
-    with open(sandbox / 'work_dirs/ablation/det-retina.jsonl') as f:
-        rows = [json.loads(line) for line in f]
-    assert [(r['task'], r['method'], [it for it, _ in r['curve']])
-            for r in rows] == [('det-retina', 'none', [2, 4]),
-                               ('det-retina', 'muse-mul', [2, 4])]
+    assert curve_rows(sandbox / 'work_dirs/ablation/det-retina.jsonl') == [
+        ('det-retina', method, [2, 4]) for method in ('none', 'muse-mul')
+    ]
