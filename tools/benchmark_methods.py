@@ -15,6 +15,7 @@ Tasks (toy data is generated when missing):
   det-retina the same set, RetinaNet ResNet-18 (half width), bbox mAP
   det-hard   hard toy COCO set (small objects only), FCOS ResNet-18, bbox mAP
   det-long   the det set, FCOS ResNet-18 (quarter width), 12000 iterations
+  det-step   det-long with a step schedule (x0.1 at 60 % and 80 %)
 
 Ablations are named settings (``--settings``, see SETTINGS): changes to the
 MUSE config applied to every distilled method, recorded under the settings'
@@ -85,6 +86,8 @@ TASKS = {
     _detection('muse_fcos_r18_toy_coco_hard.py', 'hard'),
     'det-long':
     _detection('muse_fcos_r18_toy_coco_multiscale_long.py', 'multiscale'),
+    'det-step':
+    _detection('muse_fcos_r18_toy_coco_multiscale_step.py', 'multiscale'),
 }
 DEFAULT_TASKS = ('cls', 'det')
 _FPN = [f'neck[{k}]' for k in range(4)]
@@ -213,8 +216,8 @@ def method_config(task: str,
 
 def set_iterations(cfg, iters: int) -> None:
     """Rescale an iteration-based schedule to ``iters``: every
-    scheduler's span (warm-up, cosine) keeps its share of the run, and
-    spans that met still meet."""
+    scheduler's span (warm-up, cosine) and step milestone keeps its share
+    of the run, and spans that met still meet."""
     old = cfg.train_cfg.max_iters
     cfg.train_cfg.max_iters = iters
     points = sorted({
@@ -227,9 +230,14 @@ def set_iterations(cfg, iters: int) -> None:
     for p in points:
         last = new[p] = min(max(round(p * iters / old), last + 1), iters)
     for sched in cfg.param_scheduler:
+        begin = sched.get('begin', 0)
+        if 'milestones' in sched:  # counted from the scheduler's begin
+            sched['milestones'] = [
+                max(round((begin + m) * iters / old) - new[begin], 1)
+                for m in sched['milestones']
+            ]
         sched.update(
-            begin=new[sched.get('begin', 0)],
-            end=new[min(sched.get('end', old), old)])
+            begin=new[begin], end=new[min(sched.get('end', old), old)])
         if 'T_max' in sched:
             sched['T_max'] = sched['end'] - sched['begin']
 
@@ -610,8 +618,8 @@ def main(argv=None):
             for s in args.seeds]
     rows, started = [], time.perf_counter()
     for n, (task, method, seed) in enumerate(plan, start=1):
-        # every detection task (det, det-retina, det-hard, det-long) takes
-        # --det-iters
+        # every detection task (det, det-retina, det-hard, det-long,
+        # det-step) takes --det-iters
         cfg_iters = (args.cls_iters
                      if task == 'cls' else args.det_iters) or Config.fromfile(
                          osp.join(ROOT,

@@ -11,8 +11,8 @@ from muse_test_utils import load_tool
 bench = load_tool('tools/benchmark_methods.py')
 
 
-@pytest.mark.parametrize('task',
-                         ['cls', 'det', 'det-retina', 'det-hard', 'det-long'])
+@pytest.mark.parametrize(
+    'task', ['cls', 'det', 'det-retina', 'det-hard', 'det-long', 'det-step'])
 def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
     own = Config.fromfile(osp.join(bench.ROOT, bench.TASKS[task]['config']))
     for method in ('muse', 'muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid',
@@ -71,6 +71,15 @@ def test_schedules_keep_their_shape_when_rescaled(tmp_path):
     tiny = bench.method_config('cls', 'muse', 0, str(tmp_path), iters=2)
     assert [(s['begin'], s['end']) for s in tiny.param_scheduler] == [(0, 1),
                                                                       (1, 2)]
+    # step milestones (7200 and 9600 of 12000) keep their share too
+    step = bench.method_config(
+        'det-step', 'none', 0, str(tmp_path), iters=3000)
+    warmup, steps = step.param_scheduler
+    assert (warmup['end'], steps['end'], steps['milestones']) == (50, 3000,
+                                                                  [1800, 2400])
+    assert bench.method_config(
+        'det-step', 'none', 0, str(tmp_path),
+        iters=4).param_scheduler[1]['milestones'] == [2, 3]
 
 
 def test_settings_change_the_distilled_methods_only(tmp_path):

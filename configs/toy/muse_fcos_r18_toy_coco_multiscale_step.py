@@ -1,0 +1,17 @@
+# MUSE self-distillation on the step-schedule multi-scale benchmark
+# (det-step): the MUSE lines over the plain quarter-width FCOS-R18 of
+# fcos_r18_toy_coco_multiscale_step.py. Everything below _base_ is the change.
+_base_ = './fcos_r18_toy_coco_multiscale_step.py'
+
+custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
+# weights-only loading, atomic checkpoints
+runner_type = 'SafeCheckpointRunner'
+model = dict(
+    _delete_=True,
+    type='MUSESelfDistiller',
+    architecture=_base_.model,
+    # the backbone's stages; layer1..3 are taught by layer4 (the pairing the
+    # ablation chose: docs/method.md)
+    features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
+    loss=dict(type='MUSELoss', variant='multiplicative', num_samples=64))
+custom_hooks = [dict(type='MUSEHook', warmup_iters=200)]
