@@ -240,7 +240,8 @@ RUN = [
      'work_dirs/ablation/det-long.jsonl', []),
     # the step schedule: its milestones shrink with the run
     ('python tools/benchmark_methods.py --tasks det-step --curve 1200 '
-     '--threads 1 --seeds 0 1 2 --results work_dirs/ablation/det-step.jsonl '
+     '--threads 1 --seeds 0 1 2 3 4 --results '
+     'work_dirs/ablation/det-step.jsonl '
      '--methods none muse-mul',
      ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
     ('python tools/benchmark_methods.py --tasks det-step --table --results '
