@@ -239,11 +239,11 @@ RUN = [
     ('python tools/benchmark_methods.py --tasks det-long --table --results '
      'work_dirs/ablation/det-long.jsonl', []),
     # the step schedule: its milestones shrink with the run
-    ('python tools/benchmark_methods.py --tasks det-step --curve 1200 '
-     '--threads 1 --seeds 0 1 2 3 4 --results '
-     'work_dirs/ablation/det-step.jsonl '
-     '--methods none muse-mul',
-     ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
+    *[(f'python tools/benchmark_methods.py --tasks det-step --curve 1200 '
+       f'--threads 1 --seeds 0 1 2 3 4 --results '
+       f'work_dirs/ablation/det-step.jsonl --methods {methods}',
+       ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
+      for methods in ('none muse-mul', 'cosine l2')],
     ('python tools/benchmark_methods.py --tasks det-step --table --results '
      'work_dirs/ablation/det-step.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
@@ -386,7 +386,8 @@ def test_documented_commands_run_on_toy_data(sandbox):
         for method in ('none', 'muse-mul', 'cosine', 'l2', 'muse', 'vid')
     ]
     assert curve_rows(sandbox / 'work_dirs/ablation/det-step.jsonl') == [
-        ('det-step', method, [2, 4]) for method in ('none', 'muse-mul')
+        ('det-step', method, [2, 4])
+        for method in ('none', 'muse-mul', 'cosine', 'l2')
     ]
     # the anchor-based detector: plain and MUSE, with their curves
     assert curve_rows(sandbox / 'work_dirs/ablation/det-retina.jsonl') == [
