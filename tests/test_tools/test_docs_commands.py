@@ -199,22 +199,26 @@ RUN = [
     *[(f'python tools/benchmark_methods.py --tasks det {run} --results '
        f'work_dirs/ablation/{results} --methods {methods} --settings '
        f'{settings}', ['--seeds', '0', '--det-iters', '2'])
-      for run, results, methods, settings in (
-          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'none muse',
-           'fpn-deepest'), ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl',
-                            'none muse', 'backbone-layer4'),
-          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head'),
-          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head box4'),
-          ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl', 'muse-mul crd',
-           'backbone-layer4'), ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl',
-                                'l2 cosine', 'backbone-layer4'),
-          ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl', 'at nst vid',
-           'backbone-layer4'), ('--threads 1 --seeds 0 1 2', 'det.jsonl',
-                                'muse', 'backbone-layer4 w3'),
-          ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse',
-           'backbone-layer4 infonce'),
-          ('--det-iters 6000 --threads 1 --seeds 0', 'det_long.jsonl',
-           'none muse', 'backbone-layer4'))],
+      for run, results, methods, settings in
+      (('--threads 1 --seeds 0 1 2', 'det.jsonl', 'none muse', 'fpn-deepest'),
+       ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl', 'none muse',
+        'backbone-layer4'),
+       ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head'),
+       ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse', 'fpn-head box4'),
+       ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl', 'muse-mul crd',
+        'backbone-layer4'), ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl',
+                             'l2 cosine', 'backbone-layer4'),
+       ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl', 'at nst vid',
+        'backbone-layer4'), ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse',
+                             'backbone-layer4 w3'),
+       ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse',
+        'backbone-layer4 infonce'), ('--threads 1 --seeds 0 1 2', 'det.jsonl',
+                                     'muse-mul', 'backbone-layer4 w0.3'),
+       ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse',
+        'backbone-layer4 mi-only'), ('--threads 1 --seeds 0 1 2', 'det.jsonl',
+                                     'muse', 'backbone-layer4 entropy-only'),
+       ('--det-iters 6000 --threads 1 --seeds 0', 'det_long.jsonl',
+        'none muse', 'backbone-layer4'))],
     ('python tools/benchmark_methods.py --tasks det --table --results '
      'work_dirs/ablation/det.jsonl', []),
     # a 4-iteration run validated every 2 keeps a curve, which the table shows
