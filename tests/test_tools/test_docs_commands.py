@@ -247,7 +247,7 @@ RUN = [
        f'--threads 1 --seeds 0 1 2 3 4 --results '
        f'work_dirs/ablation/det-step.jsonl --methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
-      for methods in ('none muse-mul', 'cosine l2', 'vid')],
+      for methods in ('none muse-mul', 'cosine l2', 'vid', 'crd nst at')],
     ('python tools/benchmark_methods.py --tasks det-step --table --results '
      'work_dirs/ablation/det-step.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
@@ -391,7 +391,8 @@ def test_documented_commands_run_on_toy_data(sandbox):
     ]
     assert curve_rows(sandbox / 'work_dirs/ablation/det-step.jsonl') == [
         ('det-step', method, [2, 4])
-        for method in ('none', 'muse-mul', 'cosine', 'l2', 'vid')
+        for method in ('none', 'muse-mul', 'cosine', 'l2', 'vid', 'crd', 'nst',
+                       'at')
     ]
     # the anchor-based detector: plain and MUSE, with their curves
     assert curve_rows(sandbox / 'work_dirs/ablation/det-retina.jsonl') == [
