@@ -217,6 +217,8 @@ RUN = [
        ('--threads 1 --seeds 0 1 2', 'det.jsonl', 'muse',
         'backbone-layer4 mi-only'), ('--threads 1 --seeds 0 1 2', 'det.jsonl',
                                      'muse', 'backbone-layer4 entropy-only'),
+       ('--threads 1 --seeds 0 1 2 3 4', 'det.jsonl', 'muse-mul',
+        'backbone-layer4 no-warmup'),
        ('--det-iters 6000 --threads 1 --seeds 0', 'det_long.jsonl',
         'none muse', 'backbone-layer4'))],
     ('python tools/benchmark_methods.py --tasks det --table --results '
