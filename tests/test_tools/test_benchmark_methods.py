@@ -97,13 +97,18 @@ def test_settings_change_the_distilled_methods_only(tmp_path):
         assert cfg.model.pairs[3] == ['neck[3]', 'bbox_head.cls_convs.1@3']
         assert cfg.model.loss.box_weight == 4.0
         assert cfg.model.loss.loss_weight == 0.3
-    warm = bench.method_config(
-        'det',
-        'muse',
-        0,
-        str(tmp_path),
-        cfg_options=bench.SETTINGS['no-warmup'])
-    assert warm.custom_hooks == [dict(type='MUSEHook', warmup_iters=0)]
+    # the shipped detection configs run without warm-up; a setting puts the
+    # former one back
+    assert bench.method_config('det', 'muse', 0, str(tmp_path)).custom_hooks \
+        == [dict(type='MUSEHook')]
+    for setting, iters in (('no-warmup', 0), ('warmup-200', 200)):
+        warm = bench.method_config(
+            'det',
+            'muse',
+            0,
+            str(tmp_path),
+            cfg_options=bench.SETTINGS[setting])
+        assert warm.custom_hooks == [dict(type='MUSEHook', warmup_iters=iters)]
     with pytest.raises(SystemExit):
         bench.parse_args(['--settings', 'no-such-setting'])
 

@@ -249,7 +249,8 @@ RUN = [
        f'--threads 1 --seeds 0 1 2 3 4 --results '
        f'work_dirs/ablation/det-step.jsonl --methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
-      for methods in ('none muse-mul', 'cosine l2', 'vid', 'crd nst at')],
+      for methods in ('none muse-mul', 'cosine l2', 'vid', 'crd nst at',
+                      'muse-mul cosine --settings no-warmup')],
     ('python tools/benchmark_methods.py --tasks det-step --table --results '
      'work_dirs/ablation/det-step.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
@@ -269,7 +270,8 @@ RUN = [
        f'--methods {methods}', ['--seeds', '0', '--cls-iters', '2'])
       for methods in ('none l2 at nst cosine vid crd',
                       'muse muse-mul --settings infonce',
-                      'muse muse-mul --settings jsd w3')],
+                      'muse muse-mul --settings jsd w3',
+                      'muse muse-mul --settings infonce no-warmup')],
     ('python tools/benchmark_methods.py --tasks cls --table --results '
      'work_dirs/ablation/cls.jsonl', []),
     # the detection task's own two-iteration run is in test_benchmark_methods
@@ -394,8 +396,12 @@ def test_documented_commands_run_on_toy_data(sandbox):
     assert curve_rows(sandbox / 'work_dirs/ablation/det-step.jsonl') == [
         ('det-step', method, [2, 4])
         for method in ('none', 'muse-mul', 'cosine', 'l2', 'vid', 'crd', 'nst',
-                       'at')
+                       'at', 'muse-mul', 'cosine')
     ]
+    # the warm-up ablation's runs carry their setting's tag, the others none
+    with open(sandbox / 'work_dirs/ablation/det-step.jsonl') as f:
+        tags = [json.loads(line)['tag'] for line in f]
+    assert tags == [''] * 8 + ['no-warmup'] * 2
     # the anchor-based detector: plain and MUSE, with their curves
     assert curve_rows(sandbox / 'work_dirs/ablation/det-retina.jsonl') == [
         ('det-retina', method, [2, 4]) for method in ('none', 'muse-mul')

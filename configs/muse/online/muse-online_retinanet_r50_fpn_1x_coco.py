@@ -16,7 +16,10 @@ model = dict(
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
     loss=dict(type='MUSELoss', variant='multiplicative', num_samples=256),
     eval_all_peers=True)
-custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]
+# MUSE at full weight from the first iteration: no warm-up measured better
+# than a warm-up (docs/method.md); the hook logs the weight and stops a
+# diverged run
+custom_hooks = [dict(type='MUSEHook')]
 val_evaluator = dict(
     _delete_=True, type='PeerEnsembleMetric', metric=_base_.val_evaluator)
 test_evaluator = val_evaluator
