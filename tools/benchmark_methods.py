@@ -16,6 +16,9 @@ Tasks (toy data is generated when missing):
   det-hard   hard toy COCO set (small objects only), FCOS ResNet-18, bbox mAP
   det-long   the det set, FCOS ResNet-18 (quarter width), 12000 iterations
   det-step   det-long with a step schedule (x0.1 at 60 % and 80 %)
+  det-pre    det-step's detector from a pretrained backbone (frozen stem and
+             layer1, frozen BatchNorm), 6000 iterations: the regime of mmdet's
+             COCO configs (the backbone is pretrained when missing)
 
 Ablations are named settings (``--settings``, see SETTINGS): changes to the
 MUSE config applied to every distilled method, recorded under the settings'
@@ -88,10 +91,18 @@ TASKS = {
     _detection('muse_fcos_r18_toy_coco_multiscale_long.py', 'multiscale'),
     'det-step':
     _detection('muse_fcos_r18_toy_coco_multiscale_step.py', 'multiscale'),
+    'det-pre':
+    dict(
+        _detection('muse_fcos_r18_toy_coco_multiscale_pretrained.py',
+                   'multiscale'),
+        pretrained='data/toy_pretrain/resnet18-quarter_toy-pretrain.pth'),
 }
 DEFAULT_TASKS = ('cls', 'det')
 _FPN = [f'neck[{k}]' for k in range(4)]
 _HEAD = [f'bbox_head.cls_convs.1@{k}' for k in range(4)]
+# a setting's key that scales the optimiser's learning rate (and the
+# schedulers' absolute floors with it)
+LR_MULT = 'lr_mult'
 # setting -> changes to the MUSE config (model.* keys, or custom_hooks);
 # the detection pairings name the 4-level FPN of the det task's FCOS
 SETTINGS = {
@@ -139,6 +150,23 @@ SETTINGS = {
     },
     'long-warmup': {
         'custom_hooks': [dict(type='MUSEHook', warmup_iters=600)]
+    },
+    # the control: MUSE wrapped and computed, but weighted 0 (it must equal
+    # the plain model of the same seed)
+    'placebo': {
+        'model.loss.loss_weight': 0.0
+    },
+    # the student stages the frozen stem and layer1 leave trainable
+    'backbone-l234': {
+        'model.features': [f'backbone.layer{i}' for i in range(2, 5)],
+        'model.pairs': None
+    },
+    # training settings: applied to every method, the plain model included
+    'lr0.5': {
+        LR_MULT: 0.5
+    },
+    'lr2': {
+        LR_MULT: 2.0
     },
     # the MI estimator (classification configs: InfoNCE; detection: JSD)
     'infonce': {
@@ -192,6 +220,8 @@ def method_config(task: str,
     iteration and, with ``val_interval``, every ``val_interval`` iterations
     too."""
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
+    options = dict(cfg_options or {})
+    lr_mult = options.pop(LR_MULT, None)
     change = METHODS[method]
     if change is None:
         cfg.model = cfg.model.architecture
@@ -200,12 +230,14 @@ def method_config(task: str,
         ]
     else:
         cfg.model.loss = method_loss(cfg.model.loss, method)
-        if cfg_options:
+        if options:
             cfg.merge_from_dict(
                 {k: v
-                 for k, v in cfg_options.items() if k != 'custom_hooks'})
-            if 'custom_hooks' in cfg_options:  # a list: replaced whole
-                cfg.custom_hooks = cfg_options['custom_hooks']
+                 for k, v in options.items() if k != 'custom_hooks'})
+            if 'custom_hooks' in options:  # a list: replaced whole
+                cfg.custom_hooks = options['custom_hooks']
+    if lr_mult is not None:
+        scale_lr(cfg, lr_mult)
     if iters is not None:
         set_iterations(cfg, iters)
     # the metric is the last validation's; earlier ones only draw a curve
@@ -217,6 +249,21 @@ def method_config(task: str,
     cfg.visualizer.name = f'visualizer_{task}_{method}_{seed}_{time.time_ns()}'
     cfg.log_level = 'WARNING'
     return cfg
+
+
+def scale_lr(cfg, factor: float) -> None:
+    """Multiply the optimiser's learning rate, and every scheduler's
+    absolute floor (``eta_min``), by ``factor``."""
+    cfg.optim_wrapper.optimizer.lr *= factor
+    for sched in cfg.param_scheduler:
+        if 'eta_min' in sched:
+            sched['eta_min'] *= factor
+
+
+def training_setting(name: str) -> bool:
+    """A setting that changes training itself (applied to the plain model
+    too), not the distillation."""
+    return set(SETTINGS[name]) <= {LR_MULT}
 
 
 def set_iterations(cfg, iters: int) -> None:
@@ -248,12 +295,35 @@ def set_iterations(cfg, iters: int) -> None:
 
 
 def ensure_data(task: str) -> str:
+    """Generate the task's toy set where it is missing (or predates its
+    test split), and its pretrained backbone where the task has one."""
     spec = TASKS[task]
     root = osp.join(ROOT, spec['data'])
-    if osp.isdir(root):
-        return root
-    print(f'[benchmark] {root} is missing; generating it', flush=True)
     sys.path.insert(0, osp.join(ROOT, 'tools', 'misc'))
+    if spec.get('pretrained') and not osp.isfile(
+            osp.join(ROOT, spec['pretrained'])):
+        print(
+            f'[benchmark] pretraining the backbone: {spec["pretrained"]}',
+            flush=True)
+        __import__('pretrain_toy_backbone').pretrain(
+            osp.join(ROOT, spec['pretrained']),
+            osp.join(ROOT, osp.dirname(spec['pretrained'])))
+    # the file each maker writes last (a set that has it is complete), and
+    # the validation file sets made before the test split lack
+    complete = [
+        osp.join(root, 'cifar-100-python', name) for name in ('val', 'meta')
+    ] if task == 'cls' else [
+        osp.join(root, 'annotations', 'instances_test.json')
+    ]
+    if all(osp.exists(path) for path in complete):
+        return root
+    if osp.isdir(root):
+        print(
+            f'[benchmark] {root} has no test split; generating the set '
+            'anew',
+            flush=True)
+        shutil.rmtree(root)
+    print(f'[benchmark] {root} is missing; generating it', flush=True)
     maker = __import__(spec['maker'])
     # written beside the root and renamed into place when complete, so a
     # second benchmark started meanwhile, or an interrupted one, never
@@ -283,7 +353,7 @@ class StepProbe(Hook):
 
     def __init__(self):
         self.step_times, self.metrics, self._t = [], {}, None
-        self.grad_ratios, self.curve = {}, []
+        self.grad_ratios, self.curve, self.test_metrics = {}, [], {}
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         self._t = time.perf_counter()
@@ -302,6 +372,9 @@ class StepProbe(Hook):
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
         self.curve.append((runner.iter, self.metrics))
+
+    def after_test_epoch(self, runner, metrics=None):
+        self.test_metrics = dict(metrics or {})
 
 
 def run_one(task: str,
@@ -327,6 +400,9 @@ def run_one(task: str,
         raise RuntimeError(
             f'{task}/{method}/seed {seed}: no {key!r} in the validation '
             f'metrics {sorted(probe.metrics)}')
+    if has_test_split(task):
+        # the split that reports; nothing is chosen on it
+        runner.test()
     steps = probe.step_times[warmup:] or probe.step_times
     row = dict(
         task=task,
@@ -336,6 +412,9 @@ def run_one(task: str,
         iters=cfg.train_cfg.max_iters,
         threads=torch.get_num_threads(),
         metric=float(probe.metrics[key]) * TASKS[task]['scale'],
+        **({
+            'test': float(probe.test_metrics[key]) * TASKS[task]['scale']
+        } if probe.test_metrics else {}),
         step_s=statistics.median(steps),
         wall_s=time.perf_counter() - t0)
     if len(probe.curve) > 1:
@@ -347,6 +426,12 @@ def run_one(task: str,
             for k, v in probe.grad_ratios.items()
         }
     return row
+
+
+def has_test_split(task: str) -> bool:
+    """Whether the task's config tests on a split of its own, so runs
+    report it beside ``val`` (every task's toy set has one)."""
+    return task in TASKS
 
 
 def load_results(path: str) -> list:
@@ -364,92 +449,136 @@ def append_result(path: str, row: dict) -> None:
 
 
 def paired(values: dict, base: dict):
-    """Per-seed differences ``values[s] - base[s]`` over the seeds both have,
-    their mean, sample sd and paired t statistic (mean / (sd / sqrt(n))); None
-    where fewer than 2 seeds pair."""
+    """Per-seed differences ``values[s] - base[s]`` over the seeds both have:
+    their mean, sample sd, paired t statistic (mean / (sd / sqrt(n))), the 95 %
+    confidence interval of the mean (Student's t, n - 1 degrees of freedom)
+    and the two-sided p-value (``scipy.stats.ttest_rel``'s); None where fewer
+    than 2 seeds pair."""
+    from scipy import stats
     seeds = sorted(set(values) & set(base))
     diffs = [values[s] - base[s] for s in seeds]
     if len(diffs) < 2:
         return None
+    n = len(diffs)
     mean, sd = statistics.mean(diffs), statistics.stdev(diffs)
-    t = mean / (sd / len(diffs)**0.5) if sd > 0 else float('inf') * (
-        mean > 0 or -1)
-    return dict(seeds=seeds, diffs=diffs, mean=mean, sd=sd, t=t)
+    if sd > 0:
+        se = sd / n**0.5
+        t = mean / se
+        half = stats.t.ppf(0.975, n - 1) * se
+        p = float(2 * stats.t.sf(abs(t), n - 1))
+    else:  # every seed differs by the same amount (0 for a placebo)
+        t = 0.0 if mean == 0 else float('inf') * (1 if mean > 0 else -1)
+        half, p = 0.0, 1.0 if mean == 0 else 0.0
+    return dict(
+        seeds=seeds,
+        diffs=diffs,
+        mean=mean,
+        sd=sd,
+        t=t,
+        ci=(mean - half, mean + half),
+        p=p)
 
 
-def best_baseline(rows: list, settings):
-    """(label, {seed: metric}) of the discrepancy baseline (a method
-    other than ``none`` and MUSE's) with the highest mean over its seeds
-    among ``settings`` ((method, tag) pairs); None without one."""
-    runs = {}
-    for r in rows:
-        key = (r['method'], r.get('tag', ''))
-        if key in settings and r['method'] != 'none' and not r[
-                'method'].startswith('muse'):
-            runs.setdefault(key, {})[r['seed']] = r['metric']
-    if not runs:
-        return None
-    (method, tag), seeds = max(
-        runs.items(), key=lambda kv: statistics.mean(kv[1].values()))
-    return (f'{method} [{tag}]' if tag else method), seeds
+def format_paired(diff: dict) -> str:
+    """``+1.23 [+0.45, +2.01] (t +4.38, p 0.012)``."""
+    lo, hi = diff['ci']
+    return (f'{diff["mean"]:+.2f} [{lo:+.2f}, {hi:+.2f}] '
+            f'(t {diff["t"]:+.2f}, p {diff["p"]:.3g})')
 
 
-def summarise(rows: list, tasks, methods) -> str:
+def label_of(method: str, tag: str) -> str:
+    return f'{method} [{tag}]' if tag else method
+
+
+def by_seed(rows: list, method: str, tag: str, split: str) -> dict:
+    """``{seed: value}`` of ``split`` ('metric' is val, 'test') of one
+    method and setting."""
+    return {
+        r['seed']: r[split]
+        for r in rows
+        if r['method'] == method and r.get('tag', '') == tag and split in r
+    }
+
+
+def best_on_val(rows: list, settings, keep):
+    """(method, tag) among ``settings`` with ``keep(method)`` whose mean on
+    the validation split is highest (the choice a test-split table reports);
+    None without one."""
+    means = {}
+    for method, tag in settings:
+        if keep(method):
+            vals = by_seed(rows, method, tag, 'metric')
+            if vals:
+                means[(method, tag)] = statistics.mean(vals.values())
+    return max(means, key=means.get) if means else None
+
+
+def is_baseline(method: str) -> bool:
+    return method != 'none' and not method.startswith('muse')
+
+
+def summarise(rows: list, tasks, methods, split: str = 'metric') -> str:
     """Markdown tables, one per task and schedule length: a row per method
-    and setting (tag): metric mean +- sd, the paired difference to ``none``
-    (same seed = same data order and initialisation), the step-time ratio to
-    ``none``, for MUSE's rows the paired difference to the best baseline (the
-    discrepancy method and setting with the highest mean) and, where logged,
-    the median ``grad_ratio`` per student feature."""
+    and setting (tag) with ``split``'s metric ('metric': the validation
+    split; 'test': the test split) mean +- sd, the paired difference to the
+    plain model (same seed = same data order and initial weights) with its 95
+    % interval and p-value, the step-time ratio to the plain model, for MUSE's
+    rows the paired difference to the best baseline and, where logged, the
+    median ``grad_ratio`` per student feature. The plain reference and the
+    best baseline are the settings with the highest *validation* mean, so a
+    test-split table reports choices made on val."""
     out = []
+    split_name = 'the test split' if split == 'test' else \
+        'the validation split'
     for task, iters in sorted(
         {(r['task'], r['iters'])
-         for r in rows if r['task'] in tasks},
+         for r in rows if r['task'] in tasks and split in r},
             key=lambda k: (list(tasks).index(k[0]), k[1])):
         task_rows = [
-            r for r in rows if r['task'] == task and r['iters'] == iters
+            r for r in rows
+            if r['task'] == task and r['iters'] == iters and split in r
         ]
-        base = [r['step_s'] for r in task_rows if r['method'] == 'none']
-        base_step = statistics.median(base) if base else None
-        out.append(
-            f'\n{task}: {TASKS[task]["unit"]}, {iters} iterations, metric on '
-            'the validation split after the last iteration\n')
-        out.append(
-            f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed '
-            '| paired diff to none: mean +- sd (t) | per-seed diff | median '
-            's/step | step-time ratio to none | paired diff to the best '
-            'baseline: mean (t) |')
-        out.append('|---|---:|---:|---|---:|---|---:|---:|---:|')
-        none = {
-            r['seed']: r['metric']
-            for r in task_rows if r['method'] == 'none'
-        }
-        ratios = []
         settings = [(m, tag) for m in methods for tag in sorted(
             {r.get('tag', '')
              for r in task_rows if r['method'] == m})]
-        best = best_baseline(task_rows, settings)
+        plain_key = best_on_val(task_rows, settings, lambda m: m == 'none')
+        plain = by_seed(task_rows, *plain_key, split) if plain_key else {}
+        base = [
+            r['step_s'] for r in task_rows
+            if plain_key and (r['method'], r.get('tag', '')) == plain_key
+        ]
+        base_step = statistics.median(base) if base else None
+        best = best_on_val(task_rows, settings, is_baseline)
+        plain_label = label_of(*plain_key) if plain_key else 'none'
+        out.append(
+            f'\n{task}: {TASKS[task]["unit"]}, {iters} iterations, metric on '
+            f'{split_name} after the last iteration; plain reference: '
+            f'{plain_label} (the plain setting best on val)\n')
+        out.append(
+            f'| method | {TASKS[task]["unit"]} mean +- sd | seeds | per seed '
+            f'| paired diff to {plain_label}: mean [95 % CI] (t, p) | '
+            'per-seed diff | median s/step | step-time ratio to plain | '
+            'paired diff to the best baseline: mean [95 % CI] (t, p) |')
+        out.append('|---|---:|---:|---|---:|---|---:|---:|---:|')
+        ratios = []
         for method, tag in settings:
             rs = sorted((r for r in task_rows
                          if r['method'] == method and r.get('tag', '') == tag),
                         key=lambda r: r['seed'])
-            label = f'{method} [{tag}]' if tag else method
-            vals = [r['metric'] for r in rs]
+            label = label_of(method, tag)
+            vals = [r[split] for r in rs]
             sd = statistics.stdev(vals) if len(vals) > 1 else float('nan')
             step = statistics.median(r['step_s'] for r in rs)
             ratio = f'{step / base_step:.3f}' if base_step else 'n/a'
-            diff = None if method == 'none' else paired(
-                {r['seed']: r['metric']
-                 for r in rs}, none)
-            diff_cell = (
-                f'{diff["mean"]:+.2f} +- {diff["sd"]:.2f} ({diff["t"]:+.2f})',
-                ', '.join(f'{d:+.2f}'
-                          for d in diff['diffs'])) if diff else ('', '')
-            against = paired({r['seed']: r['metric']
-                              for r in rs}, best[1]) if (
-                                  best and method.startswith('muse')) else None
-            against_cell = (f'{against["mean"]:+.2f} ({against["t"]:+.2f}) '
-                            f'vs {best[0]}') if against else ''
+            values = {r['seed']: r[split] for r in rs}
+            diff = None if (method,
+                            tag) == plain_key else paired(values, plain)
+            diff_cell = (format_paired(diff), ', '.join(
+                f'{d:+.2f}' for d in diff['diffs'])) if diff else ('', '')
+            against = paired(values, by_seed(task_rows, *best, split)) if (
+                best and method.startswith('muse')) else None
+            against_cell = (f'{format_paired(against)} vs '
+                            f'{label_of(*best)}') if against else ''
             out.append(
                 f'| {label} | {statistics.mean(vals):.2f} +- {sd:.2f} | '
                 f'{len(vals)} | {", ".join(f"{v:.2f}" for v in vals)} | '
@@ -471,7 +600,7 @@ def summarise(rows: list, tasks, methods) -> str:
         curves = list(curve_rows(task_rows, settings))
         if curves:
             points = sorted({it for r, _ in curves for it, _ in r['curve']})
-            out.append('\nlearning curves (validation every '
+            out.append('\nlearning curves on the validation split (every '
                        f'{points[0]} iterations):\n')
             out.append('| method | seed | ' +
                        ' | '.join(str(p) for p in points) +
@@ -495,7 +624,7 @@ def curve_rows(rows: list, settings):
         for r in sorted((r for r in rows if r['method'] == method
                          and r.get('tag', '') == tag and r.get('curve')),
                         key=lambda r: r['seed']):
-            yield r, (f'{method} [{tag}]' if tag else method)
+            yield r, label_of(method, tag)
 
 
 def last_fifth_change(curve, iters: int):
@@ -579,6 +708,13 @@ def parse_args(argv=None):
         '(the metric stays the last validation\'s); the table shows each '
         'run\'s curve and its change over the last 20 %% of the schedule')
     parser.add_argument(
+        '--split',
+        choices=('val', 'test'),
+        default='test',
+        help='the split the tables report (default: test, where the task '
+        'has one; the plain reference and the best baseline are always '
+        'chosen on val)')
+    parser.add_argument(
         '--table',
         action='store_true',
         help='run nothing: print the tables of every run in --results (all '
@@ -612,7 +748,7 @@ def main(argv=None):
             r for r in load_results(args.results) if r['task'] in args.tasks
         ]
         print(f'Method benchmark, every setting in {args.results}')
-        print(summarise(rows, args.tasks, args.methods))
+        print(summarise(rows, args.tasks, args.methods, split_key(args)))
         return rows
     threads = torch.get_num_threads()
     done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters'],
@@ -629,8 +765,11 @@ def main(argv=None):
                      if task == 'cls' else args.det_iters) or Config.fromfile(
                          osp.join(ROOT,
                                   TASKS[task]['config'])).train_cfg.max_iters
-        # the plain model ignores --cfg-options: every tag shares its runs
-        tag = '' if method == 'none' else args.tag
+        # the plain model takes the training settings only (e.g. lr2):
+        # every distillation setting shares its runs
+        tag = '+'.join(
+            n for n in args.settings
+            if training_setting(n)) if method == 'none' else args.tag
         key = (task, method, tag, seed, cfg_iters, threads)
         if key in done:
             rows.append(done[key])
@@ -641,11 +780,11 @@ def main(argv=None):
             continue
         os.chdir(ROOT)  # configs name data relative to the repository
         ensure_data(task)
-        options = None
-        if method != 'none':
-            options = {}
-            for name in args.settings:
+        options = {}
+        for name in args.settings:
+            if method != 'none' or training_setting(name):
                 options.update(SETTINGS[name])
+        if method != 'none':
             options.update(args.cfg_options or {})
         if args.grad_stats and method != 'none':
             options['model.grad_stats_interval'] = args.grad_stats
@@ -663,8 +802,16 @@ def main(argv=None):
           f'{torch.get_num_threads()} CPU threads; results: {args.results}')
     if args.tag:
         print(f'setting {args.tag!r}: {args.cfg_options}')
-    print(summarise(rows, args.tasks, args.methods))
+    print(summarise(rows, args.tasks, args.methods, split_key(args)))
     return rows
+
+
+def split_key(args) -> str:
+    """The result rows' key of ``--split``: 'test', or 'metric' (val);
+    val for tasks without a test split of their own."""
+    if args.split == 'test' and all(has_test_split(t) for t in args.tasks):
+        return 'test'
+    return 'metric'
 
 
 if __name__ == '__main__':

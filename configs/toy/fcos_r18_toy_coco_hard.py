@@ -23,6 +23,6 @@ model = dict(bbox_head=dict(num_classes=num_classes))
 
 train_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 val_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
-test_dataloader = val_dataloader
+test_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
+test_evaluator = dict(ann_file=data_root + 'annotations/instances_test.json')

@@ -64,9 +64,11 @@ train_dataloader = dict(
 val_dataloader = dict(
     dataset=dict(
         data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(
+    dataset=dict(
+        data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
+test_evaluator = dict(ann_file=data_root + 'annotations/instances_test.json')
 
 train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
 optim_wrapper = dict(optimizer=dict(lr=base_lr))

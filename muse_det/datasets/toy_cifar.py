@@ -13,7 +13,9 @@ TOY_COMMAND = 'python tools/misc/make_toy_cifar.py --out {root}'
 class ToyCIFAR100(CIFAR100):
     """mmpretrain's ``CIFAR100`` on other files of the same format, e.g. the
     toy set of ``tools/misc/make_toy_cifar.py``:
-    ``<data_root>/cifar-100-python/{train, test, meta}``.
+    ``<data_root>/cifar-100-python/{train, val, test, meta}``;
+    ``split='val'`` reads the validation file (settings are chosen on it,
+    results reported on ``test``).
 
     mmpretrain verifies the official files' MD5 sums, so it refuses any other
     set (and with its default ``download=True`` it downloads the release
@@ -27,12 +29,25 @@ class ToyCIFAR100(CIFAR100):
     meta = dict(CIFAR100.meta, md5=None)
     METAINFO = dict()  # the classes come from the meta file
 
-    def __init__(self, *args, download: bool = False, **kwargs):
+    def __init__(self,
+                 *args,
+                 split: str = 'train',
+                 download: bool = False,
+                 **kwargs):
         if download:
             raise ValueError(
                 'ToyCIFAR100 never downloads; make the files with ' +
                 TOY_COMMAND.format(root='<data_root>'))
-        super().__init__(*args, download=False, **kwargs)
+        if split not in ('train', 'val', 'test'):
+            raise ValueError(
+                f"ToyCIFAR100: split must be one of 'train', 'val', 'test', "
+                f'got {split!r}')
+        if split == 'val':
+            # mmpretrain knows 'train' and 'test'; val is read as a test
+            # split from its own file
+            self.test_list = [['val', None]]
+            split = 'test'
+        super().__init__(*args, split=split, download=False, **kwargs)
 
     def _check_integrity(self) -> bool:
         root = self.data_prefix['root']

@@ -22,7 +22,7 @@ def _build(cfg):
 
 def test_toy_set_is_the_cifar100_python_format(toy_cifar, toy_maker):
     folder = osp.join(toy_cifar, 'cifar-100-python')
-    assert sorted(os.listdir(folder)) == ['meta', 'test', 'train']
+    assert sorted(os.listdir(folder)) == ['meta', 'test', 'train', 'val']
     with open(osp.join(folder, 'train'), 'rb') as f:
         train = pickle.load(f, encoding='latin1')
     assert set(train) == {
@@ -36,7 +36,8 @@ def test_toy_set_is_the_cifar100_python_format(toy_cifar, toy_maker):
     assert len(meta['coarse_label_names']) == max(train['coarse_labels']) + 1
 
 
-@pytest.mark.parametrize('split,num', [('train', 24), ('test', 16)])
+@pytest.mark.parametrize('split,num', [('train', 24), ('val', 16),
+                                       ('test', 16)])
 def test_toy_cifar100_reads_images_labels_and_classes(toy_cifar, toy_maker,
                                                       split, num):
     from mmpretrain.datasets import CIFAR100
@@ -85,8 +86,8 @@ def test_missing_files_say_where_to_put_what_and_nothing_downloads(tmp_path):
     with pytest.raises(ValueError, match='never downloads'):
         _build(
             dict(type='ToyCIFAR100', data_root=str(tmp_path), download=True))
-    with pytest.raises(AssertionError, match='split must be one of'):
-        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path), split='val'))
+    with pytest.raises(ValueError, match="'train', 'val', 'test', got 'va'"):
+        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path), split='va'))
 
 
 def test_cifar_file_checks_of_the_tools(tmp_path):

@@ -11,8 +11,9 @@ from muse_test_utils import load_tool
 bench = load_tool('tools/benchmark_methods.py')
 
 
-@pytest.mark.parametrize(
-    'task', ['cls', 'det', 'det-retina', 'det-hard', 'det-long', 'det-step'])
+@pytest.mark.parametrize('task', [
+    'cls', 'det', 'det-retina', 'det-hard', 'det-long', 'det-step', 'det-pre'
+])
 def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
     own = Config.fromfile(osp.join(bench.ROOT, bench.TASKS[task]['config']))
     for method in ('muse', 'muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid',
@@ -146,7 +147,7 @@ def test_schedules_of_different_length_get_their_own_tables():
     first, second = table.split('cls: top-1 %, 600 iterations')
     assert 'cls: top-1 %, 300 iterations' in first
     assert '| none | 81.00 +- 1.41 | 2 |' in first
-    assert '+7.50 +- 0.71' in first
+    assert '| muse | 88.50 +- 0.71 | 2 | 88.00, 89.00 | +7.50 [' in first
     assert '| none | 98.00 +- nan | 1 |' in second and 'muse' not in second
 
 
@@ -161,11 +162,11 @@ def test_table_mean_sd_and_step_ratio():
     table = bench.summarise(rows, ['cls'], ['none', 'muse'])
     assert ('| none | 61.00 +- 1.41 | 2 | 60.00, 62.00 |  |  | 0.100 | 1.000 |'
             in table)
-    # paired: diffs +10, +12 -> mean 11, sd 1.41, t = 11 /
-    # (1.41 / sqrt 2) = 11.00
+    # paired: diffs +10, +12 -> mean 11, sd 1.41, se 1, t = 11; 95 % CI
+    # 11 -+ t_{0.975, 1} (12.706) * 1; p = 2 P(T_1 > 11) = 0.0577
     assert (
-        '| muse | 72.00 +- 2.83 | 2 | 70.00, 74.00 | +11.00 +- 1.41 (+11.00) '
-        '| +10.00, +12.00 | 0.125 | 1.250 |') in table
+        '| muse | 72.00 +- 2.83 | 2 | 70.00, 74.00 | +11.00 [-1.71, +23.71] '
+        '(t +11.00, p 0.0577) | +10.00, +12.00 | 0.125 | 1.250 |') in table
     assert '- muse: neck.0 0.3, neck.1 0.6' in table
 
 
@@ -178,9 +179,10 @@ def test_muse_rows_are_paired_with_the_best_baseline():
     ]
     table = bench.summarise(rows, ['cls'], ['none', 'muse', 'l2', 'crd'])
     # crd has the highest baseline mean (74.5): diffs +3, +1 -> mean 2,
-    # sd 1.41, t = 2 / (1.41 / sqrt 2) = 2.00
+    # sd 1.41, se 1, t = 2.00; CI 2 -+ 12.706
     lines = table.splitlines()[5:]  # the rows: none, muse, l2, crd
-    assert lines[1].endswith('| +2.00 (+2.00) vs crd |')
+    assert lines[1].endswith(
+        '| +2.00 [-10.71, +14.71] (t +2.00, p 0.295) vs crd |')
     assert [line.endswith('|  |')
             for line in lines] == [True, False, True, True]
 
@@ -228,8 +230,86 @@ def test_curve_keeps_every_validation_and_the_last_is_the_metric(tmp_path):
     assert stored['curve'] == row['curve']
     table = bench.summarise(rows, ['cls'], ['none'])
     first, last = (m for _, m in row['curve'])
-    assert 'learning curves (validation every 2 iterations)' in table
+    assert ('learning curves on the validation split (every 2 iterations)'
+            in table)
     assert (f'| none | 0 | {first:.2f} | {last:.2f} | {last - first:+.2f} |'
             in table)
     with pytest.raises(SystemExit):
         bench.parse_args(['--curve', '0'])
+
+
+def test_paired_interval_and_p_value_are_scipys():
+    from scipy import stats
+    values = {0: 57.3, 1: 57.5, 2: 58.8, 3: 58.2, 4: 57.8}
+    base = {0: 51.1, 1: 57.4, 2: 53.1, 3: 52.4, 4: 49.9}
+    d = bench.paired(values, base)
+    ref = stats.ttest_rel(list(values.values()), list(base.values()))
+    assert d['t'] == pytest.approx(ref.statistic)
+    assert d['p'] == pytest.approx(ref.pvalue)
+    lo, hi = ref.confidence_interval(0.95)
+    assert d['ci'] == (pytest.approx(lo), pytest.approx(hi))
+    # a placebo that equals the plain model on every seed
+    same = bench.paired(base, base)
+    assert (same['mean'], same['ci'], same['p']) == (0.0, (0.0, 0.0), 1.0)
+
+
+def test_test_table_reports_the_settings_chosen_on_val():
+    """The plain reference and the best baseline are the settings best on
+    val; the table shows their test values."""
+    rows = []
+    for m, tag, val, test in (('none', '', 50, 40), ('none', 'lr2', 52,
+                                                     41), ('muse', '', 55, 44),
+                              ('l2', 'w1', 53, 39), ('l2', 'w10', 51, 43)):
+        for seed in (0, 1, 2):
+            rows.append(
+                dict(
+                    task='det',
+                    method=m,
+                    tag=tag,
+                    seed=seed,
+                    iters=10,
+                    metric=val + seed,
+                    test=test + seed * seed,
+                    step_s=0.1))
+    table = bench.summarise(rows, ['det'], ['none', 'muse', 'l2'], 'test')
+    assert 'metric on the test split' in table
+    assert 'plain reference: none [lr2] (the plain setting best on val)' in (
+        table)
+    # muse test 44, 45, 48 against none [lr2] 41, 42, 45: +3 on every seed
+    assert '| muse | 45.67 +- 2.08 | 3 | 44.00, 45.00, 48.00 | +3.00 ' \
+        '[+3.00, +3.00] (t +inf, p 0) |' in table
+    # l2 [w1] is the best baseline on val (53) although w10 tests higher
+    assert table.splitlines()[7].endswith('vs l2 [w1] |')
+    val_table = bench.summarise(rows, ['det'], ['none', 'muse', 'l2'])
+    assert 'metric on the validation split' in val_table
+    assert '| muse | 56.00 +- 1.00 | 3 | 55.00, 56.00, 57.00 |' in val_table
+
+
+def test_training_settings_reach_the_plain_model(tmp_path):
+    """lr0.5 / lr2 scale the plain model's learning rate too (the plain
+    model is swept like MUSE); the placebo weights MUSE by 0."""
+    base = bench.method_config('det-pre', 'none', 0, str(tmp_path))
+    assert bench.training_setting('lr2')
+    assert not bench.training_setting('placebo')
+    for method in ('none', 'muse-mul'):
+        cfg = bench.method_config(
+            'det-pre',
+            method,
+            0,
+            str(tmp_path),
+            cfg_options=dict(bench.SETTINGS['lr2']))
+        assert cfg.optim_wrapper.optimizer.lr == pytest.approx(
+            2 * base.optim_wrapper.optimizer.lr)
+    placebo = bench.method_config(
+        'det-pre',
+        'muse-mul',
+        0,
+        str(tmp_path),
+        cfg_options=dict(bench.SETTINGS['placebo']))
+    assert placebo.model.loss.loss_weight == 0.0
+    assert placebo.model.architecture == base.model
+    # the pretrained regime as mmdet's COCO configs train
+    backbone = base.model.backbone
+    assert (backbone.frozen_stages, backbone.norm_eval) == (1, True)
+    assert backbone.init_cfg.type == 'Pretrained'
+    assert backbone.init_cfg.prefix == 'backbone.'

@@ -5,6 +5,7 @@ Writes the three pickle files of ``cifar-100-python.tar.gz``, unpacked::
 
     <out>/cifar-100-python/train   dict: data [N, 3072] uint8 (R, G, B planes of 32x32),
                                          fine_labels, coarse_labels, filenames, batch_label
+    <out>/cifar-100-python/val     the same for the validation split
     <out>/cifar-100-python/test    the same for the test split
     <out>/cifar-100-python/meta    dict: fine_label_names, coarse_label_names
 
@@ -45,7 +46,10 @@ FINE_CLASSES = ('square', 'circle', 'triangle', 'diamond', 'cross', 'star',
 COARSE_CLASSES = ('filled', 'outline', 'texture')
 # others: 0 (filled)
 COARSE_OF = {'ring': 1, 'frame': 1, 'hstripes': 2, 'vstripes': 2}
-SPLIT_IDS = {'train': 0, 'test': 1}
+# 'val' (settings are chosen on it) draws the images the 'test' file held
+# before the set had a test split of its own; 'test' reports and chooses
+# nothing
+SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 SIZE = 32
 # draw at 128 px, then area-downsample to 32 px (anti-aliased edges)
 SUPERSAMPLE = 4
@@ -183,12 +187,16 @@ def make_toy_cifar(out: str = 'data/toy_cifar100',
                    num_train: int = 5000,
                    num_test: int = 1000,
                    seed: int = 0,
-                   log_every: int = 1000) -> dict:
-    """Write the set; returns ``{split: number of images}``."""
+                   log_every: int = 1000,
+                   num_val: int = None) -> dict:
+    """Write the set; returns ``{split: number of images}``
+    (``num_val=None``: as many as ``test``)."""
     folder = osp.join(out, FOLDER)
     os.makedirs(folder, exist_ok=True)
     counts = {}
-    for split, num in (('train', num_train), ('test', num_test)):
+    num_val = num_test if num_val is None else num_val
+    for split, num in (('train', num_train), ('val', num_val), ('test',
+                                                                num_test)):
         with open(osp.join(folder, split), 'wb') as f:
             pickle.dump(make_split(seed, split, num, log_every), f, protocol=2)
         counts[split] = num
@@ -206,6 +214,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out', default='data/toy_cifar100', help='output root (data_root)')
     parser.add_argument('--num-train', type=int, default=5000)
+    parser.add_argument('--num-val', type=int, default=1000)
     parser.add_argument('--num-test', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
@@ -218,14 +227,14 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.num_train < 1 or args.num_test < 1:
-        sys.exit('--num-train and --num-test must be positive')
+    if min(args.num_train, args.num_val, args.num_test) < 1:
+        sys.exit('--num-train, --num-val and --num-test must be positive')
     t0 = time.time()
     print(
         f'Generating toy CIFAR-100-format set (seed={args.seed}, {SIZE}px) in '
         f'{args.out}')
     counts = make_toy_cifar(args.out, args.num_train, args.num_test, args.seed,
-                            args.log_every)
+                            args.log_every, args.num_val)
     print(
         f'Done in {time.time() - t0:.1f} s. {len(FINE_CLASSES)} fine classes: '
         f'{", ".join(FINE_CLASSES)}; coarse: {", ".join(COARSE_CLASSES)}')

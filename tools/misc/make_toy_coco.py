@@ -6,8 +6,14 @@ Writes real JPEG images plus COCO ``instances_*.json`` files::
 
     <out>/annotations/instances_train.json
     <out>/annotations/instances_val.json
+    <out>/annotations/instances_test.json
     <out>/train/000001.jpg ...
     <out>/val/000001.jpg ...
+    <out>/test/000001.jpg ...
+
+``train`` trains, ``val`` chooses settings (and draws learning curves),
+``test`` (as many images as ``val`` unless told otherwise, the same
+distribution) reports results and chooses nothing.
 
 Three variants:
 
@@ -77,7 +83,9 @@ EASY_COLOURS = {
 PALETTE = [(220, 20, 60), (0, 160, 60), (30, 80, 230), (255, 160, 0),
            (150, 40, 200), (0, 190, 190)]
 
-SPLIT_IDS = {'train': 0, 'val': 1}
+# 'pretrain': the images the backbone pretraining set is cut from
+# (tools/misc/make_toy_pretrain.py), none of the detection splits' images
+SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2, 'pretrain': 3}
 VARIANTS = ('easy', 'hard', 'multiscale')
 # per variant: (default output root, image side, train images, val images,
 # classes)
@@ -578,10 +586,12 @@ def make_toy_coco(out=None,
                   size=None,
                   seed=0,
                   variant='easy',
-                  log_every=100):
+                  log_every=100,
+                  num_test=None):
     """Generate the set; return a dict
-    ``split -> (ann_file, img_dir, n_images, n_anns)``. ``None`` arguments
-    take the variant's defaults (:data:`VARIANT_DEFAULTS`)."""
+    ``split -> (ann_file, img_dir, n_images, n_anns)`` for ``train``,
+    ``val`` and ``test``. ``None`` arguments take the variant's defaults
+    (:data:`VARIANT_DEFAULTS`); ``num_test=None``: as many as ``val``."""
     if variant not in VARIANTS:
         raise ValueError(
             f'unknown variant {variant!r}; choose one of {VARIANTS}')
@@ -590,8 +600,10 @@ def make_toy_coco(out=None,
         default if given is None else given
         for given, default in zip((out, size, num_train, num_val), defaults))
     classes = defaults[-1]
+    num_test = num_val if num_test is None else num_test
     result = {}
-    for split, num in (('train', num_train), ('val', num_val)):
+    for split, num in (('train', num_train), ('val', num_val), ('test',
+                                                                num_test)):
         result[split] = make_split(out, split, num, size, seed, variant,
                                    classes, log_every)
     return result
@@ -601,9 +613,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Generate a toy COCO-format '
         'detection/instance-segmentation set of coloured shapes (real JPEGs + '
-        'instances_{train,val}.json).',
-        epilog='Output: OUT/annotations/instances_{train,val}.json and '
-        'OUT/{train,val}/*.jpg. Same arguments -> byte-identical files.')
+        'instances_{train,val,test}.json).',
+        epilog='Output: OUT/annotations/instances_{train,val,test}.json and '
+        'OUT/{train,val,test}/*.jpg. Same arguments -> byte-identical '
+        'files.')
     parser.add_argument(
         '--out',
         default=None,
@@ -628,6 +641,11 @@ def parse_args(argv=None):
         default=None,
         help='number of val images (default: 100; multiscale 300)')
     parser.add_argument(
+        '--num-test',
+        type=int,
+        default=None,
+        help='number of test images (default: as many as val)')
+    parser.add_argument(
         '--size',
         type=int,
         default=None,
@@ -641,9 +659,9 @@ def parse_args(argv=None):
         default=100,
         help='print progress every N images, 0 for quiet (default: 100)')
     args = parser.parse_args(argv)
-    if min(args.num_train if args.num_train is not None else 0,
-           args.num_val if args.num_val is not None else 0) < 0:
-        parser.error('--num-train/--num-val must be >= 0')
+    if min(n if n is not None else 0
+           for n in (args.num_train, args.num_val, args.num_test)) < 0:
+        parser.error('--num-train/--num-val/--num-test must be >= 0')
     if args.size is not None and args.size < 32:
         parser.error('--size must be >= 32')
     return args
@@ -657,7 +675,7 @@ def main(argv=None):
     print(f'Generating toy COCO ({args.variant}, seed={args.seed}, '
           f'{size}px) in {out}')
     res = make_toy_coco(out, args.num_train, args.num_val, size, args.seed,
-                        args.variant, args.log_every)
+                        args.variant, args.log_every, args.num_test)
     print(f'Done in {time.time() - t0:.1f} s. Classes ({len(classes)}): '
           f'{", ".join(classes)}')
     for split, (ann_file, img_dir, n_img, n_ann) in res.items():

@@ -3,8 +3,10 @@
 # Generate it first with:  python tools/misc/make_toy_coco.py
 # (writes data/toy_coco/)
 #
-# Layout: data/toy_coco/{train,val}/*.jpg,
-# data/toy_coco/annotations/instances_{train,val}.json
+# Layout: data/toy_coco/{train,val,test}/*.jpg,
+# data/toy_coco/annotations/instances_{train,val,test}.json: `val` is the
+# validation split (settings are chosen on it), `test` the one tools/test.py
+# reports
 #
 # Note on overriding: mmengine evaluates the variables below when this file
 # is read, so a derived config that only redefines e.g.
@@ -76,7 +78,13 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline,
         backend_args=backend_args))
-test_dataloader = val_dataloader
+# the test split reports results; nothing is chosen on it
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(
+        val_dataloader['dataset'],
+        ann_file='annotations/instances_test.json',
+        data_prefix=dict(img='test/')))
 
 val_evaluator = dict(
     type='CocoMetric',
@@ -84,4 +92,5 @@ val_evaluator = dict(
     metric='bbox',
     format_only=False,
     backend_args=backend_args)
-test_evaluator = val_evaluator
+test_evaluator = dict(
+    val_evaluator, ann_file=data_root + 'annotations/instances_test.json')

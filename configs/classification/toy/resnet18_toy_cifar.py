@@ -26,12 +26,17 @@ train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(type='ToyCIFAR100', data_root=data_root))
+# settings are chosen on val; test reports and chooses nothing
 val_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(type='ToyCIFAR100', data_root=data_root))
-test_dataloader = val_dataloader
+    dataset=dict(type='ToyCIFAR100', data_root=data_root, split='val'))
+test_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(type='ToyCIFAR100', data_root=data_root, split='test'))
 val_evaluator = dict(topk=(1, 5))
 test_evaluator = val_evaluator
 

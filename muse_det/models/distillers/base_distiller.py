@@ -23,6 +23,7 @@ from ..recorders import FeatureRecorder, default_features
 from ..recorders.feature_geometry import FeatureGeometry, measure_geometry
 from .feature_pairs import ARCHITECTURE, FeaturePair, feature_label
 from .grad_balance import gradient_ratios, total_task_loss
+from .isolated_rng import isolated_rng
 
 
 def _iteration() -> str:
@@ -185,17 +186,21 @@ class BaseDistiller(BaseModel):
         self.sample_generator = torch.Generator().manual_seed(
             torch.initial_seed() % 2**63)
         losses = []
-        for pair in self.pairs:
-            student = geometry[pair.student[0]][pair.student[1]]
-            target = geometry[pair.target[0]][pair.target[1]]
-            cfg = adapt_loss_cfg(
-                dict(
-                    copy.deepcopy(self.loss_cfg),
-                    student_channels=student.shape[0],
-                    target_channels=target.shape[0]))
-            if cfg['type'] in PAIR_LOSS_TYPES:
-                cfg.update(self.pair_geometry_options(student, target))
-            losses.append(MODELS.build(cfg))
+        # adapters and critics draw their initial weights from a stream of
+        # their own, so the wrapped model's init_weights() draws what it
+        # draws in a plain run of the same seed
+        with isolated_rng('pair_losses'):
+            for pair in self.pairs:
+                student = geometry[pair.student[0]][pair.student[1]]
+                target = geometry[pair.target[0]][pair.target[1]]
+                cfg = adapt_loss_cfg(
+                    dict(
+                        copy.deepcopy(self.loss_cfg),
+                        student_channels=student.shape[0],
+                        target_channels=target.shape[0]))
+                if cfg['type'] in PAIR_LOSS_TYPES:
+                    cfg.update(self.pair_geometry_options(student, target))
+                losses.append(MODELS.build(cfg))
         self.pair_losses = nn.ModuleList(losses)
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(

@@ -9,6 +9,7 @@ from muse_det.utils.checkpoint_io import safe_load
 from muse_det.utils.export import model_state_dict, state_dict_of
 from .base_distiller import BaseDistiller, build_network
 from .feature_pairs import ARCHITECTURE, normalise_features, parse_pairs
+from .isolated_rng import isolated_rng
 
 TEACHER = 'teacher'
 
@@ -78,7 +79,8 @@ class MUSEOfflineDistiller(BaseDistiller):
                  loss: dict = dict(type='MUSELoss'),
                  **kwargs):
         super().__init__(architecture=architecture, loss=loss, **kwargs)
-        self.teacher = build_network(teacher)
+        with isolated_rng('teacher'):  # see isolated_rng
+            self.teacher = build_network(teacher)
         if teacher_ckpt is not None:
             load_teacher_weights(self.teacher, teacher_ckpt)
             # the runner's init_weights() must not re-initialise

@@ -8,6 +8,7 @@ from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder
 from .base_distiller import BaseDistiller, build_network, task_losses
 from .feature_pairs import ARCHITECTURE, FeaturePair, normalise_features
+from .isolated_rng import isolated_rng
 from .peer_ensemble import attach_peer_predictions, prediction_fields
 
 LOGIT_KD_KEYS = {'logits', 'weight', 'temperature'}
@@ -80,7 +81,10 @@ class MUSEOnlineDistiller(BaseDistiller):
                 f'{len(peers) if hasattr(peers, "__len__") else "?"}')
         super().__init__(architecture=peers[0], loss=loss, **kwargs)
         for i, cfg in enumerate(peers[1:], start=1):
-            setattr(self, peer_key(i), build_network(cfg))
+            # peer 0 is built as a plain run builds it; the others from
+            # streams of their own (see isolated_rng)
+            with isolated_rng(peer_key(i)):
+                setattr(self, peer_key(i), build_network(cfg))
         self.num_peers = len(peers)
         if isinstance(eval_peer, bool) or not isinstance(eval_peer, int) \
                 or eval_peer not in range(self.num_peers):
