@@ -253,6 +253,22 @@ RUN = [
                       'muse-mul cosine --settings no-warmup')],
     ('python tools/benchmark_methods.py --tasks det-step --table --results '
      'work_dirs/ablation/det-step.jsonl', []),
+    # the pretrained regime: the backbone pretraining shrunk to 2
+    # iterations on 2 crops a class, then the benchmark on its checkpoint
+    ('python tools/misc/pretrain_toy_backbone.py',
+     ['--iters', '2', '--per-class', '2', '--val-per-class', '1']),
+    *[(f'python tools/benchmark_methods.py --tasks det-pre --curve 1200 '
+       f'--threads 1 --seeds 0 1 2 3 4 --results docs/results/det-pre.jsonl '
+       f'--methods {methods}',
+       ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
+      for methods in ('none muse-mul', )],
+    *[(f'python tools/benchmark_methods.py --tasks det-pre --curve 1200 '
+       f'--threads 1 --seeds 0 --results docs/results/det-pre.jsonl '
+       f'--methods muse-mul --settings {setting}',
+       ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
+      for setting in ('long-warmup', 'w0.3', 'w0.1')],
+    ('python tools/benchmark_methods.py --tasks det-pre --table --results '
+     'docs/results/det-pre.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
      '--threads 1 --seeds 0 1 2 3 4 --results '
      'work_dirs/ablation/det-retina.jsonl --methods none muse-mul',
@@ -402,6 +418,17 @@ def test_documented_commands_run_on_toy_data(sandbox):
     with open(sandbox / 'work_dirs/ablation/det-step.jsonl') as f:
         tags = [json.loads(line)['tag'] for line in f]
     assert tags == [''] * 8 + ['no-warmup'] * 2
+    # the pretrained regime: its checkpoint, and runs that report the test
+    # split beside val
+    assert osp.getsize(
+        sandbox / 'data/toy_pretrain/resnet18-quarter_toy-pretrain.pth') > 0
+    with open(sandbox / 'docs/results/det-pre.jsonl') as f:
+        rows = [json.loads(line) for line in f]
+    assert [(r['method'], r['tag'], 'test' in r)
+            for r in rows] == [('none', '', True), ('muse-mul', '', True),
+                               ('muse-mul', 'long-warmup', True),
+                               ('muse-mul', 'w0.3', True),
+                               ('muse-mul', 'w0.1', True)]
     # the anchor-based detector: plain and MUSE, with their curves
     assert curve_rows(sandbox / 'work_dirs/ablation/det-retina.jsonl') == [
         ('det-retina', method, [2, 4]) for method in ('none', 'muse-mul')

@@ -100,6 +100,7 @@ def pretrain(out: str = DEFAULT_OUT,
     os.close(fd)
     try:
         torch.save(dict(state_dict=state, meta=meta), tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep other users out
         os.replace(tmp, out)
     finally:
         if osp.exists(tmp):
