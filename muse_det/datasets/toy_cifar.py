@@ -4,6 +4,7 @@ import os.path as osp
 
 from mmpretrain.datasets import CIFAR100
 
+from muse_det.errors import MissingFileError, MuseDetError
 from muse_det.registry import DATASETS
 
 TOY_COMMAND = 'python tools/misc/make_toy_cifar.py --out {root}'
@@ -29,7 +30,7 @@ class ToyCIFAR100(CIFAR100):
 
     def __init__(self, *args, download: bool = False, **kwargs):
         if download:
-            raise ValueError(
+            raise MuseDetError(
                 'ToyCIFAR100 never downloads; make the files with ' +
                 TOY_COMMAND.format(root='<data_root>'))
         super().__init__(*args, download=False, **kwargs)
@@ -43,7 +44,7 @@ class ToyCIFAR100(CIFAR100):
             name for name in names if not osp.isfile(osp.join(folder, name))
         ]
         if missing:
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f'{type(self).__name__}: missing {", ".join(missing)} in '
                 f'{folder}/; make the toy set with '
                 f'`{TOY_COMMAND.format(root=root.rstrip("/") or ".")}` or set '
