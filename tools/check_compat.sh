@@ -91,7 +91,8 @@ done
 
 # 2. Import and the fast tests, against the installed package (run from the checkout for its
 # tests and configs; `pytest`, not `python -m pytest`, so the checkout is not on sys.path).
-"$VENV/bin/python" - <<'PY'
+# from $VENV, so that a muse_det folder in the current directory is not imported instead
+(cd "$VENV" && "$VENV/bin/python" -) <<'PY'
 import os, torch
 import mmcv, mmengine, mmdet, mmpretrain
 from mmcv.ops import nms
@@ -114,7 +115,7 @@ log "stack: $stack; pytest exit $rc"
 mim_rc=skipped
 if [ "${SKIP_MIM:-0}" != 1 ]; then
   $PIP install -q --no-deps openmim
-  $PIP install -q click colorama model-index tabulate
+  $PIP install -q click colorama model-index pandas requests tabulate
   run=$(mktemp -d)
   log "mim train/test muse_det on a toy set in $run"
   mim_rc=0

@@ -49,7 +49,7 @@ def test_the_installed_stack_is_supported():
 
 @pytest.mark.parametrize('name,version', [('mmcv', '2.2.0'), ('mmcv', '2.0.1'),
                                           ('mmdet', '3.2.0'),
-                                          ('mmengine', '1.0.0rc0'),
+                                          ('mmengine', '1.0.0'),
                                           ('mmpretrain', '1.1.0')])
 def test_unsupported_version_is_one_line_naming_the_range(name, version):
     low, high = SUPPORTED_VERSIONS[name]
