@@ -19,7 +19,8 @@ LAUNCHERS = {
 }
 
 RECORDER = """#!/usr/bin/env bash
-{{ echo "cwd=$PWD"; echo "pythonpath=$PYTHONPATH"; printf 'arg=%s\\n' "$@"; }} > {out}
+{{ echo "cwd=$PWD"; echo "pythonpath=$PYTHONPATH"
+   printf 'arg=%s\\n' "$@"; }} > {out}
 """
 
 
