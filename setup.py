@@ -75,8 +75,12 @@ if __name__ == '__main__':
                 '.mim/configs/*/*/*/*.py', '.mim/tools/*', '.mim/tools/*/*'
             ]
         },
-        install_requires=read_requirements('runtime.txt'),
+        # ranges, not pins: installing into an existing MMDetection
+        # environment keeps its torch and mmcv (requirements/runtime.txt)
+        install_requires=read_requirements('runtime.txt') +
+        read_requirements('mminstall.txt'),
         extras_require={
+            'cls': read_requirements('cls.txt'),
             'mim': read_requirements('mminstall.txt'),
             'tests': read_requirements('tests.txt'),
             'optional': read_requirements('optional.txt'),

@@ -9,13 +9,16 @@ What a run needs beyond registered types is named by its config (e.g.
 ``runner_type = 'SafeCheckpointRunner'``). ``muse_det.information`` is pure
 PyTorch and works without any OpenMMLab package installed.
 """
-from .version import __version__
+from .version import __version__, check_versions
 
 try:
     import mmdet  # noqa: F401
 except ImportError:  # muse_det.information stays usable with PyTorch alone
     pass
 else:
+    # an unsupported mmcv/mmdet/mmengine fails here, in one line naming the
+    # supported range, rather than deep inside a run
+    check_versions()
     # importing the implementation modules registers their types
     from . import datasets, engine, evaluation, models  # noqa: F401
 

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Distributed testing on one or more nodes with torchrun (DDP through MMEngine).
-#   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
-# Multi-node: NNODES=2 NODE_RANK=0 MASTER_ADDR=host0 bash tools/dist_test.sh CONFIG CKPT 8 ...
+# Distributed testing with torchrun (DDP through MMEngine), on one or more nodes.
+#
+#   bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCESSES [test.py options]
+#
+# CONFIG, CHECKPOINT, --work-dir/--out and the config's data paths are read relative to the
+# directory you run this from, as with tools/test.py. Multi-node: NNODES=2 NODE_RANK=0
+# MASTER_ADDR=host0 bash tools/dist_test.sh CONFIG CKPT 8 ...; PORT and PYTHON may be set.
 # Without CUDA the processes use gloo on the CPU; with CUDA, NCCL, one GPU per process.
 set -euo pipefail
+TOOLS=$(cd "$(dirname "$0")" && pwd)
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
+if [ $# -lt 3 ]; then
+  usage >&2
+  echo "error: CONFIG, CHECKPOINT and NUM_PROCESSES are required" >&2
+  exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -12,9 +24,8 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
-cd "$(dirname "$0")/.."
-PYTHONPATH="$(pwd):${PYTHONPATH:-}" \
-$PYTHON -m torch.distributed.run \
+PYTHONPATH="$TOOLS/..${PYTHONPATH:+:$PYTHONPATH}" \
+"$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" --master_port="$PORT" \
-    tools/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+    "$TOOLS/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"

@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from muse_det.utils.checkpoint_io import UnsafeCheckpointError  # noqa: E402
+from muse_det.errors import is_muse_det_error  # noqa: E402
 from muse_det.utils.export import export_checkpoint  # noqa: E402
 
 
@@ -25,7 +25,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         summary = export_checkpoint(args.checkpoint, args.out)
-    except (FileNotFoundError, ValueError, UnsafeCheckpointError) as e:
+    except Exception as e:
+        if not is_muse_det_error(e):
+            raise
         raise SystemExit(f'export failed: {e}')
     print(f'wrote {args.out}: {summary["kept"]} tensors of the plain model; '
           f'dropped {summary["dropped"]} distillation-only tensors (adapters, '

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Create or reuse ./.venv with the full muse-det stack (the standard PyTorch wheel, which runs
 # on CPUs and CUDA GPUs, torchvision, mmcv with compiled ops, mmengine, mmdet, mmpretrain, this
-# package in editable mode). Idempotent: a stamp of the requirement files skips the work when
+# package in editable mode), at the exact versions of requirements/constraints.txt (the
+# package itself states ranges; to add muse-det to an existing environment, see
+# docs/get_started.md). Idempotent: a stamp of the requirement files skips the work when
 # nothing changed. pip caches the compiled mmcv wheel, so a second fresh venv on the same
 # machine reuses it (and rebuilds it if that wheel does not run with the installed torch).
 #
@@ -35,8 +37,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PIP="$VENV/bin/python -m pip"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+CONSTRAINTS="-c requirements/constraints.txt"
 log "installing torch and torchvision"
-$PIP install -q -r requirements/runtime.txt
+$PIP install -q $CONSTRAINTS torch torchvision -r requirements/runtime.txt
 log "installing build tools"
 $PIP install -q -r requirements/build.txt
 # mmcv 2.1.0 ships only as an sdist on PyPI: build its ops against the installed torch (CUDA
@@ -53,7 +56,7 @@ assert keep.tolist() == [0, 2], keep
 PY
 }
 mmcv_build() {
-  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} $PIP install -q --no-build-isolation "$@" mmcv==2.1.0
+  MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} $PIP install -q --no-build-isolation $CONSTRAINTS "$@" mmcv
 }
 if ! mmcv_ops_work; then
   log "installing mmcv 2.1.0 with compiled ops (about 8 minutes on 2 cores the first time)"
@@ -65,10 +68,11 @@ if ! mmcv_ops_work; then
   fi
 fi
 log "installing mmengine, mmdet, mmpretrain and test tools"
-$PIP install -q -r requirements/mminstall.txt -r requirements/tests.txt
+$PIP install -q $CONSTRAINTS -r requirements/mminstall.txt -r requirements/cls.txt \
+  -r requirements/tests.txt
 if [ "$OPTIONAL" = 1 ]; then
   log "installing optional extras"
-  $PIP install -q -r requirements/optional.txt
+  $PIP install -q $CONSTRAINTS -r requirements/optional.txt
 fi
 if [ -f setup.py ]; then
   log "installing muse-det (editable)"

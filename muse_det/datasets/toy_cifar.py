@@ -4,6 +4,7 @@ import os.path as osp
 
 from mmpretrain.datasets import CIFAR100
 
+from muse_det.errors import MissingFileError, MuseDetError
 from muse_det.registry import DATASETS
 
 TOY_COMMAND = 'python tools/misc/make_toy_cifar.py --out {root}'
@@ -35,7 +36,7 @@ class ToyCIFAR100(CIFAR100):
                  download: bool = False,
                  **kwargs):
         if download:
-            raise ValueError(
+            raise MuseDetError(
                 'ToyCIFAR100 never downloads; make the files with ' +
                 TOY_COMMAND.format(root='<data_root>'))
         if split not in ('train', 'val', 'test'):
@@ -58,7 +59,7 @@ class ToyCIFAR100(CIFAR100):
             name for name in names if not osp.isfile(osp.join(folder, name))
         ]
         if missing:
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f'{type(self).__name__}: missing {", ".join(missing)} in '
                 f'{folder}/; make the toy set with '
                 f'`{TOY_COMMAND.format(root=root.rstrip("/") or ".")}` or set '

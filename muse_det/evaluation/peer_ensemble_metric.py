@@ -6,6 +6,7 @@ from typing import Dict, Sequence
 from mmengine.dist import all_gather_object
 from mmengine.evaluator import BaseMetric
 
+from muse_det.errors import MuseDetError
 from muse_det.registry import METRICS
 
 # The data-sample field of MUSEOnlineDistiller(eval_all_peers=True): the other
@@ -42,7 +43,7 @@ class PeerEnsembleMetric(BaseMetric):
     def __init__(self, metric: dict, **overrides):
         super().__init__()
         if not isinstance(metric, dict) or 'type' not in metric:
-            raise ValueError(
+            raise MuseDetError(
                 'PeerEnsembleMetric needs `metric`: one metric config dict '
                 'with a "type" (e.g. dict(type="CocoMetric", ...)), got '
                 f'{metric!r}')

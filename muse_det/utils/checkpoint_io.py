@@ -11,17 +11,24 @@ statistic...) is refused before it can run.
 Writing goes through :func:`atomic_open`: a temp file in the target's folder,
 fsync, rename.
 """
+import codecs
 import contextlib
 import glob
 import os
 import os.path as osp
 import pickle
+import pickletools
 import re
 import secrets
+import zipfile
+from typing import Callable, List, Optional
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.utils import digit_version
+
+from ..errors import MissingFileError, MuseDetError
 
 # numpy >= 2 (its pickles name numpy._core, numpy 1.x pickles name numpy.core)
 try:
@@ -85,21 +92,155 @@ def _global_name(entry) -> str:
     return f'{entry.__module__}.{entry.__qualname__}'
 
 
-class UnsafeCheckpointError(RuntimeError):
+class UnsafeCheckpointError(MuseDetError, RuntimeError):
     """A checkpoint needs globals outside the allow-list (possibly a malicious
     payload)."""
+
+
+# torch 2.6 made ``torch.load`` weights-only by default and lets allow-list
+# entries carry the name a pickle uses, ``(obj, 'module.name')``; torch 2.4 and
+# 2.5 key the allow-list by ``obj.__module__`` and ``obj.__name__`` only, and
+# 2.4 cannot list a checkpoint's globals. muse-det passes
+# ``weights_only=True`` on every version; what differs is decided here alone.
+NAMED_ALLOW_LIST = digit_version(torch.__version__) >= digit_version('2.6.0')
+# What torch >= 2.5 allows by default and torch 2.4 does not: the byte
+# strings of protocol-2 pickles (numpy arrays' data) are rebuilt with
+# ``_codecs.encode(str, 'latin1')``, which only encodes a string.
+OLDER_TORCH_DEFAULTS = [codecs.encode]  # named _codecs.encode
+
+
+def _renamed(fn: Callable, name: str) -> Callable:
+    """``fn`` under the dotted ``name`` a pickle uses for it, for torch
+    versions that look allow-list entries up by ``__module__`` and
+    ``__name__``."""
+    module, _, short = name.rpartition('.')
+
+    def call(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    call.__module__, call.__name__, call.__qualname__ = module, short, short
+    return call
+
+
+def allow_list_entries(entries: list, named: bool = NAMED_ALLOW_LIST) -> list:
+    """``entries`` (objects, or ``(obj, 'module.name')`` pairs) in the form
+    the running torch's allow-list takes.
+
+    Args:
+        entries: allow-list entries, as :data:`MMENGINE_STATE_GLOBALS`.
+        named: whether torch takes ``(obj, name)`` pairs (torch >= 2.6).
+
+    Returns:
+        list: ``entries`` unchanged where pairs are taken; otherwise each pair
+        as its object when the object's own name is the pair's, as a renamed
+        forwarding function for a function under another name, and left out
+        for a class under another name (a pickle naming it is then refused);
+        plus :data:`OLDER_TORCH_DEFAULTS`.
+    """
+    if named:
+        return list(entries)
+    plain = []
+    for entry in entries:
+        if not isinstance(entry, tuple):
+            plain.append(entry)
+            continue
+        obj, name = entry
+        if f'{obj.__module__}.{obj.__name__}' == name:
+            plain.append(obj)
+        elif not isinstance(obj, type):
+            plain.append(_renamed(obj, name))
+    return plain + OLDER_TORCH_DEFAULTS
+
+
+@contextlib.contextmanager
+def allowed_globals(entries: list, named: bool = NAMED_ALLOW_LIST):
+    """Allow ``entries`` for ``torch.load(weights_only=True)`` inside the
+    block only: entries the process already allowed stay allowed, nothing
+    else is left behind.
+
+    Args:
+        entries: allow-list entries, as :data:`MMENGINE_STATE_GLOBALS`.
+        named: whether torch takes ``(obj, name)`` pairs and has the
+            ``safe_globals`` context manager (torch >= 2.6).
+    """
+    previous = list(torch.serialization.get_safe_globals())
+    added = [
+        e for e in allow_list_entries(entries, named) if e not in previous
+    ]
+    if named:
+        with torch.serialization.safe_globals(added):
+            yield
+        return
+    torch.serialization.add_safe_globals(added)
+    try:
+        yield
+    finally:
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(previous)
+
+
+def _pickle_globals(path: str) -> List[str]:
+    """The globals (``module.name``) the pickle of the zip checkpoint at
+    ``path`` names, read from its opcodes without unpickling."""
+    with zipfile.ZipFile(path) as archive:
+        member = next(n for n in archive.namelist()
+                      if n == 'data.pkl' or n.endswith('/data.pkl'))
+        data = archive.read(member)
+    from torch._utils import IMPORT_MAPPING, NAME_MAPPING
+    names, strings, proto = [], [], 0
+    for opcode, arg, _ in pickletools.genops(data):
+        if opcode.name == 'PROTO':
+            proto = arg
+        elif opcode.name == 'GLOBAL':
+            module, name = arg.split(' ', 1)
+            # Python 2 names, which torch's unpickler maps the same way
+            if proto <= 2:
+                module, name = NAME_MAPPING.get((module, name), (module, name))
+                module = IMPORT_MAPPING.get(module, module)
+            names.append(f'{module}.{name}')
+        elif opcode.name == 'STACK_GLOBAL' and len(strings) >= 2:
+            names.append(f'{strings[-2]}.{strings[-1]}')
+        if isinstance(arg, str):
+            strings.append(arg)
+    return names
+
+
+def unsafe_globals_in(path: str,
+                      named: bool = NAMED_ALLOW_LIST) -> Optional[List[str]]:
+    """The globals the pickle of the checkpoint at ``path`` names that torch
+    does not allow by default, read without unpickling (torch's
+    ``get_unsafe_globals_in_checkpoint`` where torch >= 2.6, the pickle's
+    opcodes otherwise).
+
+    Args:
+        path: a checkpoint in torch's zip format.
+        named: whether torch >= 2.6's listing is used.
+
+    Returns:
+        list or None: the names, sorted; None if ``path`` is not a zip
+        checkpoint.
+    """
+    try:
+        if named:
+            names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        else:
+            from torch._weights_only_unpickler import _get_allowed_globals
+            allowed = set(_get_allowed_globals()) | {
+                _global_name(g)
+                for g in OLDER_TORCH_DEFAULTS
+            }
+            names = [n for n in _pickle_globals(path) if n not in allowed]
+    # legacy (non-zip) format or unreadable: the torch error says enough
+    except Exception:
+        return None
+    return sorted(set(names))
 
 
 def _unsafe_globals(path):
     """The globals the pickle in ``path`` names beyond the allowed ones, read
     without unpickling (``[]`` if the file is not a zip checkpoint)."""
-    try:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    # legacy (non-zip) format or unreadable: the torch error says enough
-    except Exception:
-        return []
     allowed = {_global_name(g) for g in MMENGINE_STATE_GLOBALS}
-    return sorted(set(names) - allowed)
+    return sorted(set(unsafe_globals_in(path) or []) - allowed)
 
 
 def _refusal(path, error):
@@ -126,11 +267,9 @@ def _mmengine_state_allowed():
     already allows stay allowed afterwards; ``HistoryBuffer``'s class-wide
     statistics table, which its ``__setstate__`` updates from the file, is
     restored."""
-    present = set(torch.serialization.get_safe_globals())
-    added = [g for g in MMENGINE_STATE_GLOBALS if g not in present]
     statistics = dict(HistoryBuffer._statistics_methods)
     try:
-        with torch.serialization.safe_globals(added):
+        with allowed_globals(MMENGINE_STATE_GLOBALS):
             yield
     finally:
         HistoryBuffer._statistics_methods.clear()
@@ -144,7 +283,7 @@ def safe_load(path: str, map_location='cpu'):
     needs anything else."""
     path = osp.expanduser(str(path))
     if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path}')
+        raise MissingFileError(f'checkpoint not found: {path}')
     try:
         with _mmengine_state_allowed():
             return torch.load(
@@ -174,7 +313,7 @@ def atomic_open(path, mode: str = 'wb', **kwargs):
     :func:`remove_stray_temp_files`); an exception removes the temp file and
     keeps the old one."""
     if mode not in ('w', 'wb'):
-        raise ValueError(
+        raise MuseDetError(
             f"atomic_open writes whole files: mode 'w' or 'wb', not {mode!r}")
     path = osp.abspath(str(path))
     folder = osp.dirname(path)

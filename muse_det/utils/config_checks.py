@@ -10,12 +10,14 @@ import json
 import os.path as osp
 from typing import Iterator, List, Tuple
 
+from ..errors import MuseDetError
+
 # Parsing a COCO json twice costs little below this size; larger files are
 # checked by existence only (COCO train2017 is ~450 MB).
 _JSON_CHECK_MAX_BYTES = 64 * 2**20
 
 
-class ConfigCheckError(ValueError):
+class ConfigCheckError(MuseDetError):
     """A config that would fail deep inside the runner, or train
     silently wrong."""
 

@@ -5,6 +5,7 @@ from typing import Dict, Tuple
 
 import torch
 
+from muse_det.errors import MuseDetError
 from muse_det.models.distillers.feature_pairs import ARCHITECTURE
 from .checkpoint_io import atomic_save, safe_load
 
@@ -19,7 +20,7 @@ def state_dict_of(checkpoint, what: str) -> dict:
     state = checkpoint.get('state_dict', checkpoint) if isinstance(
         checkpoint, dict) else None
     if not isinstance(state, dict) or not state:
-        raise ValueError(f'{what} holds no state_dict')
+        raise MuseDetError(f'{what} holds no state_dict')
     return state
 
 
@@ -38,7 +39,7 @@ def strip_distiller(state_dict: Dict[str, torch.Tensor],
         else:
             dropped.append(key)
     if not kept:
-        raise ValueError(
+        raise MuseDetError(
             f'no "{prefix}*" keys in this checkpoint: it is not a muse-det '
             'distiller checkpoint (already plain?). First keys: '
             f'{list(state_dict)[:5]}')

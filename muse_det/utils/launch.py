@@ -12,7 +12,7 @@ from mmengine.config import Config, DictAction
 from mmengine.hub import get_config
 from mmengine.registry import RUNNERS
 
-from .checkpoint_io import UnsafeCheckpointError
+from ..errors import MissingFileError, is_muse_det_error
 from .package_configs import package_config_paths
 
 # The runner of muse-det's tools when a config names none: checkpoints read
@@ -36,7 +36,7 @@ def load_config(path: str,
             cfg = get_config(path)
         else:
             if not osp.isfile(path):
-                raise FileNotFoundError(f'config file not found: {path}')
+                raise MissingFileError(f'config file not found: {path}')
             cfg = Config.fromfile(path)
     cfg.launcher = launcher
     if cfg_options:
@@ -102,17 +102,18 @@ def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
 
 
 def run_cli(main, argv=None):
-    """Run a tool's ``main``: known user errors print one line (the full
-    traceback with ``MUSE_DET_DEBUG=1``) and exit with status 1."""
+    """Run a tool's ``main``. muse-det's own errors (see
+    :func:`muse_det.errors.is_muse_det_error`) print their one line and exit
+    with status 1 (the full traceback with ``MUSE_DET_DEBUG=1``); any other
+    exception propagates with its traceback, since its fix is where it was
+    raised (a user's transform, head or hook, or a library)."""
     try:
         result = main(argv)
-    except (ValueError, FileNotFoundError, UnsafeCheckpointError,
-            KeyError) as e:
-        if os.environ.get('MUSE_DET_DEBUG'):
+    except Exception as e:
+        if not is_muse_det_error(e) or os.environ.get('MUSE_DET_DEBUG'):
             raise
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(
-            f'error: {msg}\n(set MUSE_DET_DEBUG=1 to see the full traceback)',
+            f'error: {e}\n(set MUSE_DET_DEBUG=1 to see the full traceback)',
             file=sys.stderr)
         raise SystemExit(1)
     leave_process_group()

@@ -17,7 +17,7 @@ from muse_det.utils.launch import load_config
 def _quick_start_commands():
     with open(osp.join(ROOT, 'README.md')) as f:
         text = f.read()
-    section = text.split('## Quick start', 1)[1].split('\n## ', 1)[0]
+    section = text.split('## Install', 1)[1].split('\n## ', 1)[0]
     block = re.search(r'```bash\n(.*?)```', section, re.S).group(1)
     return [
         ln.split('#')[0].strip() for ln in block.splitlines()
@@ -241,3 +241,33 @@ def test_package_config_builds_its_model(tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-2:] == ['MUSESelfDistiller', 'FCOS']
+
+
+def test_readme_first_screen():
+    """What it is, install, the config diff, results, cost, citation, in that
+    order; one results row per setting with its config; the statistics live
+    in docs/benchmarks.md, which has the section the table links to."""
+    with open(osp.join(ROOT, 'README.md')) as f:
+        text = f.read()
+    headings = re.findall(r'^## (.+)$', text, re.M)
+    assert headings[:5] == [
+        'Install', 'Add MUSE to an mmdet config', 'Results', 'Cost', 'Citation'
+    ]
+    intro = text.split('\n## ', 1)[0].strip().splitlines()
+    assert intro[0] == '# muse-det' and len([ln
+                                             for ln in intro[1:] if ln]) <= 3
+    results = text.split('## Results', 1)[1].split('\n## ', 1)[0]
+    rows = [
+        ln for ln in results.splitlines()
+        if ln.startswith('| ') and not ln.startswith('| setting')
+    ]
+    assert len(rows) >= 5
+    for row in rows:
+        config = re.search(r'\]\((configs/[^)]+\.py)\)', row).group(1)
+        assert osp.isfile(osp.join(ROOT, config)), row
+    assert any('not measured yet' in row and 'coco' in row for row in rows)
+    assert 't = ' not in text, 'statistics belong in docs/benchmarks.md'
+    with open(osp.join(ROOT, 'docs', 'benchmarks.md')) as f:
+        assert "\n## Summary: the README's results table\n" in f.read()
+    assert osp.isfile(
+        osp.join(ROOT, 'docs', 'images', 'information_curves_defaults.png'))

@@ -17,9 +17,10 @@ from mmengine.runner import load_checkpoint
 from test_resume import ToyModel, toy_runner, train_toy
 
 from muse_det.engine import SafeCheckpointHook
-from muse_det.utils.checkpoint_io import (MMENGINE_STATE_GLOBALS,
-                                          UnsafeCheckpointError, atomic_save,
-                                          history_buffer_statistic, safe_load)
+from muse_det.utils.checkpoint_io import (
+    MMENGINE_STATE_GLOBALS, NAMED_ALLOW_LIST, UnsafeCheckpointError,
+    allow_list_entries, allowed_globals, atomic_save, history_buffer_statistic,
+    safe_load, unsafe_globals_in)
 from muse_det.utils.export import export_checkpoint
 
 
@@ -71,11 +72,15 @@ def _evil_checkpoint(tmp_path, payload):
             'state_dict': ToyModel().state_dict(),
             'message_hub': _payloads(marker)[payload]
         }, evil)
-    assert payload in torch.serialization.get_unsafe_globals_in_checkpoint(
-        evil)
+    assert payload in unsafe_globals_in(evil)
     return evil, marker
 
 
+@pytest.mark.skipif(
+    not NAMED_ALLOW_LIST,
+    reason='torch < 2.6 loads with weights_only=False by default, so '
+    "MMEngine's own loader would run the payload; muse-det's loaders pass "
+    'weights_only=True on every torch (tested below)')
 @pytest.mark.parametrize('payload', ['posix.system', 'builtins.exec'])
 def test_payload_is_refused_by_mmengine_own_loader(tmp_path, payload):
     """MMEngine's own ``load_checkpoint`` (not muse-det's, left as it is) reads
@@ -105,6 +110,68 @@ def test_payload_is_refused_and_never_runs(tmp_path, payload, path_name):
     assert not marker.exists()
 
 
+def _stock_checkpoint(path):
+    torch.save(
+        {
+            'message_hub': {
+                'log_scalars': {
+                    'loss': HistoryBuffer([1.0, 3.0], [1, 1])
+                },
+                'runtime_info': {
+                    'eta': np.float64(2.5)
+                }
+            }
+        }, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    'named', [True, False], ids=['torch>=2.6', 'torch<2.6'])
+def test_allow_list_in_the_form_of_each_torch(tmp_path, named):
+    """The one torch-dependent step, both sides on the running torch: the
+    allow-list as ``(obj, name)`` pairs (torch >= 2.6) or as objects under
+    their pickled names (torch 2.4, 2.5) reads the same stock message hub
+    with ``weights_only=True``, and is undone after the block."""
+    if named and not NAMED_ALLOW_LIST:
+        pytest.skip('(obj, name) allow-list entries need torch >= 2.6')
+    stock = _stock_checkpoint(str(tmp_path / 'stock.pth'))
+    entries = allow_list_entries(MMENGINE_STATE_GLOBALS, named)
+    keys = {
+        e[1] if isinstance(e, tuple) else f'{e.__module__}.{e.__name__}'
+        for e in entries
+    }
+    # every name a pickle may use stays reachable in either form
+    assert {
+        'builtins.getattr', 'numpy.core.multiarray._reconstruct',
+        'numpy._core.multiarray._reconstruct',
+        'mmengine.logging.history_buffer.HistoryBuffer'
+    } <= keys
+    if not named:
+        assert not any(isinstance(e, tuple) for e in entries)
+        assert getattr not in entries
+    before = list(torch.serialization.get_safe_globals())
+    table = dict(HistoryBuffer._statistics_methods)
+    try:
+        with allowed_globals(MMENGINE_STATE_GLOBALS, named):
+            hub = torch.load(stock, weights_only=True)['message_hub']
+    finally:
+        HistoryBuffer._statistics_methods.clear()
+        HistoryBuffer._statistics_methods.update(table)
+    assert hub['log_scalars']['loss'].mean() == 2.0
+    assert type(hub['runtime_info']['eta']) is np.float64
+    assert list(torch.serialization.get_safe_globals()) == before
+    # without the block the same file is refused
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(stock, weights_only=True)
+    # the globals the file names, read without unpickling, in either form
+    names = unsafe_globals_in(stock, named)
+    assert 'builtins.getattr' in names
+    assert 'mmengine.logging.history_buffer.HistoryBuffer' in names
+    if hasattr(torch.serialization, 'get_unsafe_globals_in_checkpoint'):
+        assert names == sorted(
+            set(torch.serialization.get_unsafe_globals_in_checkpoint(stock)))
+
+
 def test_stock_mmengine_message_hub_loads_without_widening_the_allow_list(
         tmp_path):
     """A HistoryBuffer pickles its statistics methods through builtins.getattr
@@ -123,7 +190,7 @@ def test_stock_mmengine_message_hub_loads_without_widening_the_allow_list(
                 }
             }
         }, stock)
-    names = torch.serialization.get_unsafe_globals_in_checkpoint(stock)
+    names = unsafe_globals_in(stock)
     assert 'builtins.getattr' in names and any(
         n.startswith('numpy') for n in names)
     allowed_before = set(torch.serialization.get_safe_globals())
@@ -199,7 +266,7 @@ def test_allow_list_is_minimal():
 def test_runner_checkpoints_need_no_allow_listed_globals(tmp_path):
     train_toy(tmp_path, max_iters=2)
     ckpt = str(tmp_path / 'iter_2.pth')
-    assert torch.serialization.get_unsafe_globals_in_checkpoint(ckpt) == []
+    assert unsafe_globals_in(ckpt) == []
     hub = safe_load(ckpt)['message_hub']
     assert hub['log_scalars']['train/loss']['__plain__'] == 'HistoryBuffer'
 
@@ -218,7 +285,7 @@ def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
     checkpoint = {'message_hub': hub.state_dict()}
     hook.before_save_checkpoint(None, checkpoint)
     atomic_save(checkpoint, path)
-    assert torch.serialization.get_unsafe_globals_in_checkpoint(path) == []
+    assert unsafe_globals_in(path) == []
 
     restored = MessageHub.get_instance('round_trip_target')
     checkpoint = safe_load(path)

@@ -18,7 +18,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from muse_det.engine import SafeCheckpointRunner
-from muse_det.utils.checkpoint_io import safe_load
+from muse_det.utils.checkpoint_io import safe_load, unsafe_globals_in
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
@@ -275,8 +275,7 @@ def test_resume_mmdet_detector(tmp_path, one_thread, mode):
     with pytest.raises(Interrupt):
         _tiny_detector_runner(
             tmp_path / 'cut', mode, custom_hooks=[cut]).train()
-    assert torch.serialization.get_unsafe_globals_in_checkpoint(
-        str(tmp_path / 'cut' / 'iter_2.pth')) == []
+    assert unsafe_globals_in(str(tmp_path / 'cut' / 'iter_2.pth')) == []
     rest = RecordLoss()
     _tiny_detector_runner(
         tmp_path / 'cut', mode, custom_hooks=[rest], resume=True).train()

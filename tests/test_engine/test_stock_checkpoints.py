@@ -18,7 +18,7 @@ from mmengine.registry import init_default_scope
 from muse_test_utils import ROOT, run_tool, toy_config_text
 
 from muse_det.engine import SafeCheckpointRunner
-from muse_det.utils.checkpoint_io import safe_load
+from muse_det.utils.checkpoint_io import safe_load, unsafe_globals_in
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
@@ -103,8 +103,7 @@ def stock(toy_coco, tmp_path_factory):
 def test_the_checkpoints_hold_stock_mmengine_training_state(stock):
     tmp, _ = stock
     for name in ('plain/iter_2.pth', 'wrapped/iter_2.pth'):
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(
-            str(tmp / name))
+        names = unsafe_globals_in(str(tmp / name))
         assert 'builtins.getattr' in names, names
         assert 'mmengine.logging.history_buffer.HistoryBuffer' in names
         assert any(n.startswith('numpy') for n in names)
@@ -172,7 +171,7 @@ def test_tools_train_resume(stock, tmp_path):
     ckpt = str(tmp_path / 'iter_3.pth')
     # written by SafeCheckpointHook: plain tensors only, the stock run's
     # history continued
-    assert torch.serialization.get_unsafe_globals_in_checkpoint(ckpt) == []
+    assert unsafe_globals_in(ckpt) == []
     resumed = safe_load(ckpt)
     assert resumed['meta']['iter'] == 3
     history = resumed['message_hub']['log_scalars']['train/loss'][

@@ -93,6 +93,20 @@ NOT_HERE = {
     'CUDA install recipe',
     'python tools/benchmark_overhead.py --device cuda --steps 50':
     'a GPU',
+    'pip install -r requirements/cls.txt':
+    'CUDA install recipe',
+    # installing into an existing environment: tools/check_compat.sh does it
+    # in a fresh one (an older torch and mmcv), with mim
+    'pip install -e ".[cls]"':
+    'changes the running environment; tools/check_compat.sh runs it',
+    'bash tools/check_compat.sh':
+    'builds a second environment from nothing (mmcv from source)',
+    'mim train muse_det configs/toy/muse_fcos_r18_toy_coco_multiscale.py '
+    '--work-dir work_dirs/mim --cfg-options train_cfg.max_iters=100':
+    'needs openmim; tools/check_compat.sh runs it',
+    'mim test muse_det configs/toy/muse_fcos_r18_toy_coco_multiscale.py '
+    '--checkpoint work_dirs/mim/iter_100.pth':
+    'needs openmim; tools/check_compat.sh runs it',
 }
 
 # Run below, in this order, as written plus these shrinking arguments.
@@ -297,6 +311,28 @@ RUN = [
          '--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0',
          '--cls-iters', '2'
      ]),
+    # the README's figure (docs/visualization.md)
+    ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco_multiscale.py '
+     '--work-dir work_dirs/info_plot_defaults/muse',
+     ['--cfg-options', *TRAIN_SHRINK]),
+    ('python tools/analysis/plot_information.py '
+     'work_dirs/info_plot_defaults/muse --labels "MUSE (shipped defaults)" '
+     '--smooth 5 --out docs/images/information_curves_defaults.png', []),
+    # docs/quick_tour.md, as written (its 100 iterations), on the small set
+    ('python tools/misc/make_toy_coco.py --variant multiscale --num-train 200 '
+     '--num-val 50', TOY_COCO),
+    ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco_multiscale.py '
+     '--work-dir work_dirs/tour --cfg-options train_cfg.max_iters=100 '
+     'train_cfg.val_interval=50 default_hooks.logger.interval=10', []),
+    ('python tools/analysis/plot_information.py work_dirs/tour --labels MUSE '
+     '--out work_dirs/tour/information_curves.png', []),
+    ('python tools/export.py work_dirs/tour/iter_100.pth '
+     'work_dirs/tour/plain.pth', []),
+    ('python -c "from mmdet.apis import DetInferencer; DetInferencer('
+     "'configs/toy/fcos_r18_toy_coco_multiscale.py', "
+     "'work_dirs/tour/plain.pth', device='cpu')("
+     "'data/toy_coco_multiscale/val/000001.jpg', "
+     "out_dir='work_dirs/tour/inference', pred_score_thr=0.3)\"", []),
 ]
 # The shrunk runs stop after 2 iterations: their last
 # checkpoints are iter_2.pth.

@@ -5,6 +5,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from muse_det.errors import MuseDetError
 from muse_det.registry import HOOKS
 
 
@@ -45,13 +46,13 @@ class MUSEHook(Hook):
                                                          stop_iter)):
             if value is not None and (isinstance(value, bool) or
                                       not isinstance(value, int) or value < 0):
-                raise ValueError(
+                raise MuseDetError(
                     f'MUSEHook: {name} must be a non-negative integer, got '
                     f'{value!r}')
         is_number = isinstance(
             start_factor, (int, float)) and not isinstance(start_factor, bool)
         if not is_number or not 0 <= start_factor <= 1:
-            raise ValueError(
+            raise MuseDetError(
                 'MUSEHook: start_factor must be a number in [0, 1], got '
                 f'{start_factor!r}')
         self.warmup_iters = warmup_iters

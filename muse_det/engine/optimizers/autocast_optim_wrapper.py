@@ -6,6 +6,7 @@ from typing import Union
 import torch
 from mmengine.optim import OptimWrapper
 
+from muse_det.errors import MuseDetError
 from muse_det.registry import OPTIM_WRAPPERS
 
 
@@ -27,7 +28,7 @@ class AutocastOptimWrapper(OptimWrapper):
         super().__init__(**kwargs)
         if isinstance(dtype, str):
             if dtype not in ('bfloat16', 'float16'):
-                raise ValueError(
+                raise MuseDetError(
                     'AutocastOptimWrapper dtype must be "bfloat16" or '
                     f'"float16", got {dtype!r}')
             dtype = getattr(torch, dtype)
