@@ -36,9 +36,9 @@ data_root = '{root}/'
 train_dataloader = dict(
     batch_size=2, dataset=dict(data_root=data_root, indices=4))
 val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
+test_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
+test_evaluator = dict(ann_file=data_root + 'annotations/instances_test.json')
 """
 
 
@@ -76,7 +76,9 @@ def toy_data_cfg(data_root: str,
     metric = ['bbox', 'segm'] if with_mask else 'bbox'
     for split in ('val_evaluator', 'test_evaluator'):
         ev = copy.deepcopy(base[split])
-        ev.ann_file = root + 'annotations/instances_val.json'
+        # each loader's own split: val_dataloader reads val/, test_dataloader
+        # test/
+        ev.ann_file = root + f'annotations/instances_{split[:-10]}.json'
         ev.metric = metric
         out[split] = ev
     return out

@@ -2,10 +2,11 @@
 
 Every method is the task's MUSE config with one key changed
 (``model.loss.type``, or the MUSE ``variant``); ``none`` is the plain model of
-the same config. Each run trains with a real mmengine Runner in this process
-and evaluates on the validation split at the end; the table reports the
-metric's mean +- sample sd over seeds and the median training-step time as a
-ratio to ``none`` (runs resumed from ``--results`` keep their timings, so run a
+the same config. Each run trains with a real mmengine Runner in this process,
+evaluates on the validation split (which chooses settings) and then on the
+test split (which reports); the table (``--split``, default test) reports the
+metric's mean +- sample sd over seeds, paired differences with 95 % intervals,
+and the median training-step time as a ratio to the plain model (runs resumed from ``--results`` keep their timings, so run a
 benchmark to the end on an otherwise idle machine for clean ratios; the thread
 count is part of a run's key).
 
@@ -22,7 +23,8 @@ Tasks (toy data is generated when missing):
 
 Ablations are named settings (``--settings``, see SETTINGS): changes to the
 MUSE config applied to every distilled method, recorded under the settings'
-names (the plain model's runs are shared by all settings).
+names. Training settings (``lr0.5``, ``lr2``) reach the plain model too, under
+their own tag; the plain model's runs are shared by every other setting.
 
     python tools/benchmark_methods.py                              # cls and det, 9 methods, 3 seeds
     python tools/benchmark_methods.py --tasks cls --methods none muse l2 --seeds 0 1 2 3 4
@@ -317,13 +319,18 @@ def ensure_data(task: str) -> str:
     ]
     if all(osp.exists(path) for path in complete):
         return root
+    stale = None
     if osp.isdir(root):
+        # moved aside, not deleted, until the new set is in place
+        stale = tempfile.mkdtemp(
+            prefix=osp.basename(root) + '.no-test-', dir=osp.dirname(root))
+        os.rename(root, osp.join(stale, 'set'))
         print(
-            f'[benchmark] {root} has no test split; generating the set '
-            'anew',
+            f'[benchmark] {root} has no test split (moved to {stale}); '
+            'generating it anew',
             flush=True)
-        shutil.rmtree(root)
-    print(f'[benchmark] {root} is missing; generating it', flush=True)
+    else:
+        print(f'[benchmark] {root} is missing; generating it', flush=True)
     maker = __import__(spec['maker'])
     # written beside the root and renamed into place when complete, so a
     # second benchmark started meanwhile, or an interrupted one, never
@@ -342,6 +349,8 @@ def ensure_data(task: str) -> str:
             raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+    if stale and osp.isdir(root):
+        shutil.rmtree(stale, ignore_errors=True)
     return root
 
 
@@ -501,14 +510,15 @@ def by_seed(rows: list, method: str, tag: str, split: str) -> dict:
 
 
 def best_on_val(rows: list, settings, keep):
-    """(method, tag) among ``settings`` with ``keep(method)`` whose mean on
-    the validation split is highest (the choice a test-split table reports);
-    None without one."""
+    """(method, tag) among ``settings`` with ``keep(method)`` and at least
+    2 seeds whose mean on the validation split is highest (the choice a
+    test-split table reports); None without one."""
     means = {}
     for method, tag in settings:
         if keep(method):
             vals = by_seed(rows, method, tag, 'metric')
-            if vals:
+            # a single-seed probe is no reference: nothing would pair with it
+            if len(vals) >= 2:
                 means[(method, tag)] = statistics.mean(vals.values())
     return max(means, key=means.get) if means else None
 
@@ -528,16 +538,21 @@ def summarise(rows: list, tasks, methods, split: str = 'metric') -> str:
     best baseline are the settings with the highest *validation* mean, so a
     test-split table reports choices made on val."""
     out = []
-    split_name = 'the test split' if split == 'test' else \
-        'the validation split'
+    wanted = split
     for task, iters in sorted(
         {(r['task'], r['iters'])
-         for r in rows if r['task'] in tasks and split in r},
+         for r in rows if r['task'] in tasks},
             key=lambda k: (list(tasks).index(k[0]), k[1])):
         task_rows = [
-            r for r in rows
-            if r['task'] == task and r['iters'] == iters and split in r
+            r for r in rows if r['task'] == task and r['iters'] == iters
         ]
+        # runs made before the toy sets had a test split have no test value
+        split = wanted if any(wanted in r for r in task_rows) else 'metric'
+        task_rows = [r for r in task_rows if split in r]
+        split_name = 'the test split' if split == 'test' else \
+            'the validation split'
+        if split != wanted:
+            split_name += ' (these runs predate the test split)'
         settings = [(m, tag) for m in methods for tag in sorted(
             {r.get('tag', '')
              for r in task_rows if r['method'] == m})]
@@ -692,7 +707,8 @@ def parse_args(argv=None):
         default=[],
         choices=list(SETTINGS),
         metavar='SETTING',
-        help='named ablation settings applied to the distilled methods, in '
+        help='named ablation settings applied to the distilled methods (lr0.5 '
+        'and lr2 to the plain model too), in '
         f'order (later ones win); the tag defaults to their names joined by '
         f'"+". Known: {", ".join(SETTINGS)}')
     parser.add_argument(
@@ -751,9 +767,11 @@ def main(argv=None):
         print(summarise(rows, args.tasks, args.methods, split_key(args)))
         return rows
     threads = torch.get_num_threads()
+    # rows without a test value predate the test split and the pairing of
+    # initial weights (isolated_rng): they are not resumed from
     done = {(r['task'], r['method'], r.get('tag', ''), r['seed'], r['iters'],
              r['threads']): r
-            for r in load_results(args.results)}
+            for r in load_results(args.results) if 'test' in r}
     work_root = args.work_dir or tempfile.mkdtemp(prefix='benchmark_methods_')
     plan = [(t, m, s) for t in args.tasks for m in args.methods
             for s in args.seeds]

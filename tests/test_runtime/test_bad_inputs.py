@@ -49,7 +49,8 @@ def cfg_file(toy_coco, tmp_path):
             'test_dataloader = val_dataloader\n'
             'val_evaluator = dict(ann_file=data_root + '
             "'annotations/instances_val.json')\n"
-            'test_evaluator = val_evaluator\n' + extra)
+            'test_evaluator = dict(ann_file=data_root + '
+            "'annotations/instances_test.json')\n" + extra)
         return str(path)
 
     return write

@@ -280,6 +280,10 @@ def test_test_table_reports_the_settings_chosen_on_val():
         '[+3.00, +3.00] (t +inf, p 0) |' in table
     # l2 [w1] is the best baseline on val (53) although w10 tests higher
     assert table.splitlines()[7].endswith('vs l2 [w1] |')
+    # rows that predate the test split show their validation values
+    old = [{k: v for k, v in r.items() if k != 'test'} for r in rows]
+    assert 'the validation split (these runs predate the test split)' in (
+        bench.summarise(old, ['det'], ['none', 'muse', 'l2'], 'test'))
     val_table = bench.summarise(rows, ['det'], ['none', 'muse', 'l2'])
     assert 'metric on the validation split' in val_table
     assert '| muse | 56.00 +- 1.00 | 3 | 55.00, 56.00, 57.00 |' in val_table

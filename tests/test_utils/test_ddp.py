@@ -29,7 +29,7 @@ train_dataloader = dict(
 val_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
+test_evaluator = dict(ann_file=data_root + 'annotations/instances_test.json')
 train_cfg = dict(max_iters=3, val_interval=100)
 default_hooks = dict(checkpoint=dict(interval=3), logger=dict(interval=1))
 """

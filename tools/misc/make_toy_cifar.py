@@ -214,7 +214,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out', default='data/toy_cifar100', help='output root (data_root)')
     parser.add_argument('--num-train', type=int, default=5000)
-    parser.add_argument('--num-val', type=int, default=1000)
+    parser.add_argument(
+        '--num-val',
+        type=int,
+        default=None,
+        help='validation images (default: as many as --num-test)')
     parser.add_argument('--num-test', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
@@ -227,7 +231,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if min(args.num_train, args.num_val, args.num_test) < 1:
+    if min(args.num_train, args.num_test,
+           args.num_test if args.num_val is None else args.num_val) < 1:
         sys.exit('--num-train, --num-val and --num-test must be positive')
     t0 = time.time()
     print(

@@ -87,7 +87,8 @@ def pretrain(out: str = DEFAULT_OUT,
     }
     meta = dict(
         config=CONFIG,
-        classes=list(CLASSES),
+        # CustomDataset numbers the class folders in sorted order
+        classes=sorted(CLASSES),
         iters=int(cfg.train_cfg.max_iters),
         seed=int(seed),
         val_top1=top1,

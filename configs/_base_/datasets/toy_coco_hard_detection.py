@@ -2,8 +2,8 @@
 # objects, occlusion, clutter), 256 px JPEGs, COCO instances json. Generate it
 # first with: python tools/misc/make_toy_coco.py --variant hard
 #
-# Layout: data/toy_coco_hard/{train,val}/*.jpg,
-#         data/toy_coco_hard/annotations/instances_{train,val}.json
+# Layout: data/toy_coco_hard/{train,val,test}/*.jpg,
+#         data/toy_coco_hard/annotations/instances_{train,val,test}.json
 # Everything else (pipelines, batch sizes, evaluator) is the easy variant's.
 _base_ = './toy_coco_detection.py'
 
