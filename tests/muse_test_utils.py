@@ -169,3 +169,68 @@ def toy_run_cfg(config_path: str,
         dist_cfg=dict(backend='gloo'))
     cfg.merge_from_dict(overrides)
     return cfg
+
+
+def wait_for_ranks(procs,
+                   logs,
+                   ready: str,
+                   stall: float = 300.0,
+                   limit: float = 1800.0,
+                   poll: float = 0.5) -> None:
+    """Wait for launched ranks by their progress, not a fixed time.
+
+    A rank whose log does not yet hold ``ready`` is still starting (a busy
+    machine can take minutes to import torch) and is waited for; once every
+    live rank has printed it, the ranks must keep writing to their logs or
+    exit within ``stall`` seconds. ``limit`` bounds the whole wait. Past
+    either bound every live rank is asked for its Python stack (SIGUSR1: the
+    ranks register ``faulthandler`` on it) and killed, and the assertion
+    shows each rank's state, exit code and log.
+
+    Args:
+        procs (list[subprocess.Popen]): the ranks, in rank order.
+        logs (list[pathlib.Path]): each rank's stdout+stderr file.
+        ready (str): the line a rank prints once past its start-up.
+        stall (float): seconds without progress that count as hung.
+        limit (float): seconds the whole wait may take.
+        poll (float): seconds between looks.
+    """
+    import signal
+    import time
+
+    def sizes():
+        return [log.stat().st_size if log.exists() else 0 for log in logs]
+
+    start = last_change = time.monotonic()
+    seen = sizes()
+    reason = None
+    while any(p.poll() is None for p in procs):
+        time.sleep(poll)
+        now = time.monotonic()
+        current = sizes()
+        if current != seen:
+            seen, last_change = current, now
+        starting = any(p.poll() is None and ready not in (log.read_text(
+            errors='replace') if log.exists() else '')
+                       for p, log in zip(procs, logs))
+        if now - start > limit:
+            reason = f'not done after {limit:.0f} s'
+        elif not starting and now - last_change > stall:
+            reason = f'no progress for {stall:.0f} s'
+        if reason:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            break
+    report = '\n'.join(
+        f'--- rank {rank}: exit {p.returncode}\n' +
+        (log.read_text(errors='replace')[-3000:] if log.exists() else '')
+        for rank, (p, log) in enumerate(zip(procs, logs)))
+    assert reason is None and all(
+        p.returncode == 0
+        for p in procs), (f'{reason or "a rank failed"}\n{report}')

@@ -8,6 +8,7 @@ import faulthandler
 import math
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import sys
 import pytest
 import torch
 import torch.distributed as dist
+from muse_test_utils import wait_for_ranks
 
 from muse_det.information import CRDDistillLoss, MUSELoss
 from muse_det.information.mutual_information import (DVEstimator,
@@ -27,7 +29,9 @@ pytestmark = pytest.mark.slow
 
 HERE = osp.dirname(osp.abspath(__file__))
 BATCH = 4
-WAIT = 120  # seconds a rank may take (a few on an idle machine)
+# a rank prints this once it holds the process group; until then it is
+# starting (importing torch can take minutes on a busy machine), not hung
+READY = 'process group ready'
 CASES = {
     'muse-jsd': (MUSELoss, dict(variant='additive', entropy_weight=0.0)),
     'muse-infonce':
@@ -71,21 +75,23 @@ def _step(loss, s, t):
 def _worker(rank, world, port, name, gather, path):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    # where a stuck rank stands goes to its log, which the test prints
-    faulthandler.dump_traceback_later(WAIT - 10, exit=True)
-    # a rank that never shows up fails the run in a minute
-    # instead of hanging it
+    # the test asks a stuck rank for its stack (SIGUSR1) before killing it
+    faulthandler.register(signal.SIGUSR1)
+    # the test's progress watch decides when a rank is hung; the group's own
+    # timeout only has to outlast a peer that is still starting
     dist.init_process_group(
         'gloo',
         rank=rank,
         world_size=world,
-        timeout=datetime.timedelta(seconds=60))
+        timeout=datetime.timedelta(seconds=900))
+    print(f'[rank {rank}] {READY}', flush=True)
     try:
         loss = _loss(name, gather)
         ddp = torch.nn.parallel.DistributedDataParallel(loss)
         s, t = _batch()
         part = slice(rank * BATCH // world, (rank + 1) * BATCH // world)
         mi, grads = _step(ddp, s[part], t[part])
+        print(f'[rank {rank}] stepped', flush=True)
         dist.all_reduce(mi)
         if rank == 0:  # DDP has averaged the gradients over the ranks
             torch.save(
@@ -128,18 +134,12 @@ def _two_ranks(name, gather, tmp_path):
             stderr=subprocess.STDOUT) for rank, log in enumerate(logs)
     ]
     try:
-        for proc in procs:
-            proc.wait(timeout=WAIT)
-    except subprocess.TimeoutExpired:
-        pass
+        wait_for_ranks(procs, logs, READY)
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-    assert all(p.returncode == 0
-               for p in procs), '\n'.join(log.read_text()[-2000:]
-                                          for log in logs)
     return torch.load(path)
 
 
