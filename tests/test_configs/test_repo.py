@@ -79,41 +79,27 @@ def test_package_configs_resolve_from_any_directory(tmp_path):
     assert load_config(str(cfg_file)).model.loss.variant == 'additive'
 
 
-def test_shipped_warmup_is_the_measured_one():
-    """The warm-up ablation's choice (docs/method.md, `warmup_iters` row):
-    the multiplicative detection configs distil at full weight from the
-    first iteration; the additive and classification configs keep a
-    warm-up; the easy/hard toy configs keep the 50 their rows used."""
+def test_every_warmup_ends_inside_its_run():
+    """Each config's MUSEHook warm-up (a tuning value, documented in
+    docs/method.md, not pinned here) is a whole number of iterations that
+    ends before the run does, so every run distils at full weight for part
+    of its schedule."""
     from mmengine.config import Config
 
     import muse_det  # noqa: F401
-    warmups = {}
+    checked = 0
     for path in CONFIGS:
-        hooks = [
-            h for h in Config.fromfile(path).get('custom_hooks', [])
-            if h['type'] == 'MUSEHook'
-        ]
-        if hooks:
-            warmups[osp.relpath(path, ROOT)] = hooks[0].get('warmup_iters', 0)
-    kept = {
-        p: w
-        for p, w in warmups.items() if p.startswith('configs/classification')
-        or osp.basename(p).startswith('muse-add_')
-    }
-    toy = {
-        f'configs/toy/muse_fcos_r18_toy_coco{s}.py': 50
-        for s in ('', '_hard')
-    }
-    assert kept and all(w > 0 for w in kept.values()), kept
-    assert {p: warmups[p] for p in toy} == toy
-    dropped = {
-        p: w
-        for p, w in warmups.items() if p not in kept and p not in toy
-    }
-    assert 'configs/toy/muse_fcos_r18_toy_coco_multiscale_step.py' in dropped
-    assert 'configs/muse/online/muse-online_retinanet_r50_fpn_1x_coco.py' in \
-        dropped
-    assert set(dropped.values()) == {0}, dropped
+        cfg = Config.fromfile(path)
+        for hook in cfg.get('custom_hooks', []):
+            if hook['type'] != 'MUSEHook':
+                continue
+            warmup = hook.get('warmup_iters', 0)
+            assert isinstance(warmup, int) and warmup >= 0, (path, warmup)
+            loop = cfg.get('train_cfg', {})
+            if loop.get('type') == 'IterBasedTrainLoop':
+                assert warmup < loop['max_iters'], (path, warmup)
+            checked += 1
+    assert checked >= 10
 
 
 def test_muse_configs_are_a_few_lines_over_mmdet():
