@@ -8,6 +8,7 @@ live inside the pair losses, so DDP, optimisers, EMA and checkpoints see them.
 ``predict()`` and ``tensor`` mode are the wrapped model's.
 """
 import copy
+import difflib
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -24,6 +25,19 @@ from ..recorders.feature_geometry import FeatureGeometry, measure_geometry
 from .feature_pairs import ARCHITECTURE, FeaturePair, feature_label
 from .grad_balance import gradient_ratios, total_task_loss
 from .isolated_rng import isolated_rng
+
+# What hooks written for plain detectors and classifiers read from
+# ``runner.model`` (e.g. YOLOX's mode switch sets ``model.bbox_head.use_l1``,
+# DINO-style hooks call ``model.set_epoch``): found on the wrapped
+# architecture. Anything else missing from the distiller is an error, so a
+# typo is not silently answered by the wrapped model.
+FORWARDED_ATTRIBUTES = frozenset({
+    'backbone', 'neck', 'bbox_head', 'rpn_head', 'roi_head', 'mask_head',
+    'semantic_head', 'panoptic_head', 'panoptic_fusion_head', 'head',
+    'train_cfg', 'test_cfg', 'with_neck', 'with_rpn', 'with_roi_head',
+    'with_bbox', 'with_mask', 'with_shared_head', 'with_semantic', 'with_head',
+    'set_epoch', 'dataset_meta'
+})
 
 
 def _iteration() -> str:
@@ -231,16 +245,26 @@ class BaseDistiller(BaseModel):
             gen.set_state(state.to('cpu', torch.uint8))
 
     def __getattr__(self, name: str):
-        # Hooks written for plain detectors reach into the model (e.g. YOLOX's
-        # mode switch sets `model.bbox_head.use_l1`); let them find the wrapped
-        # architecture's attributes.
         try:
             return super().__getattr__(name)
         except AttributeError:
-            arch = self.__dict__.get('_modules', {}).get(ARCHITECTURE)
-            if arch is None or name.startswith('__'):
-                raise
+            pass
+        arch = self.__dict__.get('_modules', {}).get(ARCHITECTURE)
+        if arch is not None and name in FORWARDED_ATTRIBUTES and hasattr(
+                arch, name):
             return getattr(arch, name)
+        candidates = set(dir(self)) | {
+            n
+            for n in FORWARDED_ATTRIBUTES
+            if arch is not None and hasattr(arch, n)
+        }
+        close = difflib.get_close_matches(name, sorted(candidates), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ''
+        raise AttributeError(
+            f"'{type(self).__name__}' object has no attribute '{name}'"
+            f'{hint} (of the wrapped model it forwards only '
+            f'{", ".join(sorted(FORWARDED_ATTRIBUTES))}; the rest is '
+            f"'.{ARCHITECTURE}.{name}')")
 
     # ----------------------------------------------------------------- forward
     def forward(self,

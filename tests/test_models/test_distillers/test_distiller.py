@@ -263,3 +263,20 @@ def test_switching_type_over_a_muse_loss_config_keeps_only_what_applies(
             arch_cfg,
             features=['neck[1]', 'neck[3]'],
             loss=dict(type='l2', num_sample=16))
+
+
+def test_attribute_forwarding_is_an_allow_list(arch_cfg):
+    """Hooks written for plain detectors find the detector's parts on the
+    distiller; anything else missing is an AttributeError that names the
+    closest attribute, not a silent read of the wrapped model."""
+    model = build(arch_cfg)
+    assert model.bbox_head is model.architecture.bbox_head
+    assert model.with_neck is True
+    model.bbox_head.use_l1 = True  # YOLOX's mode switch, through the distiller
+    assert model.architecture.bbox_head.use_l1 is True
+    with pytest.raises(AttributeError, match="did you mean 'bbox_head'"):
+        model.bbox_haed
+    # a detector method outside the list is not forwarded
+    assert hasattr(model.architecture, 'add_pred_to_datasample')
+    with pytest.raises(AttributeError, match='forwards only'):
+        model.add_pred_to_datasample
