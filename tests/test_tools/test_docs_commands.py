@@ -281,6 +281,12 @@ RUN = [
        f'--methods muse-mul --settings {setting}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for setting in ('long-warmup', 'w0.3', 'w0.1')],
+    # more seeds of a probe: shrunk to seed 0, which the results file holds
+    # already (resumed, no new row)
+    ('python tools/benchmark_methods.py --tasks det-pre --curve 1200 '
+     '--threads 1 --seeds 1 3 --results docs/results/det-pre.jsonl '
+     '--methods muse-mul --settings w0.3',
+     ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
     ('python tools/benchmark_methods.py --tasks det-pre --table --results '
      'docs/results/det-pre.jsonl', []),
     ('python tools/benchmark_methods.py --tasks det-retina --curve 600 '
