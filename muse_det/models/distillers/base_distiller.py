@@ -69,6 +69,34 @@ def task_losses(losses: dict) -> dict:
     return losses
 
 
+def share_target_adapters(pairs: Sequence[FeaturePair],
+                          losses: Sequence[nn.Module]) -> None:
+    """Give every pair loss that asks for it (``share_target_adapter``) the
+    ``target_adapter`` of the first such pair taught by the same target
+    feature, so those pairs train one module.
+
+    Args:
+        pairs: the feature pairs, in the order of ``losses``.
+        losses: one built pair loss per pair; changed in place.
+    """
+    owners: Dict[Tuple[str, str], nn.Module] = {}
+    for pair, loss in zip(pairs, losses):
+        if not getattr(loss, 'share_target_adapter', False):
+            continue
+        owner = owners.setdefault(pair.target, loss)
+        if owner is loss:
+            continue
+        if repr(owner.target_adapter) != repr(loss.target_adapter):
+            raise ValueError(
+                f'pairs taught by {feature_label(*pair.target)} build '
+                f'different target adapters ({owner.target_adapter} and '
+                f'{loss.target_adapter}); set share_target_adapter=False in '
+                'the loss config to keep one per pair')
+        # built (from the isolated stream) and dropped, so the other
+        # modules' initial weights do not depend on the sharing
+        loss.target_adapter = owner.target_adapter
+
+
 def build_network(cfg) -> nn.Module:
     """Build a network from a config dict, or take an ``nn.Module`` as is."""
     if isinstance(cfg, nn.Module):
@@ -201,6 +229,7 @@ class BaseDistiller(BaseModel):
                 if cfg['type'] in PAIR_LOSS_TYPES:
                     cfg.update(self.pair_geometry_options(student, target))
                 losses.append(MODELS.build(cfg))
+        share_target_adapters(self.pairs, losses)
         self.pair_losses = nn.ModuleList(losses)
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(

@@ -220,3 +220,48 @@ def test_self_distiller_wraps_a_classifier():
     with torch.no_grad():
         assert model(x, mode='tensor').shape == (8, 5)
         assert model(x, mode='predict')[0].pred_score.shape == (5, )
+
+
+@pytest.mark.parametrize('share', [None, False])
+def test_pairs_taught_by_one_target_share_its_adapter(share):
+    """MUSE's default: layer1..layer3, all taught by layer4, train one layer4
+    adapter (one module in the state dict under each pair's name, counted
+    once by ``parameters()``, reloaded as one); ``share_target_adapter=False``
+    keeps one per pair. The student adapters and critics stay per pair."""
+    loss = dict(type='MUSELoss', grid=2, num_samples=4)
+    if share is not None:
+        loss['share_target_adapter'] = share
+
+    def distiller():
+        return build(
+            dict(
+                type='MUSESelfDistiller',
+                architecture=classifier(),
+                features=[f'backbone.layer{i}' for i in range(1, 5)],
+                loss=loss,
+                probe_input_shape=(3, 32, 32)))
+
+    model = distiller()
+    pairs = model.pair_losses
+    adapters = {id(p.target_adapter) for p in pairs}
+    assert len(adapters) == (3 if share is False else 1)
+    assert len({id(p.student_adapter) for p in pairs}) == 3
+    assert len({id(p.critic) for p in pairs}) == 3
+    per_adapter = sum(p.numel() for p in pairs[0].target_adapter.parameters())
+    total = sum(p.numel() for p in pairs.parameters())
+    separate = sum(p.numel() for pair in pairs for p in pair.parameters())
+    assert separate - total == (0 if share is False else 2 * per_adapter)
+    losses = model(
+        torch.rand(8, 3, 32, 32), samples([0, 1, 2, 3] * 2), mode='loss')
+    losses['loss_muse'].backward()
+    assert all(p.grad is not None
+               for p in pairs[2].target_adapter.parameters())
+    # a checkpoint round trip keeps the structure
+    state = model.state_dict()
+    assert 'pair_losses.2.target_adapter.0.weight' in state
+    again = distiller()
+    again.load_state_dict(state)
+    assert len({id(p.target_adapter)
+                for p in again.pair_losses}) == len(adapters)
+    assert torch.equal(again.pair_losses[2].target_adapter[0].weight,
+                       pairs[2].target_adapter[0].weight)
