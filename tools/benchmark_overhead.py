@@ -68,6 +68,8 @@ CASES = {
                        'cls', None),
     'cifar-resnet18':
     ('configs/classification/muse_resnet18_8xb16_cifar100.py', 'cls', None),
+    'cifar-resnet50':
+    ('configs/classification/muse_resnet50_8xb16_cifar100.py', 'cls', None),
 }
 
 

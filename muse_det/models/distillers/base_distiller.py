@@ -70,31 +70,46 @@ def task_losses(losses: dict) -> dict:
 
 
 def share_target_adapters(pairs: Sequence[FeaturePair],
-                          losses: Sequence[nn.Module]) -> None:
-    """Give every pair loss that asks for it (``share_target_adapter``) the
-    ``target_adapter`` of the first such pair taught by the same target
-    feature, so those pairs train one module.
+                          losses: Sequence[nn.Module]) -> List[nn.Module]:
+    """One ``target_adapter`` for the pair losses that ask for it
+    (``share_target_adapter``) and are taught by the same target feature.
+
+    Each group of two or more such losses gets its first member's adapter as
+    a plain reference (not a registered child), and the adapter is returned
+    for the distiller to register once: a module registered under several
+    parents would put its parameters in the optimiser's groups (and the
+    checkpoint) once per parent.
 
     Args:
         pairs: the feature pairs, in the order of ``losses``.
         losses: one built pair loss per pair; changed in place.
+
+    Returns:
+        list[nn.Module]: the shared adapters, one per shared target.
     """
-    owners: Dict[Tuple[str, str], nn.Module] = {}
+    groups: Dict[Tuple[str, str], List[nn.Module]] = {}
     for pair, loss in zip(pairs, losses):
-        if not getattr(loss, 'share_target_adapter', False):
+        if getattr(loss, 'share_target_adapter', False):
+            groups.setdefault(pair.target, []).append(loss)
+    shared = []
+    for target, group in groups.items():
+        if len(group) < 2:
             continue
-        owner = owners.setdefault(pair.target, loss)
-        if owner is loss:
-            continue
-        if repr(owner.target_adapter) != repr(loss.target_adapter):
-            raise ValueError(
-                f'pairs taught by {feature_label(*pair.target)} build '
-                f'different target adapters ({owner.target_adapter} and '
-                f'{loss.target_adapter}); set share_target_adapter=False in '
-                'the loss config to keep one per pair')
-        # built (from the isolated stream) and dropped, so the other
-        # modules' initial weights do not depend on the sharing
-        loss.target_adapter = owner.target_adapter
+        adapter = group[0].target_adapter
+        for loss in group[1:]:
+            if repr(loss.target_adapter) != repr(adapter):
+                raise ValueError(
+                    f'pairs taught by {feature_label(*target)} build '
+                    f'different target adapters ({adapter} and '
+                    f'{loss.target_adapter}); set share_target_adapter=False'
+                    ' in the loss config to keep one per pair')
+        for loss in group:
+            # the others were built (from the isolated stream) and are
+            # dropped, so no other module's initial weights depend on sharing
+            del loss._modules['target_adapter']
+            object.__setattr__(loss, 'target_adapter', adapter)
+        shared.append(adapter)
+    return shared
 
 
 def build_network(cfg) -> nn.Module:
@@ -229,8 +244,11 @@ class BaseDistiller(BaseModel):
                 if cfg['type'] in PAIR_LOSS_TYPES:
                     cfg.update(self.pair_geometry_options(student, target))
                 losses.append(MODELS.build(cfg))
-        share_target_adapters(self.pairs, losses)
         self.pair_losses = nn.ModuleList(losses)
+        # the adapters pairs taught by one target share (registered here,
+        # once; the losses hold references)
+        self.target_adapters = nn.ModuleList(
+            share_target_adapters(self.pairs, losses))
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(
             names) == 1 else 'loss_distill'
@@ -388,7 +406,8 @@ class BaseDistiller(BaseModel):
         if not self.distill_active:
             # Keeps the graph's parameter set constant (DDP) at no cost.
             out[self.loss_key] = sum(
-                p.sum() for p in self.pair_losses.parameters()) * 0.0
+                p.sum() for m in (self.pair_losses, self.target_adapters)
+                for p in m.parameters()) * 0.0
             return out
         for key in dict.fromkeys(
                 end for pair in self.pairs
