@@ -18,13 +18,16 @@ whose config builds works. The batch size is the config's
 benchmark's names and changes: ``muse`` additive, ``muse-mul``
 multiplicative, or a baseline's type), every model stepped in turn on the
 same batches, so each row's ratio to the plain model is measured side by
-side with the others. Usage::
+side with the others; ``--variant NAME=JSON`` likewise times the config's
+own loss with the JSON object's options replaced (e.g. a smaller
+``embed_dim``). Usage::
 
     python tools/benchmark_overhead.py                       # Faster R-CNN + RetinaNet, 320 & 800
     python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18
     python tools/benchmark_overhead.py --config my_muse_cfg.py --task cls
     python tools/benchmark_overhead.py --device cuda --steps 50
     python tools/benchmark_overhead.py --models toy-fcos-multiscale --losses muse-mul muse l2 at nst cosine vid crd
+    python tools/benchmark_overhead.py --models toy-classifier --variant 'per-pair={"share_target_adapter": false}'
 """  # noqa: E501 (usage lines)
 import argparse
 import copy
@@ -62,8 +65,8 @@ CASES = {
     'fcos': ('configs/muse/muse_fcos_r50-caffe_fpn_gn-head_1x_coco.py', 'det',
              (320, 800)),
     'toy-fcos': ('configs/toy/muse_fcos_r18_toy_coco_hard.py', 'det', (256, )),
-    'toy-fcos-multiscale':
-    ('configs/toy/muse_fcos_r18_toy_coco_multiscale.py', 'det', (160, )),
+    'toy-fcos-multiscale': ('configs/toy/muse_fcos_r18_toy_coco_multiscale.py',
+                            'det', (160, )),
     'toy-classifier': ('configs/classification/toy/muse_resnet18_toy_cifar.py',
                        'cls', None),
     'cifar-resnet18':
