@@ -170,6 +170,29 @@ SETTINGS = {
     'lr2': {
         LR_MULT: 2.0
     },
+    # what MUSE costs: one adapter per pair instead of one per target, the
+    # embedding size (adapters and critic heads alike), locations per image,
+    # pooled maps (one vector per image)
+    'per-pair-adapter': {
+        'model.loss.share_target_adapter': False
+    },
+    'e64': {
+        'model.loss.embed_dim': 64,
+        'model.loss.critic': dict(type='separable', proj_dim=64)
+    },
+    'e32': {
+        'model.loss.embed_dim': 32,
+        'model.loss.critic': dict(type='separable', proj_dim=32)
+    },
+    'n8': {
+        'model.loss.num_samples': 8
+    },
+    'n4': {
+        'model.loss.num_samples': 4
+    },
+    'pool': {
+        'model.loss.pool': True
+    },
     # the MI estimator (classification configs: InfoNCE; detection: JSD)
     'infonce': {
         'model.loss.mi_estimator': 'infonce'

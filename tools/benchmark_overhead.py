@@ -18,16 +18,20 @@ whose config builds works. The batch size is the config's
 benchmark's names and changes: ``muse`` additive, ``muse-mul``
 multiplicative, or a baseline's type), every model stepped in turn on the
 same batches, so each row's ratio to the plain model is measured side by
-side with the others. Usage::
+side with the others; ``--variant NAME=JSON`` likewise times the config's
+own loss with the JSON object's options replaced (e.g. a smaller
+``embed_dim``). Usage::
 
     python tools/benchmark_overhead.py                       # Faster R-CNN + RetinaNet, 320 & 800
     python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18
     python tools/benchmark_overhead.py --config my_muse_cfg.py --task cls
     python tools/benchmark_overhead.py --device cuda --steps 50
     python tools/benchmark_overhead.py --models toy-fcos-multiscale --losses muse-mul muse l2 at nst cosine vid crd
+    python tools/benchmark_overhead.py --models toy-classifier --variant 'per-pair={"share_target_adapter": false}'
 """  # noqa: E501 (usage lines)
 import argparse
 import copy
+import json
 import os.path as osp
 import statistics
 import sys
@@ -61,12 +65,14 @@ CASES = {
     'fcos': ('configs/muse/muse_fcos_r50-caffe_fpn_gn-head_1x_coco.py', 'det',
              (320, 800)),
     'toy-fcos': ('configs/toy/muse_fcos_r18_toy_coco_hard.py', 'det', (256, )),
-    'toy-fcos-multiscale':
-    ('configs/toy/muse_fcos_r18_toy_coco_multiscale.py', 'det', (160, )),
+    'toy-fcos-multiscale': ('configs/toy/muse_fcos_r18_toy_coco_multiscale.py',
+                            'det', (160, )),
     'toy-classifier': ('configs/classification/toy/muse_resnet18_toy_cifar.py',
                        'cls', None),
     'cifar-resnet18':
     ('configs/classification/muse_resnet18_8xb16_cifar100.py', 'cls', None),
+    'cifar-resnet50':
+    ('configs/classification/muse_resnet50_8xb16_cifar100.py', 'cls', None),
 }
 
 
@@ -157,11 +163,12 @@ def synthetic_cls_batch(cfg, preprocessor, batch_size, device, seed):
     return data['inputs'].to(device), data['data_samples']
 
 
-def build_models(config, device, losses=None):
+def build_models(config, device, losses=None, variants=None):
     """(plain model, {loss name: distiller}, config), every model with the
     same weights of the wrapped model. ``losses``: names of LOSSES, each the
     config's loss with that method's change; None: {'MUSE': the config's
-    own}."""
+    own}. ``variants``: {name: options} adds the config's own loss with those
+    options replaced, one distiller each."""
     cfg = Config.fromfile(
         config if osp.isabs(config) else osp.join(ROOT, config))
     init_default_scope(cfg.get('default_scope', 'mmdet'))
@@ -177,10 +184,14 @@ def build_models(config, device, losses=None):
     torch.manual_seed(0)
     plain = MODELS.build(copy.deepcopy(arch))
     distillers = {}
-    for name in losses or ['MUSE']:
+    changes = {name: None for name in losses or ['MUSE']}
+    changes.update(variants or {})
+    for name, options in changes.items():
         one = copy.deepcopy(model_cfg)
-        if losses:
+        if losses and options is None:
             one.loss = method_loss(one.loss, name)
+        if options is not None:
+            one.loss = dict(one.loss, **options)
         torch.manual_seed(0)
         distiller = MODELS.build(one)
         distiller.architecture.load_state_dict(plain.state_dict())
@@ -235,7 +246,8 @@ def num_det_classes(arch) -> int:
 def run_case(name, config, task, size, args):
     """One row per distiller: its median step time and memory against the
     plain model's, all stepped in turn on the same batches."""
-    plain, distillers, cfg = build_models(config, args.device, args.losses)
+    plain, distillers, cfg = build_models(config, args.device, args.losses,
+                                          args.variant)
     batch_size = args.batch_size or cfg.train_dataloader.batch_size
     num_classes = num_det_classes(
         cfg.model.architecture) if task == 'det' else None
@@ -286,6 +298,23 @@ def run_case(name, config, task, size, args):
     ]
 
 
+def parse_variants(parser, items):
+    """['name={json object}', ...] -> {name: dict}; a malformed item is a
+    usage error naming it."""
+    variants = {}
+    for item in items:
+        name, sep, text = item.partition('=')
+        try:
+            options = json.loads(text) if sep and name else None
+        except json.JSONDecodeError as e:
+            parser.error(f'--variant {item!r}: {e}')
+        if not isinstance(options, dict):
+            parser.error(f'--variant {item!r}: write NAME={{"option": value}}'
+                         ', e.g. \'e32={"embed_dim": 32}\'')
+        variants[name] = options
+    return variants
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.strip().splitlines()[0])
@@ -325,10 +354,18 @@ def main(argv=None):
         choices=LOSSES,
         help='time these losses (the method benchmark\'s changes to the '
         'config\'s loss) side by side; default: the config\'s own')
+    parser.add_argument(
+        '--variant',
+        nargs='+',
+        default=[],
+        metavar='NAME=JSON',
+        help='also time the config\'s loss with these options replaced, e.g. '
+        '\'e32={"embed_dim": 32}\' (one row each)')
     parser.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     parser.add_argument(
         '--threads', type=int, default=None, help='torch CPU threads')
     args = parser.parse_args(argv)
+    args.variant = parse_variants(parser, args.variant)
     if args.steps < 1 or args.warmup < 0:
         parser.error('--steps must be >= 1 and --warmup >= 0')
     if args.device == 'cuda' and not torch.cuda.is_available():

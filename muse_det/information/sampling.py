@@ -150,6 +150,31 @@ def check_offsets(
 FINE_READS = ('pixel', 'window')
 
 
+def student_is_finer(s: Tensor, t: Tensor, strides: Strides = None) -> bool:
+    """Whether :func:`align_maps` reads the student as the finer map.
+
+    Args:
+        s (Tensor): student map [B, C_s, H_s, W_s].
+        t (Tensor): target map [B, C_t, H_t, W_t].
+        strides: (S_s, S_t) in input pixels (checked), or None.
+
+    Returns:
+        bool: S_s <= S_t where strides are known, else H_s W_s >= H_t W_t.
+    """
+    if strides is None:
+        return s.shape[-2] * s.shape[-1] >= t.shape[-2] * t.shape[-1]
+    return strides[0] <= strides[1]
+
+
+def tensor_key(x: Tensor) -> tuple:
+    """A key equal for tensors that view the same values the same way (e.g.
+    a feature and each of its ``detach()`` views) and whether they carry
+    gradient. Valid while the keyed dict holds ``x``: its storage cannot be
+    freed and reused meanwhile."""
+    return (x.data_ptr(), tuple(x.shape), x.stride(), x.dtype, x.device,
+            x.requires_grad)
+
+
 class AlignedMaps(NamedTuple):
     """Both maps on one grid (the coarser map's native grid, optionally
     coarsened), and that grid's stride in input pixels (None when the strides
@@ -188,8 +213,7 @@ def align_maps(s: Tensor,
     strides = check_strides(strides)
     offsets = check_offsets(offsets) if strides is not None else None
     check_choice('fine_read', fine_read, FINE_READS)
-    s_is_fine = ((s.shape[-2] * s.shape[-1] >= t.shape[-2] * t.shape[-1])
-                 if strides is None else strides[0] <= strides[1])
+    s_is_fine = student_is_finer(s, t, strides)
     fine, coarse = (s, t) if s_is_fine else (t, s)
     shift = (0.0, 0.0)
     if offsets is not None:
@@ -302,7 +326,11 @@ class PairSampler:
     step; calls that sample the same grid (batch, size, valid extents,
     ``num_samples``) -- e.g. several pairs taught by one target -- share one
     draw of locations instead of each drawing (and advancing the generator)
-    again. ``box_weight`` (w >= 1, with ``boxes``: each image's ground-truth
+    again; calls that also read the same target map as the coarser side get
+    the same target tensor back (its aligned map depends on nothing else), so
+    a target adapter shared by those pairs embeds it once
+    (:meth:`~.pair_losses.base.CriticPairLoss.embed`). ``box_weight`` (w >= 1,
+    with ``boxes``: each image's ground-truth
     boxes in input pixels): a location whose image point lies in a box is
     drawn as if w locations stood there (weighted sampling without
     replacement, keys u^(1/w)); 1 (default) samples uniformly.
@@ -362,7 +390,7 @@ class PairSampler:
                 'or pool=True for vector features')
         if self.mode == 'pool' or (self.mode == 'auto' and not all(maps)):
             return (s.mean(dim=(2, 3)) if maps[0] else s), (
-                t.mean(dim=(2, 3)) if maps[1] else t)
+                self._pooled(t, draws) if maps[1] else t)
         aligned = align_maps(s, t, self.strides, self.grid, self.fine_read,
                              self.offsets)
         size = tuple(aligned.target.shape[-2:])
@@ -390,8 +418,28 @@ class PairSampler:
             if draws is not None:
                 draws[key] = found
         images, locations = found
-        return (aligned.student.flatten(2)[images, :, locations],
-                aligned.target.flatten(2)[images, :, locations])
+        student = aligned.student.flatten(2)[images, :, locations]
+        if draws is None or not student_is_finer(s, t, self.strides):
+            # a finer target is read where this student's pixels look
+            return student, aligned.target.flatten(2)[images, :, locations]
+        # the coarser side's aligned map is a function of the map, the grid
+        # and the crop (part of `key`): pairs taught by it share one read
+        target_key = ('target', tensor_key(t), self.grid, key)
+        if target_key not in draws:
+            read = aligned.target.flatten(2)[images, :, locations]
+            draws[target_key] = (t, read)
+        return student, draws[target_key][1]
+
+    @staticmethod
+    def _pooled(t: Tensor, draws: Optional[dict]) -> Tensor:
+        """The target map's per-image mean [B, C_t], one tensor for every
+        call of the step that pools ``t``."""
+        if draws is None:
+            return t.mean(dim=(2, 3))
+        key = ('pooled', tensor_key(t))
+        if key not in draws:
+            draws[key] = (t, t.mean(dim=(2, 3)))
+        return draws[key][1]
 
     def draw(self,
              batch: int,

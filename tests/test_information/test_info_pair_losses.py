@@ -254,6 +254,71 @@ def test_target_adapter_trains_with_detached_target():
                for p in loss.target_adapter.parameters())
 
 
+def test_pairs_sharing_a_target_adapter_embed_the_target_once():
+    """Two MUSE pairs taught by one target map, one target adapter module:
+    within a step (one shared ``draws``) the target samples are embedded
+    once, and the losses and every gradient equal those of two pairs whose
+    adapters are separate copies of the same weights, embedding on their
+    own."""
+    torch.manual_seed(0)
+    target = torch.randn(4, 16, 4, 4)
+    students = [torch.randn(4, 8, 8, 8), torch.randn(4, 6, 16, 16)]
+
+    def pairs(shared):
+        torch.manual_seed(1)
+        losses = [
+            MUSELoss(
+                c,
+                16,
+                num_samples=8,
+                strides=(st, 16),
+                generator=torch.Generator().manual_seed(2))
+            for c, st in ((8, 8), (6, 4))
+        ]
+        if shared:
+            losses[1].target_adapter = losses[0].target_adapter
+        else:
+            losses[1].target_adapter.load_state_dict(
+                losses[0].target_adapter.state_dict())
+        # one generator for both, as the distillers give them
+        losses[1].sampler.generator = losses[0].sampler.generator
+        return losses
+
+    calls = []
+    shared = pairs(True)
+    shared[0].target_adapter.register_forward_hook(lambda *_: calls.append(1))
+    draws = {}
+    total = sum(
+        loss(s, target, draws=draws)['loss']
+        for loss, s in zip(shared, students))
+    total.backward()
+    assert len(calls) == 1
+    separate = pairs(False)
+    draws = {}
+    outs = [
+        loss(s, target, draws=draws)['loss']
+        for loss, s in zip(separate, students)
+    ]
+    sum(outs).backward()
+    assert torch.allclose(total, sum(outs))
+    grads = [p.grad for p in separate[0].target_adapter.parameters()]
+    for p, a, b in zip(shared[0].target_adapter.parameters(), grads,
+                       separate[1].target_adapter.parameters()):
+        # the shared module collects both pairs' gradients
+        assert torch.allclose(p.grad, a + b.grad, atol=1e-6)
+
+
+@pytest.mark.parametrize('cls,default', [(MUSELoss, True),
+                                         (CRDDistillLoss, False)])
+def test_share_target_adapter_option(cls, default):
+    assert cls(8, 16).share_target_adapter is default
+    assert cls(
+        8, 16,
+        share_target_adapter=not default).share_target_adapter is (not default)
+    with pytest.raises(ValueError, match='share_target_adapter must be'):
+        cls(8, 16, share_target_adapter='yes')
+
+
 # --- runtime weight, logs, state ---------------------------------------------
 def test_loss_weight_changes_at_run_time():
     # additive: an untrained critic's multiplicative J is exactly 0

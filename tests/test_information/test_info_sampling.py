@@ -233,3 +233,43 @@ def test_pool_and_auto_modes():
     # auto, one side a vector: the map is pooled
     v_s, v_t = PairSampler()(s, t)
     assert v_s.shape == (2, 3) and v_t is t
+
+
+def test_pairs_taught_by_one_coarser_target_share_its_samples():
+    """Within one step (one ``draws``), every pair reading the same target map
+    as the coarser side gets one tensor of target samples, also through a
+    ``detach()`` view of the map; a target finer than its student is read
+    where that student looks, so it is not shared."""
+    t = torch.randn(2, 5, 4, 4)
+    s_fine, s_finer = torch.randn(2, 3, 8, 8), torch.randn(2, 7, 16, 16)
+    gen = torch.Generator().manual_seed(0)
+    a = PairSampler(6, generator=gen, strides=(8, 16))
+    b = PairSampler(6, generator=gen, strides=(4, 16))
+    draws = {}
+    _, t_a = a(s_fine, t, draws=draws)
+    _, t_b = b(s_finer, t.detach(), draws=draws)
+    assert t_a is t_b
+    # the same values an unshared read gives
+    fresh = PairSampler(
+        6, generator=torch.Generator().manual_seed(0), strides=(4, 16))
+    assert torch.equal(fresh(s_finer, t)[1], t_a)
+    # a target carrying gradient is another tensor than its detached view
+    t_grad = t.clone().requires_grad_()
+    assert b(
+        s_finer, t_grad, draws=draws)[1] is not b(
+            s_finer, t_grad.detach(), draws=draws)[1]
+    # finer target: each student reads it at its own points
+    coarse_s = torch.randn(2, 3, 2, 2)
+    c = PairSampler(4, generator=gen, strides=(32, 16))
+    assert c(coarse_s, t, draws=draws)[1] is not c(coarse_s, t, draws=draws)[1]
+    # no shared dict: nothing shared
+    assert a(s_fine, t)[1] is not a(s_fine, t)[1]
+
+
+def test_pooled_target_is_shared_within_a_step():
+    t = torch.randn(2, 5, 4, 4)
+    sampler = PairSampler(mode='pool')
+    draws = {}
+    one = sampler(torch.randn(2, 3, 8, 8), t, draws=draws)[1]
+    assert one is sampler(torch.randn(2, 4, 4, 4), t, draws=draws)[1]
+    assert torch.equal(one, t.mean(dim=(2, 3)))

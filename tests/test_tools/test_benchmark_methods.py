@@ -114,6 +114,24 @@ def test_settings_change_the_distilled_methods_only(tmp_path):
         bench.parse_args(['--settings', 'no-such-setting'])
 
 
+def test_cost_settings_build_the_cheaper_muse_they_name(tmp_path):
+    """The cost knobs reach the built classifier distiller: one target
+    adapter per pair, the embedding size of adapters and critic heads, the
+    locations per image."""
+    from mmengine.registry import MODELS, init_default_scope
+    options = {}
+    for name in ('per-pair-adapter', 'e32', 'n4'):
+        options.update(bench.SETTINGS[name])
+    cfg = bench.method_config(
+        'cls', 'muse-mul', 0, str(tmp_path), cfg_options=options)
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    pairs = model.pair_losses
+    assert len({id(p.target_adapter) for p in pairs}) == len(pairs) == 3
+    assert all(p.embed_dim == 32 and p.critic.f.out_features == 32
+               and p.sampler.num_samples == 4 for p in pairs)
+
+
 def test_table_has_a_row_per_setting():
     rows = [
         dict(

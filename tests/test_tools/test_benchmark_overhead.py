@@ -1,5 +1,6 @@
 """tools/benchmark_overhead.py --losses: every method's distiller timed
 beside the same plain model, on the same weights."""
+import pytest
 import torch
 from muse_test_utils import load_tool
 
@@ -38,3 +39,27 @@ def test_losses_table_has_one_row_per_loss_against_one_plain_time(capsys):
         assert r['muse_mem'] > r['plain_mem']
     out = capsys.readouterr().out
     assert '| toy-fcos-multiscale | 160 | 4 | crd |' in out
+
+
+def test_variants_are_the_configs_loss_with_options_replaced(capsys):
+    """``--variant NAME=JSON``: one more row, the config's own loss with those
+    options; a malformed item is a usage error naming it."""
+    rows = overhead.main([
+        '--models', 'toy-fcos-multiscale', '--variant',
+        'e32={"embed_dim": 32, "share_target_adapter": false}', '--steps', '1',
+        '--warmup', '0', '--threads', '1'
+    ])
+    assert [r['loss'] for r in rows] == ['MUSE', 'e32']
+    assert rows[0]['plain_s'] == rows[1]['plain_s']
+    plain, distillers, _ = overhead.build_models(
+        CONFIG, 'cpu', variants={'e32': {
+            'embed_dim': 32
+        }})
+    assert list(distillers) == ['MUSE', 'e32']
+    assert distillers['e32'].pair_losses[0].embed_dim == 32
+    assert distillers['MUSE'].pair_losses[0].embed_dim == 128
+    for bad in ('e32', 'e32={"embed_dim": }', 'e32=[1]'):
+        with pytest.raises(SystemExit):
+            overhead.main(
+                ['--models', 'toy-fcos-multiscale', '--variant', bad])
+        assert f"--variant '{bad}'" in capsys.readouterr().err

@@ -310,6 +310,20 @@ RUN = [
                       'muse muse-mul --settings infonce no-warmup')],
     ('python tools/benchmark_methods.py --tasks cls --table --results '
      'work_dirs/ablation/cls.jsonl', []),
+    # the cost knobs on the classifier, and their overhead side by side
+    *[(f'python tools/benchmark_methods.py --tasks cls --cls-iters 300 '
+       f'--threads 1 --results docs/results/cls-cost.jsonl --methods muse-mul '
+       f'--seeds 0 1 2 3 4{settings}', ['--seeds', '0', '--cls-iters', '2'])
+      for settings in (' --settings per-pair-adapter', '',
+                       ' --settings e32 n4')],
+    ('python tools/benchmark_overhead.py --models toy-classifier '
+     'cifar-resnet18 cifar-resnet50 toy-fcos --steps 15 --warmup 3 --threads '
+     '1 --variant \'per-pair={"share_target_adapter": false}\' '
+     '\'shared={"share_target_adapter": true}\' \'e32-n4={"embed_dim": 32, '
+     '"critic": {"type": "separable", "proj_dim": 32}, "num_samples": 4}\'', [
+         '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
+         '--warmup', '0'
+     ]),
     # the detection task's own two-iteration run is in test_benchmark_methods
     ('python tools/benchmark_methods.py --tasks det --det-iters 150 --threads '
      '1 --grad-stats 10 --results '
@@ -464,6 +478,10 @@ def test_documented_commands_run_on_toy_data(sandbox):
     # split beside val
     assert osp.getsize(
         sandbox / 'data/toy_pretrain/resnet18-quarter_toy-pretrain.pth') > 0
+    # the cost settings carry their tags (the shared default none)
+    with open(sandbox / 'docs/results/cls-cost.jsonl') as f:
+        assert [json.loads(line)['tag']
+                for line in f] == ['per-pair-adapter', '', 'e32+n4']
     with open(sandbox / 'docs/results/det-pre.jsonl') as f:
         rows = [json.loads(line) for line in f]
     assert [(r['method'], r['tag'], 'test' in r)

@@ -13,7 +13,8 @@ from ..critics import build_critic
 from ..distributed import gather_rows
 from ..entropy.base import standardize
 from ..sampling import (Boxes, Grid, ImageShapes, Offsets, PairSampler,
-                        Strides, align_maps, image_extents, valid_mask)
+                        Strides, align_maps, image_extents, tensor_key,
+                        valid_mask)
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
 
@@ -105,14 +106,27 @@ class PairLoss(nn.Module):
             # half-precision features outside autocast would meet
             # fp32 adapter weights
             s, t = s.float(), t.float()
-        out = self.pair_loss(s, t)
+        out = self.pair_loss(s, t, draws)
         logs = {k: v.detach() for k, v in out.items() if k != 'loss'}
         return dict(loss=out['loss'] * weight, **logs)
 
-    def pair_loss(self, s: Tensor, t: Tensor) -> Dict[str, Tensor]:
+    def pair_loss(self,
+                  s: Tensor,
+                  t: Tensor,
+                  cache: Optional[dict] = None) -> Dict[str, Tensor]:
         """Sampled (or aligned) s, t -> ``{'loss', **logs}``: adapters, then
-        the math in fp32."""
-        z_s, z_t = self.embed(s, t)
+        the math in fp32.
+
+        Args:
+            s (Tensor): student samples [N, C_s] (or aligned maps).
+            t (Tensor): target samples [N, C_t] (or aligned maps).
+            cache (dict, optional): the step's dict shared by the pair losses
+                (``draws`` of :meth:`forward`); see :meth:`embed`.
+
+        Returns:
+            dict: ``loss`` (unweighted scalar) and detached logged terms.
+        """
+        z_s, z_t = self.embed(s, t, cache)
         with fp32_island(z_s.device):
             return self.discrepancy(z_s.float(), z_t.float())
 
@@ -166,7 +180,12 @@ class PairLoss(nn.Module):
         before alignment."""
         return x
 
-    def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
+    def embed(self,
+              s: Tensor,
+              t: Tensor,
+              cache: Optional[dict] = None) -> Tuple[Tensor, Tensor]:
+        """Adapters: s [N, C_s], t [N, C_t] -> (z_s, z_t); the identity
+        here."""
         return s, t
 
     def discrepancy(self, z_s: Tensor,
@@ -210,7 +229,10 @@ class StudentAdaptedLoss(PairLoss):
         self.adapter = self._adapter(student_channels, target_channels,
                                      adapter, adapter_hidden)
 
-    def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
+    def embed(self,
+              s: Tensor,
+              t: Tensor,
+              cache: Optional[dict] = None) -> Tuple[Tensor, Tensor]:
         return self.adapter(s), standardize(
             t) if self.standardize_target else t
 
@@ -230,7 +252,15 @@ class CriticPairLoss(PairLoss):
     (:func:`~..distributed.gather_rows`). Cost per step: one all-gather of M x
     ``embed_dim`` floats (and of the per-rank counts), and an N x M instead of
     N x N critic. BatchNorm in the adapters still uses each rank's own samples.
+
+    ``share_target_adapter=True``: the distillers give every pair taught by
+    the same target feature the first such pair's ``target_adapter`` (one
+    module, one set of weights, trained by all those pairs' losses; its
+    samples are embedded once per step, see :meth:`embed`). False: one
+    adapter per pair.
     """
+
+    share_target_adapter_default = False
 
     def __init__(self,
                  student_channels: int,
@@ -241,8 +271,15 @@ class CriticPairLoss(PairLoss):
                  adapter='auto',
                  adapter_hidden: Optional[int] = None,
                  gather_negatives: bool = False,
+                 share_target_adapter: Optional[bool] = None,
                  **kwargs):
         super().__init__(student_channels, target_channels, **kwargs)
+        if share_target_adapter is None:
+            share_target_adapter = self.share_target_adapter_default
+        if not isinstance(share_target_adapter, bool):
+            raise ValueError('share_target_adapter must be True or False, '
+                             f'got {share_target_adapter!r}')
+        self.share_target_adapter = share_target_adapter
         self.embed_dim = check_positive_int(embed_dim, 'embed_dim')
         self.student_adapter = self._adapter(student_channels, embed_dim,
                                              adapter, adapter_hidden)
@@ -254,8 +291,23 @@ class CriticPairLoss(PairLoss):
                              f'{gather_negatives!r}')
         self.gather_negatives = gather_negatives
 
-    def embed(self, s: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
-        return self.student_adapter(s), self.target_adapter(t)
+    def embed(self,
+              s: Tensor,
+              t: Tensor,
+              cache: Optional[dict] = None) -> Tuple[Tensor, Tensor]:
+        """(z_s [N, embed_dim], z_t [N, embed_dim]). ``cache``: the step's
+        dict shared by the pair losses; pairs whose target adapter is one
+        module (``share_target_adapter``) and whose target samples are one
+        tensor (:class:`~..sampling.PairSampler` shares them) embed the
+        target once and reuse it."""
+        z_s = self.student_adapter(s)
+        if cache is None:
+            return z_s, self.target_adapter(t)
+        key = ('target_embedding', id(self.target_adapter), tensor_key(t))
+        if key not in cache:
+            # the module and t are kept with it, so neither id can be reused
+            cache[key] = (self.target_adapter, t, self.target_adapter(t))
+        return z_s, cache[key][2]
 
     def scores(self, z_s: Tensor, z_t: Tensor) -> Tuple[Tensor, int]:
         """Critic scores [N, M] and the column offset of the positives

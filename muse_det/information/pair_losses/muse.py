@@ -49,6 +49,9 @@ class MUSELoss(CriticPairLoss):
     """
 
     name = 'muse'
+    # pairs taught by one target share its adapter (docs/method.md, "Pairs
+    # that share a target")
+    share_target_adapter_default = True
 
     def __init__(self,
                  student_channels: int,
@@ -80,8 +83,11 @@ class MUSELoss(CriticPairLoss):
         return (s if self.entropy_projection is None else
                 s @ self.entropy_projection.float())
 
-    def pair_loss(self, s: Tensor, t: Tensor) -> Dict[str, Tensor]:
-        z_s, z_t = self.embed(s, t)
+    def pair_loss(self,
+                  s: Tensor,
+                  t: Tensor,
+                  cache: Optional[dict] = None) -> Dict[str, Tensor]:
+        z_s, z_t = self.embed(s, t, cache)
         with fp32_island(z_s.device):
             scores, offset = self.scores(z_s.float(), z_t.float())
             out = self.objective(scores, self.entropy_view(s), offset)

@@ -83,6 +83,49 @@ def task_losses(losses: dict) -> dict:
     return losses
 
 
+def share_target_adapters(pairs: Sequence[FeaturePair],
+                          losses: Sequence[nn.Module]) -> List[nn.Module]:
+    """One ``target_adapter`` for the pair losses that ask for it
+    (``share_target_adapter``) and are taught by the same target feature.
+
+    Each group of two or more such losses gets its first member's adapter as
+    a plain reference (not a registered child), and the adapter is returned
+    for the distiller to register once: a module registered under several
+    parents would put its parameters in the optimiser's groups (and the
+    checkpoint) once per parent.
+
+    Args:
+        pairs: the feature pairs, in the order of ``losses``.
+        losses: one built pair loss per pair; changed in place.
+
+    Returns:
+        list[nn.Module]: the shared adapters, one per shared target.
+    """
+    groups: Dict[Tuple[str, str], List[nn.Module]] = {}
+    for pair, loss in zip(pairs, losses):
+        if getattr(loss, 'share_target_adapter', False):
+            groups.setdefault(pair.target, []).append(loss)
+    shared = []
+    for target, group in groups.items():
+        if len(group) < 2:
+            continue
+        adapter = group[0].target_adapter
+        for loss in group[1:]:
+            if repr(loss.target_adapter) != repr(adapter):
+                raise ValueError(
+                    f'pairs taught by {feature_label(*target)} build '
+                    f'different target adapters ({adapter} and '
+                    f'{loss.target_adapter}); set share_target_adapter=False'
+                    ' in the loss config to keep one per pair')
+        for loss in group:
+            # the others were built (from the isolated stream) and are
+            # dropped, so no other module's initial weights depend on sharing
+            del loss._modules['target_adapter']
+            object.__setattr__(loss, 'target_adapter', adapter)
+        shared.append(adapter)
+    return shared
+
+
 def build_network(cfg) -> nn.Module:
     """Build a network from a config dict, or take an ``nn.Module`` as is."""
     if isinstance(cfg, nn.Module):
@@ -216,6 +259,10 @@ class BaseDistiller(BaseModel):
                     cfg.update(self.pair_geometry_options(student, target))
                 losses.append(MODELS.build(cfg))
         self.pair_losses = nn.ModuleList(losses)
+        # the adapters pairs taught by one target share (registered here,
+        # once; the losses hold references)
+        self.target_adapters = nn.ModuleList(
+            share_target_adapters(self.pairs, losses))
         names = {type(m).name for m in losses}
         self.loss_key = f'loss_{names.pop()}' if len(
             names) == 1 else 'loss_distill'
@@ -383,7 +430,8 @@ class BaseDistiller(BaseModel):
         if not self.distill_active:
             # Keeps the graph's parameter set constant (DDP) at no cost.
             out[self.loss_key] = sum(
-                p.sum() for p in self.pair_losses.parameters()) * 0.0
+                p.sum() for m in (self.pair_losses, self.target_adapters)
+                for p in m.parameters()) * 0.0
             return out
         for key in dict.fromkeys(
                 end for pair in self.pairs

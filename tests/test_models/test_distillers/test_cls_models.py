@@ -220,3 +220,80 @@ def test_self_distiller_wraps_a_classifier():
     with torch.no_grad():
         assert model(x, mode='tensor').shape == (8, 5)
         assert model(x, mode='predict')[0].pred_score.shape == (5, )
+
+
+@pytest.mark.parametrize('share', [None, False])
+def test_pairs_taught_by_one_target_share_its_adapter(share):
+    """MUSE's default: layer1..layer3, all taught by layer4, train one layer4
+    adapter, registered once (by the distiller: one entry in the state dict
+    and in the optimiser's parameter groups, also with paramwise options);
+    ``share_target_adapter=False`` keeps one per pair. The student adapters
+    and critics stay per pair."""
+    from mmengine.optim import build_optim_wrapper
+    loss = dict(type='MUSELoss', grid=2, num_samples=4)
+    if share is not None:
+        loss['share_target_adapter'] = share
+
+    def distiller():
+        return build(
+            dict(
+                type='MUSESelfDistiller',
+                architecture=classifier(),
+                features=[f'backbone.layer{i}' for i in range(1, 5)],
+                loss=loss,
+                probe_input_shape=(3, 32, 32)))
+
+    model = distiller()
+    pairs = model.pair_losses
+    adapters = {id(p.target_adapter) for p in pairs}
+    assert len(adapters) == (3 if share is False else 1)
+    assert len(model.target_adapters) == (0 if share is False else 1)
+    assert len({id(p.student_adapter) for p in pairs}) == 3
+    assert len({id(p.critic) for p in pairs}) == 3
+    unique = {id(p) for p in model.parameters()}
+    assert len(unique) == len(list(model.parameters()))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+            paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0)))
+    in_groups = [
+        id(p) for g in wrapper.optimizer.param_groups for p in g['params']
+    ]
+    assert sorted(in_groups) == sorted(unique)
+    losses = model(
+        torch.rand(8, 3, 32, 32), samples([0, 1, 2, 3] * 2), mode='loss')
+    losses['loss_muse'].backward()
+    assert all(p.grad is not None
+               for p in pairs[2].target_adapter.parameters())
+    state = model.state_dict()
+    shared_keys = [k for k in state if 'target_adapter' in k]
+    if share is False:
+        assert 'pair_losses.2.target_adapter.0.weight' in state
+    else:
+        assert all(k.startswith('target_adapters.0.') for k in shared_keys)
+        assert len(shared_keys) == len(pairs[0].target_adapter.state_dict())
+    # a checkpoint round trip keeps the structure and the weights
+    again = distiller()
+    again.load_state_dict(state)
+    assert len({id(p.target_adapter) for p in again.pair_losses}) == len(
+        adapters)
+    assert torch.equal(again.pair_losses[2].target_adapter[0].weight,
+                       pairs[2].target_adapter[0].weight)
+
+
+def test_sharing_removes_two_of_three_target_adapters():
+    """The parameter count: per-pair minus shared = two target adapters."""
+    counts = {}
+    for share in (True, False):
+        model = build(
+            dict(
+                type='MUSESelfDistiller',
+                architecture=classifier(),
+                features=[f'backbone.layer{i}' for i in range(1, 5)],
+                loss=dict(type='MUSELoss', share_target_adapter=share),
+                probe_input_shape=(3, 32, 32)))
+        counts[share] = (sum(p.numel() for p in model.parameters()),
+                         sum(p.numel() for p in model.pair_losses[0]
+                             .target_adapter.parameters()))
+    assert counts[False][0] - counts[True][0] == 2 * counts[True][1] > 0
