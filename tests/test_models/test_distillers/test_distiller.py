@@ -161,9 +161,13 @@ def test_export_gives_a_plain_detector_state_dict(arch_cfg):
     state = d.state_dict()
     assert any(k.startswith('pair_losses.') for k in state)
     plain, dropped = strip_distiller(state)
-    # adapters/critics, and the sampling generator's state (`_extra_state`)
+    # adapters/critics, the target adapters pairs share, and the sampling
+    # generator's state (`_extra_state`)
+    assert any(k.startswith('target_adapters.') for k in dropped)
     assert dropped and all(
-        k.startswith('pair_losses.') or k == '_extra_state' for k in dropped)
+        k.startswith(('pair_losses.',
+                      'target_adapters.')) or k == '_extra_state'
+        for k in dropped)
     det = MODELS.build(copy.deepcopy(arch_cfg))
     det.load_state_dict(plain, strict=True)
     with pytest.raises(
