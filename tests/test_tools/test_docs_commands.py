@@ -316,6 +316,12 @@ RUN = [
        f'--seeds 0 1 2 3 4{settings}', ['--seeds', '0', '--cls-iters', '2'])
       for settings in (' --settings per-pair-adapter', '',
                        ' --settings e32 n4')],
+    ('python tools/benchmark_overhead.py --models faster-rcnn retinanet '
+     '--sizes 800 --batch-size 1 --steps 8 --warmup 2 --threads 1 --variant '
+     '\'shared={"share_target_adapter": true}\'', [
+         '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
+         '--warmup', '0'
+     ]),
     ('python tools/benchmark_overhead.py --models toy-classifier '
      'cifar-resnet18 cifar-resnet50 toy-fcos --steps 15 --warmup 3 --threads '
      '1 --variant \'per-pair={"share_target_adapter": false}\' '
