@@ -175,6 +175,15 @@ def tensor_key(x: Tensor) -> tuple:
             x.requires_grad)
 
 
+def step_cached(cache: dict, key: tuple, compute, *keep):
+    """``cache[key]``'s value, computed by ``compute()`` on the first call of
+    the step. ``keep``: the objects whose ids or storage ``key`` names, held
+    with the value so that neither can be freed and reused while it lives."""
+    if key not in cache:
+        cache[key] = (*keep, compute())
+    return cache[key][-1]
+
+
 class AlignedMaps(NamedTuple):
     """Both maps on one grid (the coarser map's native grid, optionally
     coarsened), and that grid's stride in input pixels (None when the strides
@@ -424,11 +433,9 @@ class PairSampler:
             return student, aligned.target.flatten(2)[images, :, locations]
         # the coarser side's aligned map is a function of the map, the grid
         # and the crop (part of `key`): pairs taught by it share one read
-        target_key = ('target', tensor_key(t), self.grid, key)
-        if target_key not in draws:
-            read = aligned.target.flatten(2)[images, :, locations]
-            draws[target_key] = (t, read)
-        return student, draws[target_key][1]
+        return student, step_cached(
+            draws, ('target', tensor_key(t), self.grid, key),
+            lambda: aligned.target.flatten(2)[images, :, locations], t)
 
     @staticmethod
     def _pooled(t: Tensor, draws: Optional[dict]) -> Tensor:
@@ -436,10 +443,8 @@ class PairSampler:
         call of the step that pools ``t``."""
         if draws is None:
             return t.mean(dim=(2, 3))
-        key = ('pooled', tensor_key(t))
-        if key not in draws:
-            draws[key] = (t, t.mean(dim=(2, 3)))
-        return draws[key][1]
+        return step_cached(draws, ('pooled', tensor_key(t)),
+                           lambda: t.mean(dim=(2, 3)), t)
 
     def draw(self,
              batch: int,

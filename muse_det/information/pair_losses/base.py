@@ -13,8 +13,8 @@ from ..critics import build_critic
 from ..distributed import gather_rows
 from ..entropy.base import standardize
 from ..sampling import (Boxes, Grid, ImageShapes, Offsets, PairSampler,
-                        Strides, align_maps, image_extents, tensor_key,
-                        valid_mask)
+                        Strides, align_maps, image_extents, step_cached,
+                        tensor_key, valid_mask)
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
 
@@ -303,11 +303,10 @@ class CriticPairLoss(PairLoss):
         z_s = self.student_adapter(s)
         if cache is None:
             return z_s, self.target_adapter(t)
-        key = ('target_embedding', id(self.target_adapter), tensor_key(t))
-        if key not in cache:
-            # the module and t are kept with it, so neither id can be reused
-            cache[key] = (self.target_adapter, t, self.target_adapter(t))
-        return z_s, cache[key][2]
+        return z_s, step_cached(
+            cache,
+            ('target_embedding', id(self.target_adapter), tensor_key(t)),
+            lambda: self.target_adapter(t), self.target_adapter, t)
 
     def scores(self, z_s: Tensor, z_t: Tensor) -> Tuple[Tensor, int]:
         """Critic scores [N, M] and the column offset of the positives
