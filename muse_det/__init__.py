@@ -20,6 +20,7 @@ else:
     # supported range, rather than deep inside a run
     check_versions()
     # importing the implementation modules registers their types
-    from . import datasets, engine, evaluation, models  # noqa: F401
+    from . import (checkpoint, datasets, engine, evaluation,  # noqa: F401
+                   models)
 
 __all__ = ['__version__']

@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from muse_det.errors import is_muse_det_error  # noqa: E402
-from muse_det.utils.export import export_checkpoint  # noqa: E402
+from muse_det.models.distillers.export import export_checkpoint  # noqa: E402
 
 
 def main(argv=None):

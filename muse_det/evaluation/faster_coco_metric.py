@@ -10,7 +10,7 @@ faster backend. This subclass runs mmdet's own ``compute_metrics`` (result
 conversion, classwise table, metric names, rounding) unchanged, with its
 ``COCO`` / ``COCOeval`` names bound to faster-coco-eval's classes; the numbers
 are pycocotools' (see ``tests/test_evaluation/test_faster_coco_eval.py`` and
-``tools/benchmark_coco_eval.py``).
+``tools/analysis_tools/benchmark_coco_eval.py``).
 """
 import os
 import types

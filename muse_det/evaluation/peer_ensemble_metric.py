@@ -7,12 +7,9 @@ from mmengine.dist import all_gather_object
 from mmengine.evaluator import BaseMetric
 
 from muse_det.errors import MuseDetError
+from muse_det.models.distillers.peer_ensemble import ENSEMBLE, PEER_PREDICTIONS
 from muse_det.registry import METRICS
 
-# The data-sample field of MUSEOnlineDistiller(eval_all_peers=True): the other
-# peers' and the ensemble's prediction fields, by name.
-PEER_PREDICTIONS = 'peer_predictions'
-ENSEMBLE = 'ensemble'
 # Options naming output files: each peer gets its own (else they overwrite the
 # evaluated peer's).
 OUTPUT_OPTIONS = ('outfile_prefix', 'out_file_path')

@@ -2,14 +2,14 @@
 PyTorch alone (no mm*).
 
 Estimators of I(s; t) from critic scores and of H(s) from samples, critics,
-adapters, pair sampling, the MUSE objective, and the pair losses
-(MUSE and the baselines) that the integration layer wraps:
+adapters, map alignment and pair sampling, the MUSE objective, and the pair
+losses (MUSE and the baselines) that the integration layer wraps:
 ``cls(student_channels, target_channels, **options)``, ``forward(student,
 target) -> {'loss': weighted scalar to minimise, **detached logs}``.
 Formulation: docs/method.md.
 """
+from .alignment import align_maps, centred_window_mean
 from .adapters import ADAPTERS, LinearAdapter, MLPAdapter, build_adapter
-from .checks import unknown_name_error
 from .critics import CRITICS, ConcatCritic, SeparableCritic, build_critic
 from .entropy import (ENTROPY_ESTIMATORS, CodingRateEntropy, EdgeworthEntropy,
                       EntropyEstimator, GaussianEntropy, KNNEntropy,
@@ -22,7 +22,8 @@ from .pair_losses import (PAIR_LOSSES, ATDistillLoss, CosineDistillLoss,
                           CRDDistillLoss, CriticPairLoss, L2DistillLoss,
                           MUSELoss, NSTDistillLoss, PairLoss,
                           StudentAdaptedLoss, VIDDistillLoss, build_pair_loss)
-from .sampling import PairSampler, align_maps, centred_window_mean
+from .sampling import PairSampler
+from .validation import unknown_name_error
 
 __all__ = [
     'MIEstimator',

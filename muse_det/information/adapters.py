@@ -4,7 +4,8 @@ from typing import Optional
 
 from torch import Tensor, nn
 
-from .checks import build_from_table, check_positive_int
+from .name_table import build_from_table
+from .validation import check_positive_int
 
 
 class _VectorAdapter(nn.Sequential):

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from .checks import build_from_table, check_positive_int, check_samples
+from .name_table import build_from_table
+from .validation import check_positive_int, check_samples
 
 
 def _head(in_dim: int, out_dim: int, hidden: Optional[int]) -> nn.Module:

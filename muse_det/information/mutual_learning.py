@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import checks
-from .checks import check_weight
+from . import finite_watch
+from .validation import check_weight
 
 
 def mutual_learning_losses(logits: Sequence[Tensor],
@@ -22,7 +22,7 @@ def mutual_learning_losses(logits: Sequence[Tensor],
     from the others' current predictions and is not pulled towards its own
     pupils. ``T^2`` keeps the gradient scale independent of the temperature
     (Hinton et al. 2015). ``check_finite=False``: the caller watches the logits
-    itself (no device sync; see :class:`~.checks.FiniteWatch`).
+    itself (no device sync; see :class:`~.finite_watch.FiniteWatch`).
     """
     if len(logits) < 2:
         raise ValueError(
@@ -39,7 +39,7 @@ def mutual_learning_losses(logits: Sequence[Tensor],
                 f'classes and locations); peer 0 has {shape}, peer {k} '
                 f'{tuple(z.shape)}')
     if check_finite:
-        checks.check_finite(
+        finite_watch.check_finite(
             **{f'peer {k} logits': z
                for k, z in enumerate(logits)})
     # class dim last, everything else is a sample: [B, C, *S] -> [B * S, C]

@@ -4,7 +4,7 @@ from typing import Dict, Optional
 
 from torch import Tensor, nn
 
-from .checks import check_choice, check_weight
+from .validation import check_choice, check_weight
 from .entropy import build_entropy_estimator
 from .mutual_information import build_mi_estimator
 

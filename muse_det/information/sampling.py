@@ -1,309 +1,40 @@
 """From raw features to paired samples: (s, t) -> (v_s [N, C_s], v_t [N, C_t]).
 
-A positive pair is *one image point* in both features (MUSE.md, "Geometry"). In
-ResNet/FPN-style networks (stride-2 convs with padding k//2, nearest top-down
-upsampling) pixel i of a map of stride S is centred near image coordinate S *
-i, not at the cell centre S * (i + 1/2) that
-``interpolate(align_corners=False)`` and ``adaptive_avg_pool2d`` assume. So:
-
-- samples are drawn on the *coarser* map's native grid (never upsampled: its
-  duplicated vectors would become false negatives); a user ``grid`` may only
-  coarsen it further;
-- the finer map is read at the matching point: its pixel r * i, r = S_coarse /
-  S_fine (the nearest pixel when r is not an integer), or with
-  ``fine_read='window'`` the mean of the window centred there;
-- locations beyond each image's valid extent (``img_shapes``: padding)
-  are never drawn.
-
+Row i of v_s and row i of v_t are a positive pair (one image point of both
+features, :mod:`.alignment`, or one image); every other row is a negative.
 Classification: one sample per image (vectors, or pooled maps), N = B, or map
-locations as above. Row i of v_s and row i of v_t are a positive pair; every
-other row is a negative.
+locations. Detection: up to ``num_samples`` locations per image, drawn without
+replacement from the valid (unpadded) part of the aligned grid.
 """
 import math
-from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
 
-from .checks import check_choice, check_pair, check_positive_int
-
-Grid = Union[None, int, Sequence[int]]
-# (student stride, target stride) in input pixels
-Strides = Optional[Sequence[float]]
-# (student, target): each (dy, dx) such that pixel i looks at image
-# point stride * i + d
-Offsets = Optional[Sequence[Sequence[float]]]
-# per image (h, w) of its valid (unpadded) part
-ImageShapes = Optional[Sequence[Sequence[int]]]
-# per image [n_i, 4] ground-truth boxes (x1, y1, x2, y2) in input pixels
-Boxes = Optional[Sequence[Tensor]]
-
-
-def _grid(grid: Grid) -> Optional[Tuple[int, int]]:
-    if grid is None:
-        return None
-    if isinstance(grid, int) and not isinstance(grid, bool):
-        grid = (grid, grid)
-    if (not isinstance(grid, Sequence) or len(grid) != 2 or not all(
-            isinstance(g, int) and not isinstance(g, bool) and g > 0
-            for g in grid)):
-        raise ValueError(
-            f'grid must be None, a positive int or a (h, w) pair, got {grid!r}'
-        )
-    return tuple(grid)
-
-
-def check_strides(strides: Strides) -> Optional[Tuple[float, float]]:
-    if strides is None:
-        return None
-    if (not isinstance(strides, Sequence) or len(strides) != 2 or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-            for v in strides)):
-        raise ValueError(
-            'strides must be None or (student stride, target stride) in '
-            f'input pixels, two positive numbers, got {strides!r}')
-    return float(strides[0]), float(strides[1])
-
-
-def centred_window_mean(x: Tensor, factor: Tuple[int, int]) -> Tensor:
-    """[B, C, H, W] -> [B, C, ceil(H/f), ceil(W/f)]: output pixel i is the mean
-    of the input window centred on pixel f * i (width f + 1 for even f, f for
-    odd f; out-of-map pixels are not counted). f = 1 returns ``x``."""
-    if factor == (1, 1):
-        return x
-    kernel = tuple(2 * (f // 2) + 1 for f in factor)
-    return F.avg_pool2d(
-        x,
-        kernel,
-        stride=factor,
-        padding=tuple(f // 2 for f in factor),
-        ceil_mode=False,
-        count_include_pad=False)
-
-
-def shift_map(x: Tensor, shift: Tuple[int, int]) -> Tensor:
-    """[B, C, H, W] -> same shape, ``y[..., i, j] = x[..., i + dy, j + dx]``
-    with the border replicated where that falls outside the map."""
-    dy, dx = (max(-n + 1, min(n - 1, int(d)))
-              for d, n in zip(shift, x.shape[-2:]))
-    if (dy, dx) == (0, 0):
-        return x
-    h, w = x.shape[-2:]
-    padded = F.pad(
-        x, (max(-dx, 0), max(dx, 0), max(-dy, 0), max(dy, 0)),
-        mode='replicate')
-    return padded[..., max(dy, 0):max(dy, 0) + h, max(dx, 0):max(dx, 0) + w]
-
-
-def shifted_window_mean(x: Tensor, shift: Tuple[int, int],
-                        factor: Tuple[int, int]) -> Tensor:
-    """``centred_window_mean(shift_map(x, shift), factor)``. A non-zero shift
-    copies ``x`` (border replication), and pooling would keep that copy for
-    backward: at 800 px the finest FPN level's copy was most of what MUSE added
-    to a Faster R-CNN step's memory (1469 against 1403 MiB). The copy is
-    recomputed in backward instead (cheap, memory-bound), so only ``x``
-    itself, which the network keeps anyway, is held."""
-
-    def read(t: Tensor) -> Tensor:
-        return centred_window_mean(shift_map(t, shift), factor)
-
-    if tuple(shift) == (0, 0) or not (torch.is_grad_enabled()
-                                      and x.requires_grad):
-        return read(x)
-    return checkpoint(read, x, use_reentrant=False)
-
-
-def _integer_ratio(ratio: float) -> Optional[int]:
-    nearest = round(ratio)
-    return int(nearest) if nearest >= 1 and abs(
-        ratio - nearest) <= 1e-3 * ratio else None
-
-
-def _nearest_rows(x: Tensor,
-                  dim: int,
-                  count: int,
-                  ratio: float,
-                  shift: float = 0.0) -> Tensor:
-    """Rows round(ratio * i + shift), i < count, of ``x`` along ``dim``
-    (clipped to the map)."""
-    idx = torch.arange(
-        count, device=x.device, dtype=torch.float64).mul(ratio).add(shift)
-    return x.index_select(dim, idx.round().clamp(0, x.shape[dim] - 1).long())
-
-
-def check_offsets(
-    offsets: Offsets
-) -> Optional[Tuple[Tuple[float, float], Tuple[float, float]]]:
-    if offsets is None:
-        return None
-    try:
-        (a, b), (c, d) = offsets
-        return (float(a), float(b)), (float(c), float(d))
-    except (TypeError, ValueError):
-        raise ValueError(
-            'offsets must be None or ((dy, dx) of the student, (dy, dx) of '
-            f'the target) in input pixels, got {offsets!r}') from None
-
-
-FINE_READS = ('pixel', 'window')
-
-
-def student_is_finer(s: Tensor, t: Tensor, strides: Strides = None) -> bool:
-    """Whether :func:`align_maps` reads the student as the finer map.
-
-    Args:
-        s (Tensor): student map [B, C_s, H_s, W_s].
-        t (Tensor): target map [B, C_t, H_t, W_t].
-        strides: (S_s, S_t) in input pixels (checked), or None.
-
-    Returns:
-        bool: S_s <= S_t where strides are known, else H_s W_s >= H_t W_t.
-    """
-    if strides is None:
-        return s.shape[-2] * s.shape[-1] >= t.shape[-2] * t.shape[-1]
-    return strides[0] <= strides[1]
-
-
-def tensor_key(x: Tensor) -> tuple:
-    """A key equal for tensors that view the same values the same way (e.g.
-    a feature and each of its ``detach()`` views) and whether they carry
-    gradient. Valid while the keyed dict holds ``x``: its storage cannot be
-    freed and reused meanwhile."""
-    return (x.data_ptr(), tuple(x.shape), x.stride(), x.dtype, x.device,
-            x.requires_grad)
-
-
-def step_cached(cache: dict, key: tuple, compute, *keep):
-    """``cache[key]``'s value, computed by ``compute()`` on the first call of
-    the step. ``keep``: the objects whose ids or storage ``key`` names, held
-    with the value so that neither can be freed and reused while it lives."""
-    if key not in cache:
-        cache[key] = (*keep, compute())
-    return cache[key][-1]
-
-
-class AlignedMaps(NamedTuple):
-    """Both maps on one grid (the coarser map's native grid, optionally
-    coarsened), and that grid's stride in input pixels (None when the strides
-    are unknown)."""
-    student: Tensor
-    target: Tensor
-    stride: Optional[float]
-
-
-def align_maps(s: Tensor,
-               t: Tensor,
-               strides: Strides = None,
-               grid: Grid = None,
-               fine_read: str = 'window',
-               offsets: Offsets = None) -> AlignedMaps:
-    """Put maps s [B, C_s, H_s, W_s] and t [B, C_t, H_t, W_t] on the grid of
-    the coarser one.
-
-    ``strides``: (S_s, S_t) in input pixels (muse-det's distillers measure them
-    once at build). None: both maps are taken to span the same image, the
-    stride ratio is read from their sizes (use it for maps whose sizes divide).
-    ``fine_read='pixel'``: the finer map's pixel that looks at the same image
-    point, round(r * i + (d_coarse - d_fine) / S_fine), r = S_coarse / S_fine,
-    with ``offsets`` d = (dy, dx) of each side (pixel i looks at S * i + d; the
-    distillers measure them,
-    :func:`~muse_det.models.recorders.receptive_field_offsets`; None: 0).
-    ``'window'``: the mean of the window centred there
-    (:func:`centred_window_mean`, moved by the same offsets rounded to whole
-    pixels; for a non-integer r the nearest pixel): it summarises the whole
-    cell the coarse pixel stands for. ``grid`` (int or (h, w)): at most that
-    many locations per axis, by window-averaging the coarse map further (and
-    reading the fine map at the new centres); a grid finer than the native one
-    changes nothing (the coarse map is never upsampled). Sizes that disagree by
-    a border pixel are cropped to the common part.
-    """
-    strides = check_strides(strides)
-    offsets = check_offsets(offsets) if strides is not None else None
-    check_choice('fine_read', fine_read, FINE_READS)
-    s_is_fine = student_is_finer(s, t, strides)
-    fine, coarse = (s, t) if s_is_fine else (t, s)
-    shift = (0.0, 0.0)
-    if offsets is not None:
-        d_fine, d_coarse = offsets if s_is_fine else offsets[::-1]
-        shift = tuple((c - f) / min(strides) for c, f in zip(d_coarse, d_fine))
-    if strides is None:
-        ratio = max(1.0, fine.shape[-2] / coarse.shape[-2])
-        coarse_stride = None
-    else:
-        ratio = max(strides) / min(strides)
-        coarse_stride = max(strides)
-    limit = _grid(grid)
-    extra = (1, 1) if limit is None else tuple(
-        max(1, math.ceil(n / g)) for n, g in zip(coarse.shape[-2:], limit))
-    r = _integer_ratio(ratio)
-    coarse = centred_window_mean(coarse, extra)
-    if fine_read == 'pixel':
-        fine = _nearest_rows(
-            _nearest_rows(fine, 2, coarse.shape[-2], ratio * extra[0],
-                          shift[0]), 3, coarse.shape[-1], ratio * extra[1],
-            shift[1])
-    elif r is not None:
-        fine = shifted_window_mean(fine, tuple(round(v) for v in shift),
-                                   (r * extra[0], r * extra[1]))
-    else:
-        fine = _nearest_rows(
-            _nearest_rows(fine, 2, coarse.shape[-2], ratio), 3,
-            coarse.shape[-1], ratio)
-        fine = centred_window_mean(fine, extra)
-    h, w = min(fine.shape[-2], coarse.shape[-2]), min(fine.shape[-1],
-                                                      coarse.shape[-1])
-    fine, coarse = fine[..., :h, :w], coarse[..., :h, :w]
-    stride = None if coarse_stride is None else coarse_stride * extra[0]
-    if extra[0] != extra[1] and stride is not None:
-        stride = (coarse_stride * extra[0], coarse_stride * extra[1])
-    return AlignedMaps(*((fine, coarse) if s_is_fine else (coarse, fine)),
-                       stride)
-
-
-def valid_extent(img_shapes: ImageShapes, stride,
-                 size: Tuple[int, int]) -> List[Tuple[int, int]]:
-    """Per image, the rows and columns of a grid of ``stride`` whose
-    pixel centres (S * i) lie inside its (h, w): ceil(h / S), capped at
-    the grid ``size``."""
-    sh, sw = stride if isinstance(stride, tuple) else (stride, stride)
-    return [(min(size[0], max(1, math.ceil(h / sh))),
-             min(size[1], max(1, math.ceil(w / sw))))
-            for h, w in (tuple(shape[:2]) for shape in img_shapes)]
-
-
-def valid_mask(extents: Sequence[Tuple[int, int]],
-               size: Tuple[int, int],
-               device=None) -> Tensor:
-    """[B, 1, h, w] float mask, 1 inside each image's valid extent."""
-    rows = torch.tensor([e[0] for e in extents])
-    cols = torch.tensor([e[1] for e in extents])
-    mask = ((torch.arange(size[0])[None, :, None] < rows[:, None, None])
-            & (torch.arange(size[1])[None, None, :] < cols[:, None, None]))
-    return mask[:, None].float().to(device)
-
-
-def image_extents(img_shapes: ImageShapes, stride, batch: int,
-                  size: Tuple[int, int]) -> Optional[List[Tuple[int, int]]]:
-    if img_shapes is None:
-        return None
-    if len(img_shapes) != batch:
-        raise ValueError(
-            f'img_shapes has {len(img_shapes)} entries for a batch of '
-            f'{batch}; give one (h, w) per image')
-    if stride is None:
-        raise ValueError(
-            'img_shapes (valid image extents) need the features\' strides to '
-            'map pixels to grid locations; pass strides=(student, target)')
-    return valid_extent(img_shapes, stride, size)
+from .alignment import (FINE_READS, Boxes, Grid, ImageShapes, Offsets,
+                        Strides, check_grid, align_maps, check_offsets,
+                        check_strides, image_extents, student_is_finer,
+                        valid_mask)
+from .step_cache import step_cached, tensor_key
+from .validation import check_choice, check_pair, check_positive_int
 
 
 def box_location_weights(boxes: Sequence[Tensor], stride,
                          size: Tuple[int, int], weight: float) -> Tensor:
-    """[B, h, w] sampling weights of a grid of ``stride``: ``weight`` at the
-    locations whose image point (S * i) lies in a ground-truth box of their
-    image, 1 elsewhere; on the boxes' device (no host read)."""
+    """Sampling weights that favour locations inside ground-truth boxes.
+
+    Args:
+        boxes (Sequence[Tensor]): per image, boxes of shape (n_i, 4) as
+            ``(x1, y1, x2, y2)`` in input pixels.
+        stride (float | tuple[float, float]): the grid's stride.
+        size (tuple[int, int]): the grid's ``(h, w)``.
+        weight (float): the weight of a location whose image point (S * i)
+            lies in a box of its image; 1 elsewhere.
+
+    Returns:
+        Tensor: shape (B, h, w), on the boxes' device (no host read).
+    """
     sh, sw = stride if isinstance(stride, tuple) else (stride, stride)
     out = []
     for b in boxes:
@@ -317,32 +48,37 @@ def box_location_weights(boxes: Sequence[Tensor], stride,
 
 
 class PairSampler:
-    """``sampler(s, t, img_shapes=None) -> (v_s [N, C_s], v_t [N, C_t])``.
+    """Turn a (student, target) feature pair into paired samples.
 
-    ``mode``: 'pool' global-average-pools maps to one vector per image;
-    'locations' samples map locations (both inputs must be maps); 'auto'
-    samples locations when both are maps, passes vectors through, and pools the
-    map when only one side is a map (nothing to align it with).
-    ``num_samples``: at most that many locations per image, drawn uniformly
-    *without replacement* from the image's valid part of the aligned grid
-    (:func:`align_maps`) and shared by s and t; fewer where that part has fewer
-    locations. None or 'all' takes every valid location. ``strides``:
-    (S_s, S_t) in input pixels, ``fine_read`` and ``offsets``, see
-    :func:`align_maps`. ``img_shapes``: each image's unpadded (h, w) in input
-    pixels; padded locations are never drawn. ``generator``: a CPU
-    ``torch.Generator`` for reproducible draws; the draw happens on the CPU, so
-    it never waits for the device. ``draws``: a dict kept for one training
-    step; calls that sample the same grid (batch, size, valid extents,
-    ``num_samples``) -- e.g. several pairs taught by one target -- share one
-    draw of locations instead of each drawing (and advancing the generator)
-    again; calls that also read the same target map as the coarser side get
-    the same target tensor back (its aligned map depends on nothing else), so
-    a target adapter shared by those pairs embeds it once
-    (:meth:`~.pair_losses.base.CriticPairLoss.embed`). ``box_weight`` (w >= 1,
-    with ``boxes``: each image's ground-truth
-    boxes in input pixels): a location whose image point lies in a box is
-    drawn as if w locations stood there (weighted sampling without
-    replacement, keys u^(1/w)); 1 (default) samples uniformly.
+    ``sampler(s, t)`` returns ``(v_s, v_t)`` of shapes (N, C_s) and (N, C_t):
+    row i of both is one image point (or one image), every other row a
+    negative. Map losses ask :meth:`aligned_maps` instead and get whole maps
+    on one grid. The draw happens on the CPU, so it never waits for the
+    device.
+
+    Args:
+        num_samples (int | str | None): at most that many locations per
+            image, drawn uniformly *without replacement* from the image's
+            valid part of the aligned grid and shared by s and t; fewer where
+            that part has fewer. None or ``'all'``: every valid location.
+            Defaults to 256.
+        grid (int | Sequence[int] | None): coarsen the aligned grid to at
+            most that many locations per axis (:func:`~.alignment.align_maps`).
+        mode (str): ``'pool'`` averages maps to one vector per image;
+            ``'locations'`` samples map locations (both inputs must be maps);
+            ``'auto'`` (default) samples locations when both are maps, passes
+            vectors through, and pools the map when only one side is a map.
+        generator (torch.Generator, optional): a CPU generator for
+            reproducible draws.
+        strides (Sequence[float] | None): ``(S_s, S_t)`` in input pixels.
+        fine_read (str): how the finer map is read, ``'window'`` or
+            ``'pixel'`` (:func:`~.alignment.align_maps`).
+        offsets (Sequence | None): each side's ``(dy, dx)``
+            (:func:`~.alignment.align_maps`).
+        box_weight (float): w >= 1; with ``boxes``, a location whose image
+            point lies in a ground-truth box is drawn as if w locations stood
+            there (weighted sampling without replacement, keys u^(1/w)).
+            1 (default) samples uniformly.
     """
 
     MODES = ('auto', 'pool', 'locations')
@@ -360,7 +96,7 @@ class PairSampler:
             num_samples = None
         self.num_samples = None if num_samples is None else check_positive_int(
             num_samples, 'num_samples')
-        self.grid = _grid(grid)
+        self.grid = check_grid(grid)
         self.mode = check_choice('sampling mode', mode, self.MODES)
         if generator is not None and generator.device.type != 'cpu':
             raise ValueError(
@@ -390,6 +126,27 @@ class PairSampler:
                  img_shapes: ImageShapes = None,
                  draws: Optional[dict] = None,
                  boxes: Boxes = None) -> Tuple[Tensor, Tensor]:
+        """Paired samples of a student and a target feature.
+
+        Args:
+            s (Tensor): student, shape (B, C_s, H_s, W_s) or (B, C_s).
+            t (Tensor): target, shape (B, C_t, H_t, W_t) or (B, C_t).
+            img_shapes (Sequence[Sequence[int]], optional): each image's
+                unpadded ``(h, w)`` in input pixels; padding is never drawn.
+            draws (dict, optional): kept for one training step. Calls that
+                sample the same grid (batch, size, valid extents,
+                ``num_samples``) share one draw of locations instead of each
+                advancing the generator; calls that also read the same target
+                map as the coarser side get the same target tensor back, so a
+                shared target adapter embeds it once
+                (:meth:`~.pair_losses.base.CriticPairLoss.embed`).
+            boxes (Sequence[Tensor], optional): per image, ground-truth boxes
+                (n_i, 4) in input pixels, for ``box_weight``.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``v_s`` (N, C_s) and ``v_t`` (N, C_t); N is
+            B when pooled, else the sum over images of their drawn locations.
+        """
         check_pair(s, t)
         maps = (s.ndim == 4, t.ndim == 4)
         if self.mode == 'locations' and not all(maps):
@@ -437,6 +194,31 @@ class PairSampler:
             draws, ('target', tensor_key(t), self.grid, key),
             lambda: aligned.target.flatten(2)[images, :, locations], t)
 
+    def aligned_maps(self,
+                     s: Tensor,
+                     t: Tensor,
+                     img_shapes: ImageShapes = None) -> Tuple[Tensor, Tensor]:
+        """Both maps on one grid, zero outside each image's valid part: for
+        losses that compare whole maps rather than sampled vectors.
+
+        Args:
+            s (Tensor): student map, shape (B, C_s, H_s, W_s).
+            t (Tensor): target map, shape (B, C_t, H_t, W_t).
+            img_shapes (Sequence[Sequence[int]], optional): each image's
+                unpadded ``(h, w)`` in input pixels.
+
+        Returns:
+            tuple[Tensor, Tensor]: shapes (B, C_s, h, w) and (B, C_t, h, w).
+        """
+        s, t, stride = align_maps(s, t, self.strides, self.grid,
+                                  self.fine_read, self.offsets)
+        extents = image_extents(img_shapes, stride, s.shape[0],
+                                tuple(s.shape[-2:]))
+        if extents is None:
+            return s, t
+        mask = valid_mask(extents, tuple(s.shape[-2:]), s.device).to(s.dtype)
+        return s * mask, t * mask
+
     @staticmethod
     def _pooled(t: Tensor, draws: Optional[dict]) -> Tensor:
         """The target map's per-image mean [B, C_t], one tensor for every
@@ -451,10 +233,21 @@ class PairSampler:
              size: Tuple[int, int],
              extents: Optional[Sequence[Tuple[int, int]]] = None,
              weights: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
-        """(image index [N], flat location index h_i * w + w_i [N]),
-        image-major: up to ``num_samples`` distinct valid locations of each
-        image of a ``size`` grid, drawn on the CPU (``weights`` [B, h, w]: on
-        their device, location j kept with keys u_j^(1/w_j))."""
+        """Draw up to ``num_samples`` distinct valid locations per image.
+
+        Args:
+            batch (int): B.
+            size (tuple[int, int]): the grid's ``(h, w)``.
+            extents (Sequence[tuple[int, int]], optional): per image, valid
+                rows and columns; None: the whole grid.
+            weights (Tensor, optional): shape (B, h, w); location j is kept
+                with key u_j^(1/w_j), drawn on the weights' device. None: a
+                uniform draw on the CPU.
+
+        Returns:
+            tuple[Tensor, Tensor]: image index (N,) and flat location index
+            ``row * w + col`` (N,), image-major.
+        """
         h, w = size
         valid = [h * w] * batch if extents is None else [
             eh * ew for eh, ew in extents

@@ -19,7 +19,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from test_resume import ToyDataset, train_to_the_end, train_toy
 
-from muse_det.utils.checkpoint_io import atomic_open, atomic_save, safe_load
+from muse_det.checkpoint import atomic_open, atomic_save, safe_load
 
 TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 OLD = b'old complete content\n'

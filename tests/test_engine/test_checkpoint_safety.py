@@ -16,12 +16,12 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import load_checkpoint
 from test_resume import ToyModel, toy_runner, train_toy
 
-from muse_det.engine import SafeCheckpointHook
-from muse_det.utils.checkpoint_io import (
+from muse_det.checkpoint import SafeCheckpointHook
+from muse_det.checkpoint import (
     MMENGINE_STATE_GLOBALS, NAMED_ALLOW_LIST, UnsafeCheckpointError,
     allow_list_entries, allowed_globals, atomic_save, history_buffer_statistic,
     safe_load, unsafe_globals_in)
-from muse_det.utils.export import export_checkpoint
+from muse_det.models.distillers.export import export_checkpoint
 
 
 class Payload:

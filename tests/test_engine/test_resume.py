@@ -17,8 +17,8 @@ from mmengine.runner import find_latest_checkpoint, load_checkpoint
 from torch import nn
 from torch.utils.data import Dataset
 
-from muse_det.engine import SafeCheckpointRunner
-from muse_det.utils.checkpoint_io import safe_load, unsafe_globals_in
+from muse_det.checkpoint import SafeCheckpointRunner
+from muse_det.checkpoint import safe_load, unsafe_globals_in
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow

@@ -17,8 +17,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from muse_test_utils import ROOT, run_tool, toy_config_text
 
-from muse_det.engine import SafeCheckpointRunner
-from muse_det.utils.checkpoint_io import safe_load, unsafe_globals_in
+from muse_det.checkpoint import SafeCheckpointRunner
+from muse_det.checkpoint import safe_load, unsafe_globals_in
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow

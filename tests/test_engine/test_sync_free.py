@@ -209,4 +209,4 @@ def test_the_counter_sees_a_sync_in_muse_det():
         # all finite: reads, raises nothing
         model.raise_if_features_non_finite()
     assert [(f, op) for f, _, op in counter.syncs
-            ] == [('muse_det/information/checks.py', 'tolist')]
+            ] == [('muse_det/information/finite_watch.py', 'tolist')]

@@ -2,7 +2,7 @@
 (mmdet's CocoMetric).
 
 Real data: a synthetic COCO set written as an instances json
-(tools/benchmark_coco_eval.py's generator) evaluated by both backends, and a
+(tools/analysis_tools/benchmark_coco_eval.py's generator) evaluated by both backends, and a
 real Runner validation on the toy set. Measured difference of the 12 stats at
 full precision: exactly 0 for bbox and segm; the tolerance below (1e-12) only
 allows for float printing.
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from muse_test_utils import ROOT, load_tool, toy_run_cfg
 
-bench = load_tool('tools/benchmark_coco_eval.py')
+bench = load_tool('tools/analysis_tools/benchmark_coco_eval.py')
 TOL = 1e-12
 
 

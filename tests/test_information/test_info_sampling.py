@@ -36,7 +36,7 @@ def test_shifted_window_read_keeps_no_copy_of_the_map_for_backward():
     """The fine map's window read with a whole-pixel shift: the same values
     and gradients as shifting then pooling, without holding the shifted
     copy for backward."""
-    from muse_det.information.sampling import shift_map, shifted_window_mean
+    from muse_det.information.alignment import shift_map, shifted_window_mean
     x = torch.randn(1, 8, 64, 64, requires_grad=True)
     weight = torch.randn(1, 8, 16, 16)
 

@@ -259,10 +259,9 @@ def test_online_needs_two_peers_and_offline_needs_matching_lists():
 def test_map_losses_refuse_vector_features():
     """at/nst compare spatial maps: features of a classifier's pooled
     neck are vectors."""
-    from mmdet.registry import MODELS
-
-    import muse_det  # noqa: F401
-    at = MODELS.build(dict(type='at', student_channels=8, target_channels=8))
+    from muse_det.models.losses import build_distill_loss
+    at = build_distill_loss(
+        dict(type='at'), student_channels=8, target_channels=8)
     with pytest.raises(ValueError, match='compares spatial maps'):
         at(torch.rand(4, 8), torch.rand(4, 8))
 

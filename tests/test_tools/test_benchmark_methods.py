@@ -1,4 +1,4 @@
-"""tools/benchmark_methods.py: one key per method, schedules rescaled, the
+"""tools/analysis_tools/benchmark_methods.py: one key per method, schedules rescaled, the
 table's arithmetic."""
 import os
 import os.path as osp
@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 from muse_test_utils import load_tool
 
-bench = load_tool('tools/benchmark_methods.py')
+bench = load_tool('tools/analysis_tools/benchmark_methods.py')
 
 
 @pytest.mark.parametrize('task', [

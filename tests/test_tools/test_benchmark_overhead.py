@@ -1,10 +1,10 @@
-"""tools/benchmark_overhead.py --losses: every method's distiller timed
+"""tools/analysis_tools/benchmark_overhead.py --losses: every method's distiller timed
 beside the same plain model, on the same weights."""
 import pytest
 import torch
 from muse_test_utils import load_tool
 
-overhead = load_tool('tools/benchmark_overhead.py')
+overhead = load_tool('tools/analysis_tools/benchmark_overhead.py')
 CONFIG = 'configs/toy/muse_fcos_r18_toy_coco_multiscale.py'
 
 

@@ -1,8 +1,8 @@
-"""tools/analysis/plot_information.py on the scalars.json of real
+"""tools/analysis_tools/plot_information.py on the scalars.json of real
 short trainings.
 
 The README's MUSE FCOS-R18 and the same detector with the L2 baseline
-(`model.loss = dict(type='l2')`) train 2 iterations (batch 1) and
+(`model.loss = dict(_delete_=True, type='l2')`) train 2 iterations (batch 1) and
 validate once on the toy set (about 10 s each on 2 cores); the tool reads
 both work dirs and draws.
 """
@@ -15,7 +15,7 @@ import pytest
 from muse_test_utils import ROOT, load_tool, toy_run_cfg
 
 pytest.importorskip('matplotlib')
-tool = load_tool('tools/analysis/plot_information.py')
+tool = load_tool('tools/analysis_tools/plot_information.py')
 CONFIG = osp.join(ROOT, 'configs/toy/muse_fcos_r18_toy_coco.py')
 # the config's backbone stages, layer1..3 taught by layer4
 STUDENTS = [f'backbone.layer{i}' for i in (1, 2, 3)]
@@ -40,7 +40,7 @@ def runs(toy_coco, tmp_path_factory):
     muse = _train(CONFIG, toy_coco, str(root / 'muse'),
                   **{'model.grad_stats_interval': 1})
     l2 = _train(CONFIG, toy_coco, str(root / 'l2'),
-                **{'model.loss': dict(type='l2')})
+                **{'model.loss': dict(_delete_=True, type='l2')})
     return muse, l2
 
 

@@ -1,6 +1,9 @@
 # The pairs, adapters and schedule of MUSE's ResNet-18 CIFAR-100 config
 # (layer1..layer3 taught by layer4) with the 'at' discrepancy instead:
-# switching the loss type is the whole change.
+# the loss dict is the whole change.
 _base_ = '../muse_resnet18_8xb16_cifar100.py'
 
-model = dict(loss=dict(type='at'))
+# _delete_: the loss dict replaces MUSE's (a loss rejects options it does not
+# take); the sampling is MUSE's
+model = dict(
+    loss=dict(_delete_=True, type='at', pool=False, grid=4, num_samples=16))

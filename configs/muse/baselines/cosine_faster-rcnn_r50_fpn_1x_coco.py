@@ -1,5 +1,7 @@
 # The same pairs, sampling and schedule as MUSE's Faster R-CNN config, with the
-# 'cosine' discrepancy instead: switching the loss type is the whole change.
+# 'cosine' discrepancy instead: the loss dict is the whole change.
 _base_ = '../muse_faster-rcnn_r50_fpn_1x_coco.py'
 
-model = dict(loss=dict(type='cosine'))
+# _delete_: the loss dict replaces MUSE's (a loss rejects options it does not
+# take); the sampling is MUSE's
+model = dict(loss=dict(_delete_=True, type='cosine', num_samples=256))

@@ -1,5 +1,7 @@
 # The same pairs, sampling and schedule as MUSE's Faster R-CNN config, with the
-# 'vid' discrepancy instead: switching the loss type is the whole change.
+# 'vid' discrepancy instead: the loss dict is the whole change.
 _base_ = '../muse_faster-rcnn_r50_fpn_1x_coco.py'
 
-model = dict(loss=dict(type='vid'))
+# _delete_: the loss dict replaces MUSE's (a loss rejects options it does not
+# take); the sampling is MUSE's
+model = dict(loss=dict(_delete_=True, type='vid', num_samples=256))

@@ -1,4 +1,3 @@
 from .muse_hook import MUSEHook
-from .safe_checkpoint_hook import SafeCheckpointHook
 
-__all__ = ['MUSEHook', 'SafeCheckpointHook']
+__all__ = ['MUSEHook']

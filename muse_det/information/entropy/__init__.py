@@ -1,6 +1,6 @@
 """Differentiable estimators of the self-information H(z):
 ``forward(z [N, d]) -> scalar nats``."""
-from ..checks import build_from_table
+from ..name_table import build_from_table
 from .base import EntropyEstimator
 from .coding_rate import CodingRateEntropy
 from .edgeworth import EdgeworthEntropy

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..checks import check_choice, check_samples, fp32
+from ..precision import fp32
+from ..validation import check_choice, check_samples
 
 
 def standardize(z: Tensor) -> Tensor:

@@ -1,6 +1,6 @@
 """Estimators of I(s; t) from a critic score matrix:
 ``forward(scores [N, N]) -> scalar nats``."""
-from ..checks import build_from_table
+from ..name_table import build_from_table
 from .base import MIEstimator
 from .dv import DVEstimator
 from .infonce import InfoNCEEstimator

@@ -5,7 +5,8 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ..checks import check_scores, fp32
+from ..precision import fp32
+from ..validation import check_scores
 
 
 class MIEstimator(nn.Module):

@@ -4,7 +4,7 @@
 MUSE and the baselines it must beat share one base (:class:`PairLoss`):
 switching ``type`` is the whole change.
 """
-from ..checks import build_from_table
+from ..name_table import build_from_table
 from .at import ATDistillLoss
 from .base import CriticPairLoss, PairLoss, StudentAdaptedLoss
 from .cosine import CosineDistillLoss

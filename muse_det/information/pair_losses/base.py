@@ -1,47 +1,58 @@
 """What every pair loss shares: validation, sampling, target detaching, the
-fp32 island and the loss weight. Subclasses supply ``embed`` (adapters) and
-``discrepancy`` (the math)."""
+fp32 island and the loss weight. Subclasses supply :meth:`PairLoss.embed`
+(adapters) and :meth:`PairLoss.discrepancy` (the math)."""
 from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from .. import checks
+from .. import finite_watch
 from ..adapters import build_adapter
-from ..checks import check_pair, check_positive_int, check_weight, fp32_island
+from ..precision import fp32_island
+from ..validation import check_pair, check_positive_int, check_weight
 from ..critics import build_critic
 from ..distributed import gather_rows
 from ..entropy.base import standardize
-from ..sampling import (Boxes, Grid, ImageShapes, Offsets, PairSampler,
-                        Strides, align_maps, image_extents, step_cached,
-                        tensor_key, valid_mask)
+from ..alignment import Boxes, Grid, ImageShapes, Offsets, Strides
+from ..sampling import PairSampler
+from ..step_cache import step_cached, tensor_key
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
 
 
 class PairLoss(nn.Module):
-    """``forward(student, target) -> {'loss': weighted scalar to minimise,
-    **detached logs}``.
+    """Base of the losses between one student feature and one target feature.
 
-    student [B, C_s, H, W] or [B, C_s]; target [B, C_t, H', W'] or [B, C_t].
-    ``img_shapes``: each image's unpadded (h, w) in input pixels (detection
-    batches are padded); padded locations are never sampled
-    (map losses: masked out). Sampling (``num_samples``, ``grid``, ``pool``,
-    ``strides``): see :class:`~..sampling.PairSampler`; ``pool=None`` samples
-    locations of maps and passes vectors through, ``pool=True`` averages maps
-    to one vector per image, ``pool=False`` insists on maps. ``strides`` =
-    (S_s, S_t) in input pixels puts a positive pair at one image point (the
-    distillers measure them); ``fine_read`` ('pixel' or 'window') how the finer
-    map is read there; ``offsets`` ((dy, dx) of each side, measured by the
-    distillers) where each side's pixel i looks (S * i + d); ``box_weight``
-    (>= 1) makes locations inside the ground-truth ``boxes`` that many times
-    as likely to be drawn. Losses that
-    compare whole maps (``needs_maps``) use the aligned maps
-    (:func:`~..sampling.align_maps`) of :meth:`prepare`'d features.
-    ``detach_target=True``: no gradient reaches the target feature
-    (deep teaches shallow); modules applied to it after detaching still learn.
-    ``loss_weight``: a plain float attribute, re-validated every step because
-    hooks change it.
+    ``forward(student, target)`` returns ``{'loss': weighted scalar to
+    minimise, **detached logs}``. The features are sampled into paired
+    vectors (or, for losses that compare whole maps, ``needs_maps``, aligned
+    maps of :meth:`prepare`'d features) by a :class:`~..sampling.PairSampler`.
+
+    Args:
+        student_channels (int): C_s.
+        target_channels (int): C_t.
+        loss_weight (float): multiplies the loss; a plain attribute,
+            re-validated every step because hooks change it. Defaults to 1.
+        num_samples (int | str | None): locations per image
+            (:class:`~..sampling.PairSampler`). Defaults to 256.
+        grid (int | Sequence[int] | None): coarsen the aligned grid to at most
+            that many locations per axis.
+        pool (bool | None): None samples locations of maps and passes vectors
+            through, True averages maps to one vector per image, False
+            insists on maps.
+        detach_target (bool): no gradient reaches the target feature (deep
+            teaches shallow); modules applied to it after detaching still
+            learn. Defaults to True.
+        generator (torch.Generator, optional): CPU generator of the draws.
+        strides (Sequence[float] | None): ``(S_s, S_t)`` in input pixels, so
+            that a positive pair is one image point (the distillers measure
+            them).
+        fine_read (str): how the finer map is read, ``'window'`` (default)
+            or ``'pixel'``.
+        offsets (Sequence | None): each side's ``(dy, dx)``: pixel i looks at
+            ``S * i + d`` (the distillers measure them).
+        box_weight (float): >= 1; locations inside the ground-truth ``boxes``
+            are that many times as likely to be drawn. Defaults to 1.
     """
 
     name: str = None
@@ -88,17 +99,32 @@ class PairLoss(nn.Module):
                 check_finite: bool = True,
                 draws: Optional[dict] = None,
                 boxes: Boxes = None) -> Dict[str, Tensor]:
-        """``check_finite=False``: the caller watches its features for NaN/Inf
-        itself (the distillers do, without a device sync:
-        :class:`~..checks.FiniteWatch`); True reads the device once per call to
-        raise on a NaN/Inf input. ``draws``: a dict shared by the pair losses
-        of one step, so pairs sampling the same grid share one draw of
-        locations (:class:`~..sampling.PairSampler`); ``boxes``: each image's
-        ground-truth boxes, for ``box_weight``."""
+        """The weighted loss of one feature pair.
+
+        Args:
+            student (Tensor): shape (B, C_s, H, W) or (B, C_s).
+            target (Tensor): shape (B, C_t, H', W') or (B, C_t).
+            img_shapes (Sequence[Sequence[int]], optional): each image's
+                unpadded ``(h, w)`` in input pixels (detection batches are
+                padded); padding is never sampled (map losses: masked out).
+            check_finite (bool): read the device once to raise on a NaN/Inf
+                input. False: the caller watches its features itself (the
+                distillers do, without a device sync:
+                :class:`~..finite_watch.FiniteWatch`). Defaults to True.
+            draws (dict, optional): shared by the pair losses of one step, so
+                pairs sampling the same grid share one draw
+                (:meth:`~..sampling.PairSampler.__call__`).
+            boxes (Sequence[Tensor], optional): per image, ground-truth boxes
+                (n_i, 4) in input pixels, for ``box_weight``.
+
+        Returns:
+            dict[str, Tensor]: ``loss`` (scalar, times ``loss_weight``) and the
+            loss's detached logged terms (scalars).
+        """
         weight = check_weight(self.loss_weight)
         self.check_inputs(student, target)
         if check_finite:
-            checks.check_finite(student=student, target=target)
+            finite_watch.check_finite(student=student, target=target)
         if self.detach_target:
             target = target.detach()
         s, t = self.sample(student, target, img_shapes, draws, boxes)
@@ -131,6 +157,12 @@ class PairLoss(nn.Module):
             return self.discrepancy(z_s.float(), z_t.float())
 
     def check_inputs(self, student: Tensor, target: Tensor) -> None:
+        """Raise ``ValueError`` naming the fix if the features do not fit.
+
+        Args:
+            student (Tensor): shape (B, C_s, ...).
+            target (Tensor): shape (B, C_t, ...).
+        """
         if self.needs_maps and not (getattr(student, 'ndim', 0) == 4 ==
                                     getattr(target, 'ndim', 0)):
             raise ValueError(
@@ -155,18 +187,21 @@ class PairLoss(nn.Module):
                img_shapes: ImageShapes = None,
                draws: Optional[dict] = None,
                boxes: Boxes = None) -> Tuple[Tensor, Tensor]:
+        """Paired samples (or aligned maps) of the features: one call to
+        the sampler.
+
+        Args:
+            student (Tensor): shape (B, C_s, H, W) or (B, C_s).
+            target (Tensor): shape (B, C_t, H', W') or (B, C_t).
+            img_shapes, draws, boxes: as in :meth:`forward`.
+
+        Returns:
+            tuple[Tensor, Tensor]: (N, C_s) and (N, C_t) samples, or, when
+            ``needs_maps``, maps (B, C_s, h, w) and (B, C_t, h, w).
+        """
         if self.needs_maps:
-            s, t, stride = align_maps(
-                self.prepare(student), self.prepare(target),
-                self.sampler.strides, self.sampler.grid,
-                self.sampler.fine_read, self.sampler.offsets)
-            extents = image_extents(img_shapes, stride, s.shape[0],
-                                    tuple(s.shape[-2:]))
-            if extents is None:
-                return s, t
-            mask = valid_mask(extents, tuple(s.shape[-2:]),
-                              s.device).to(s.dtype)
-            return s * mask, t * mask
+            return self.sampler.aligned_maps(
+                self.prepare(student), self.prepare(target), img_shapes)
         s, t = self.sampler(student, target, img_shapes, draws, boxes)
         if s.shape[0] < 2:
             raise ValueError(
@@ -176,20 +211,44 @@ class PairLoss(nn.Module):
         return s, t
 
     def prepare(self, x: Tensor) -> Tensor:
-        """Map losses: a per-feature transform at native resolution,
-        before alignment."""
+        """Map losses: a per-feature transform at native resolution, before
+        alignment; the identity here.
+
+        Args:
+            x (Tensor): shape (B, C, H, W).
+
+        Returns:
+            Tensor: shape (B, C', H, W).
+        """
         return x
 
     def embed(self,
               s: Tensor,
               t: Tensor,
               cache: Optional[dict] = None) -> Tuple[Tensor, Tensor]:
-        """Adapters: s [N, C_s], t [N, C_t] -> (z_s, z_t); the identity
-        here."""
+        """Adapters; the identity here.
+
+        Args:
+            s (Tensor): student samples, shape (N, C_s).
+            t (Tensor): target samples, shape (N, C_t).
+            cache (dict, optional): the step's dict shared by the pair losses.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``z_s`` (N, d_s) and ``z_t`` (N, d_t).
+        """
         return s, t
 
     def discrepancy(self, z_s: Tensor,
                     z_t: Tensor) -> Dict[str, Tensor]:  # pragma: no cover
+        """The loss's math, in fp32.
+
+        Args:
+            z_s (Tensor): embedded student, shape (N, d_s) or a map.
+            z_t (Tensor): embedded target, shape (N, d_t) or a map.
+
+        Returns:
+            dict[str, Tensor]: ``loss`` (unweighted scalar) and logged terms.
+        """
         raise NotImplementedError
 
     def _adapter(self, in_dim: int, out_dim: int, kind,
@@ -203,17 +262,24 @@ class PairLoss(nn.Module):
 
 
 class StudentAdaptedLoss(PairLoss):
-    """Compares in the *target's own* space: only the student is adapted
-    (to C_t channels).
+    """Base of the losses that compare in the *target's own* space: only the
+    student is adapted (to C_t channels).
 
-    The target is never passed through anything learnable: a learnable
+    The target never passes through anything learnable: a learnable
     projection of a detached target could shrink to a constant that the
-    student matches trivially (l2/cosine/vid would all reach their optimum
-    while teaching nothing). ``standardize_target=True`` (l2, vid) gives it
-    zero mean and unit variance per channel over the N samples, as detection
-    feature KD does: in self-distillation the deepest layer's scale grows
-    during training, and regressing it raw diverged (loss ~4e5 after 100
-    iterations on the toy detection set).
+    student matches trivially. ``standardize_target = True`` (l2, vid) gives
+    it zero mean and unit variance per channel over the N samples, as
+    detection feature KD does, because a deep layer's scale grows during
+    self-distillation (why: docs/method.md, "Baselines at their own
+    recipes").
+
+    Args:
+        student_channels (int): C_s.
+        target_channels (int): C_t.
+        adapter (str | dict | nn.Module): the student adapter; ``'auto'``
+            (default): a Linear for pooled vectors, an MLP otherwise.
+        adapter_hidden (int, optional): the MLP's hidden width.
+        **kwargs: :class:`PairLoss`'s options.
     """
 
     standardize_target = False
@@ -233,31 +299,52 @@ class StudentAdaptedLoss(PairLoss):
               s: Tensor,
               t: Tensor,
               cache: Optional[dict] = None) -> Tuple[Tensor, Tensor]:
+        """The adapted student and the (optionally standardised) target.
+
+        Args:
+            s (Tensor): shape (N, C_s).
+            t (Tensor): shape (N, C_t).
+            cache (dict, optional): unused.
+
+        Returns:
+            tuple[Tensor, Tensor]: both of shape (N, C_t).
+        """
         return self.adapter(s), standardize(
             t) if self.standardize_target else t
 
 
 class CriticPairLoss(PairLoss):
-    """Adapts both sides to ``embed_dim`` and scores all pairs with a
-    critic (MUSE, CRD).
+    """Base of the losses that adapt both sides to ``embed_dim`` and score all
+    pairs with a critic (MUSE, CRD).
 
-    Both adapters are learnable; with ``detach_target`` the target adapter
-    still trains (it sits after the detach), so the shared embedding space is
-    learnt from both ends. ``gather_negatives=True`` (training, with
-    torch.distributed): the target embeddings of every rank are all-gathered,
-    so each rank scores its N positives against all M targets of the global
-    batch ([N, M] scores, positives at the rank's offset) and the estimate, its
-    log M ceiling and the result no longer depend on how many GPUs share the
-    batch. Gradients reach each target from every rank's loss
-    (:func:`~..distributed.gather_rows`). Cost per step: one all-gather of M x
-    ``embed_dim`` floats (and of the per-rank counts), and an N x M instead of
-    N x N critic. BatchNorm in the adapters still uses each rank's own samples.
+    Both adapters learn; with ``detach_target`` the target adapter still
+    trains (it sits after the detach), so the shared embedding space is learnt
+    from both ends. BatchNorm in the adapters uses each rank's own samples.
 
-    ``share_target_adapter=True``: the distillers give every pair taught by
-    the same target feature the first such pair's ``target_adapter`` (one
-    module, one set of weights, trained by all those pairs' losses; its
-    samples are embedded once per step, see :meth:`embed`). False: one
-    adapter per pair.
+    Args:
+        student_channels (int): C_s.
+        target_channels (int): C_t.
+        embed_dim (int): d of the shared embedding. Defaults to 128.
+        critic (str | dict | nn.Module): scores (N, d) x (M, d) -> (N, M)
+            (:mod:`~..critics`). Defaults to ``dict(type='separable')``.
+        adapter (str | dict | nn.Module): both adapters; ``'auto'``: a Linear
+            for pooled vectors, an MLP otherwise.
+        adapter_hidden (int, optional): the MLP's hidden width.
+        gather_negatives (bool): in training under torch.distributed, score
+            each rank's N positives against the M targets of the global batch
+            ((N, M) scores, positives at the rank's offset; gradients reach
+            each target from every rank's loss,
+            :func:`~..distributed.gather_rows`), so the estimate and its
+            log M ceiling do not depend on how many GPUs share the batch.
+            Costs one all-gather of M x ``embed_dim`` floats per step.
+            Defaults to False.
+        share_target_adapter (bool, optional): the distillers give every pair
+            taught by the same target feature the first such pair's
+            ``target_adapter`` (one module trained by all those pairs; its
+            samples are embedded once per step, :meth:`embed`). False: one
+            adapter per pair. None: the class's
+            ``share_target_adapter_default``.
+        **kwargs: :class:`PairLoss`'s options.
     """
 
     share_target_adapter_default = False
@@ -295,11 +382,19 @@ class CriticPairLoss(PairLoss):
               s: Tensor,
               t: Tensor,
               cache: Optional[dict] = None) -> Tuple[Tensor, Tensor]:
-        """(z_s [N, embed_dim], z_t [N, embed_dim]). ``cache``: the step's
-        dict shared by the pair losses; pairs whose target adapter is one
-        module (``share_target_adapter``) and whose target samples are one
-        tensor (:class:`~..sampling.PairSampler` shares them) embed the
-        target once and reuse it."""
+        """Both sides in the shared embedding space.
+
+        Args:
+            s (Tensor): student samples, shape (N, C_s).
+            t (Tensor): target samples, shape (N, C_t).
+            cache (dict, optional): the step's dict shared by the pair losses;
+                pairs whose target adapter is one module and whose target
+                samples are one tensor (the sampler shares them) embed the
+                target once.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``z_s`` and ``z_t``, each (N, embed_dim).
+        """
         z_s = self.student_adapter(s)
         if cache is None:
             return z_s, self.target_adapter(t)
@@ -309,8 +404,17 @@ class CriticPairLoss(PairLoss):
             lambda: self.target_adapter(t), self.target_adapter, t)
 
     def scores(self, z_s: Tensor, z_t: Tensor) -> Tuple[Tensor, int]:
-        """Critic scores [N, M] and the column offset of the positives
-        (0 unless gathering)."""
+        """Critic scores of every student against every target.
+
+        Args:
+            z_s (Tensor): shape (N, d).
+            z_t (Tensor): shape (N, d).
+
+        Returns:
+            tuple[Tensor, int]: scores (N, M), M = N unless gathering
+            negatives, and the column offset of the positives (row i's
+            positive at ``offset + i``).
+        """
         offset = 0
         if self.gather_negatives and self.training:
             z_t, offset = gather_rows(z_t)

@@ -4,7 +4,8 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
-from ..checks import check_positive_int, fp32_island
+from ..precision import fp32_island
+from ..validation import check_positive_int
 from ..objective import MUSEObjective
 from .base import CriticPairLoss
 

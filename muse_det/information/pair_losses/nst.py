@@ -4,7 +4,7 @@ from typing import Dict
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..checks import check_positive_int
+from ..validation import check_positive_int
 from .base import PairLoss
 
 

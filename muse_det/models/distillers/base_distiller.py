@@ -16,10 +16,10 @@ from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from torch import nn
 
-from muse_det.information.checks import (FiniteWatch, check_positive_int,
-                                         non_finite_message)
+from muse_det.information.finite_watch import FiniteWatch, non_finite_message
+from muse_det.information.validation import check_positive_int
 from muse_det.registry import MODELS
-from ..losses.loss_options import PAIR_LOSS_TYPES, adapt_loss_cfg
+from ..losses import PAIR_LOSS_TYPES, build_distill_loss, check_loss_cfg
 from ..recorders import FeatureRecorder, default_features
 from ..recorders.feature_geometry import FeatureGeometry, measure_geometry
 from .feature_pairs import ARCHITECTURE, FeaturePair, feature_label
@@ -189,7 +189,7 @@ class BaseDistiller(BaseModel):
             raise ValueError(
                 f'`loss` must be a config dict with a "type" key, e.g. '
                 f'dict(type="MUSELoss"), got {loss!r}')
-        self.loss_cfg = dict(loss)
+        self.loss_cfg = check_loss_cfg(dict(loss))
         self.recorder_clone = recorder_clone
         self.probe_input_shape = None if probe_input_shape is None else tuple(
             probe_input_shape)
@@ -250,14 +250,14 @@ class BaseDistiller(BaseModel):
             for pair in self.pairs:
                 student = geometry[pair.student[0]][pair.student[1]]
                 target = geometry[pair.target[0]][pair.target[1]]
-                cfg = adapt_loss_cfg(
-                    dict(
-                        copy.deepcopy(self.loss_cfg),
-                        student_channels=student.shape[0],
-                        target_channels=target.shape[0]))
-                if cfg['type'] in PAIR_LOSS_TYPES:
-                    cfg.update(self.pair_geometry_options(student, target))
-                losses.append(MODELS.build(cfg))
+                filled = dict(
+                    student_channels=student.shape[0],
+                    target_channels=target.shape[0])
+                if self.loss_cfg['type'] in PAIR_LOSS_TYPES:
+                    filled.update(self.pair_geometry_options(student, target))
+                losses.append(
+                    build_distill_loss(
+                        copy.deepcopy(self.loss_cfg), **filled))
         self.pair_losses = nn.ModuleList(losses)
         # the adapters pairs taught by one target share (registered here,
         # once; the losses hold references)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from muse_det.information.checks import check_weight
+from muse_det.information.validation import check_weight
 from ..recorders import FeatureSpec
 
 # The distiller's attribute holding the trained model; its checkpoint keys

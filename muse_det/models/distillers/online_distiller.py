@@ -3,7 +3,7 @@ from contextlib import ExitStack
 from typing import Optional, Sequence, Tuple
 
 from muse_det.information import mutual_learning_losses
-from muse_det.information.checks import check_positive_int, check_weight
+from muse_det.information.validation import check_positive_int, check_weight
 from muse_det.registry import MODELS
 from ..recorders import FeatureRecorder
 from .base_distiller import BaseDistiller, build_network, task_losses

@@ -4,7 +4,7 @@ one data sample.
 An online distiller that evaluates every peer returns the evaluated peer's data
 samples as usual (so any metric sees exactly that peer) and adds a
 ``peer_predictions`` field holding the other peers' prediction fields and the
-ensemble's, which :class:`PeerEnsembleMetric` evaluates.
+ensemble's, which :class:`~muse_det.evaluation.PeerEnsembleMetric` evaluates.
 """
 from typing import Dict, List, Optional
 
@@ -12,7 +12,10 @@ import torch
 from mmcv.ops import batched_nms
 from mmengine.structures import BaseDataElement, InstanceData
 
-from muse_det.evaluation.peer_ensemble_metric import ENSEMBLE, PEER_PREDICTIONS
+# The data-sample field of MUSEOnlineDistiller(eval_all_peers=True), and the
+# ensemble's name inside it (the other peers are named peer<i>).
+PEER_PREDICTIONS = 'peer_predictions'
+ENSEMBLE = 'ensemble'
 
 
 def prediction_fields(sample: BaseDataElement) -> Dict[str, object]:

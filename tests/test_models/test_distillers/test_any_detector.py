@@ -14,7 +14,7 @@ from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 from muse_test_utils import toy_data_cfg
 
-from muse_det.engine import SafeCheckpointRunner
+from muse_det.checkpoint import SafeCheckpointRunner
 from muse_det.models.recorders import probe_size
 
 # The README's lines over an mmdet config (features left to their defaults).

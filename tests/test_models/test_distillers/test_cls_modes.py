@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from cls_helpers import ROOT, read_scalars, toy_run_cfg
 
-from muse_det.utils.checkpoint_io import safe_load
+from muse_det.checkpoint import safe_load
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
@@ -154,7 +154,7 @@ def test_offline_teacher_from_a_trained_checkpoint_stays_frozen(
     assert 'mi/backbone.layer1--teacher.backbone.layer1' in train[-1]
     assert 'accuracy/top1' in val[-1]
     student_ckpt = safe_load(osp.join(work_dir, 'iter_2.pth'))['state_dict']
-    from muse_det.utils.export import strip_distiller
+    from muse_det.models.distillers.export import strip_distiller
     plain, dropped = strip_distiller(student_ckpt)
     assert not any(k.startswith('teacher.') for k in plain)
     assert any(k.startswith('teacher.') for k in dropped)
@@ -164,8 +164,12 @@ BASELINES = sorted(
     glob.glob(osp.join(ROOT, 'configs/classification/baselines/*.py')))
 
 
-def test_baseline_configs_change_only_the_loss_type():
+def test_baseline_configs_change_only_the_loss():
+    """Each baseline config is MUSE's with the loss dict replaced: the
+    method's type and every MUSE sampling option the method takes."""
     from mmengine.config import Config
+
+    from muse_det.models.losses import loss_options
     muse = Config.fromfile(
         osp.join(ROOT, 'configs/classification/'
                  'muse_resnet18_8xb16_cifar100.py'))
@@ -174,17 +178,30 @@ def test_baseline_configs_change_only_the_loss_type():
     for path in BASELINES:
         cfg = Config.fromfile(path)
         method = osp.basename(path).split('_')[0]
-        assert cfg.model.loss.type == method
-        cfg.model.loss.type = muse.model.loss.type
+        takes = set(loss_options(method))
+        assert cfg.model.loss.to_dict() == dict(
+            {k: v
+             for k, v in muse.model.loss.items() if k in takes},
+            type=method), path
+        cfg.model.loss = muse.model.loss
         assert cfg.model.to_dict() == muse.model.to_dict(), path
 
 
 @pytest.mark.parametrize('method', ['at', 'nst', 'cosine', 'vid', 'crd'])
-def test_every_baseline_trains_by_one_key(toy_cifar, tmp_path, method):
+def test_every_baseline_trains_from_its_loss_dict(toy_cifar, tmp_path,
+                                                  method):
     from mmengine.runner import Runner
     work_dir = str(tmp_path / method)
     cfg = toy_run_cfg('muse_resnet18_toy_cifar.py', toy_cifar, work_dir)
-    cfg.merge_from_dict({'model.loss.type': method})
+    cfg.merge_from_dict({
+        'model.loss':
+        dict(
+            _delete_=True,
+            type=method,
+            pool=False,
+            grid=4,
+            num_samples=16)
+    })
     runner = Runner.from_cfg(cfg)
     adapters = _snapshot(runner.model.pair_losses)
     runner.train()

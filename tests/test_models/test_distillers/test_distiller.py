@@ -4,8 +4,9 @@ import copy
 
 import pytest
 import torch
+from mmengine.config import Config
 
-from muse_det.utils.export import strip_distiller
+from muse_det.models.distillers.export import strip_distiller
 
 
 def _samples(n=2, size=128):
@@ -245,11 +246,12 @@ def test_hook_schedule():
         MUSEHook(start_factor='a')
 
 
-def test_switching_type_over_a_muse_loss_config_keeps_only_what_applies(
-        arch_cfg):
-    """`--cfg-options model.loss.type=l2` merges into the MUSE loss dict:
-    MUSE-only keys are dropped for l2, the shared ones (grid, num_samples)
-    kept; a typo is still an error."""
+def test_loss_options_are_checked_against_the_loss(arch_cfg):
+    """A loss dict is the loss's own: MUSE's options merged under
+    ``type='l2'`` (a config inheriting a MUSE config without ``_delete_``) are
+    an error listing l2's options, as is a typo; ``_delete_`` starts afresh
+    and the options l2 takes are used."""
+    from muse_det.models.losses import UnknownLossOptionError
     muse = dict(
         type='MUSELoss',
         variant='additive',
@@ -257,16 +259,28 @@ def test_switching_type_over_a_muse_loss_config_keeps_only_what_applies(
         grid=4,
         num_samples=16,
         embed_dim=64)
-    d = build(
-        arch_cfg, features=['neck[1]', 'neck[3]'], loss=dict(muse, type='l2'))
-    assert d.loss_key == 'loss_l2' and d.pair_losses[
-        0].sampler.num_samples == 16
     with pytest.raises(
-            ValueError, match=r"unknown option\(s\) \['num_sample'\]"):
+            UnknownLossOptionError,
+            match=r"loss 'l2' takes no option\(s\) \['embed_dim', "
+            r"'mi_estimator', 'variant'\].*'num_samples'.*_delete_=True"):
+        build(
+            arch_cfg,
+            features=['neck[1]', 'neck[3]'],
+            loss=dict(muse, type='l2'))
+    with pytest.raises(
+            UnknownLossOptionError,
+            match="'num_sample': did you mean 'num_samples'"):
         build(
             arch_cfg,
             features=['neck[1]', 'neck[3]'],
             loss=dict(type='l2', num_sample=16))
+    cfg = Config(dict(model=dict(loss=muse)))
+    cfg.merge_from_dict(
+        {'model.loss': dict(_delete_=True, type='l2', grid=4, num_samples=16)})
+    d = build(arch_cfg, features=['neck[1]', 'neck[3]'], loss=cfg.model.loss)
+    assert d.loss_key == 'loss_l2'
+    assert d.pair_losses[0].sampler.num_samples == 16
+    assert d.pair_losses[0].sampler.grid == (4, 4)
 
 
 def test_attribute_forwarding_is_an_allow_list(arch_cfg):

@@ -6,8 +6,8 @@ from typing import Dict, Tuple
 import torch
 
 from muse_det.errors import MuseDetError
-from muse_det.models.distillers.feature_pairs import ARCHITECTURE
-from .checkpoint_io import atomic_save, safe_load
+from muse_det.checkpoint import atomic_save, safe_load
+from .feature_pairs import ARCHITECTURE
 
 # A distiller's state dict holds the wrapped model's tensors under this prefix.
 PREFIX = f'{ARCHITECTURE}.'
@@ -57,7 +57,7 @@ def model_state_dict(
 
 def export_checkpoint(src: str, dst: str, prefix: str = PREFIX) -> dict:
     """Write ``dst`` = ``{'meta', 'state_dict'}`` of the plain wrapped model;
-    loads ``src`` with :func:`~muse_det.utils.checkpoint_io.safe_load`. Returns
+    loads ``src`` with :func:`~muse_det.checkpoint.safe_load`. Returns
     a summary (kept/dropped key counts)."""
     ckpt = safe_load(src)
     plain, dropped = strip_distiller(state_dict_of(ckpt, src), prefix)

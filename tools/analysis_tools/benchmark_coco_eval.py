@@ -12,8 +12,8 @@ through their real ``process``/``evaluate``; the 12 COCO stats are also taken
 at full precision from each backend's COCOeval (mmdet's parameters: maxDets
 100/300/1000) and compared side by side.
 
-    python tools/benchmark_coco_eval.py                     # 5000 images, 80 classes
-    python tools/benchmark_coco_eval.py --images 500 --classes 20 --repeats 3
+    python tools/analysis_tools/benchmark_coco_eval.py                     # 5000 images, 80 classes
+    python tools/analysis_tools/benchmark_coco_eval.py --images 500 --classes 20 --repeats 3
 """  # noqa: E501 (usage lines)
 import argparse
 import contextlib
@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

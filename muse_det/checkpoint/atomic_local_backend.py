@@ -2,7 +2,7 @@
 ``backend='atomic_local'``."""
 from mmengine.fileio.backends import LocalBackend, register_backend
 
-from muse_det.utils.checkpoint_io import atomic_open
+from .atomic_write import atomic_open
 
 
 @register_backend('atomic_local')

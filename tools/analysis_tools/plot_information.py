@@ -11,7 +11,7 @@ training iterations. Runs are told apart by colour, pairs and layers by line
 style; a baseline run (no ``mi/``/``entropy/`` scalars) still shows in the loss
 and metric panels.
 
-    python tools/analysis/plot_information.py work_dirs/muse work_dirs/l2 \\
+    python tools/analysis_tools/plot_information.py work_dirs/muse work_dirs/l2 \\
         --labels MUSE L2 --out information.png [--metric coco/bbox_mAP] [--smooth 10]
 
 ``WORK_DIR`` may also be a ``<timestamp>`` folder, a ``vis_data`` folder or a

@@ -7,8 +7,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from muse_det.registry import HOOKS
-from muse_det.utils.checkpoint_io import atomic_open, remove_stray_temp_files
-from ..message_hub_state import from_plain, to_plain
+from .atomic_write import atomic_open, remove_stray_temp_files
+from .message_hub_state import from_plain, to_plain
 
 
 def _is_local(path: str) -> bool:
@@ -37,7 +37,7 @@ class SafeCheckpointHook(CheckpointHook):
     spoil.
 
     * A local checkpoint is written through
-      :class:`~muse_det.engine.AtomicLocalBackend` (temp file, fsync, rename;
+      :class:`~muse_det.checkpoint.AtomicLocalBackend` (temp file, fsync, rename;
       unless ``backend_args`` names another backend) and ``last_checkpoint``
       the same way: a kill leaves the previous file or the complete new one.
     * Checkpoints beyond ``max_keep_ckpts`` and the previous best checkpoint
@@ -46,11 +46,11 @@ class SafeCheckpointHook(CheckpointHook):
       deleted file. After each save, the temp files of a write killed earlier
       are removed.
     * The message hub is stored as tensors and plain containers
-      (:func:`~muse_det.engine.message_hub_state.to_plain`) and rebuilt when a
+      (:func:`~muse_det.checkpoint.message_hub_state.to_plain`) and rebuilt when a
       checkpoint is loaded, so resuming needs nothing beyond
       ``torch.load(weights_only=True)``.
 
-    :class:`~muse_det.engine.SafeCheckpointRunner` uses it in place of
+    :class:`~muse_det.checkpoint.SafeCheckpointRunner` uses it in place of
     ``CheckpointHook``.
     """
 

@@ -22,12 +22,12 @@ side with the others; ``--variant NAME=JSON`` likewise times the config's
 own loss with the JSON object's options replaced (e.g. a smaller
 ``embed_dim``). Usage::
 
-    python tools/benchmark_overhead.py                       # Faster R-CNN + RetinaNet, 320 & 800
-    python tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18
-    python tools/benchmark_overhead.py --config my_muse_cfg.py --task cls
-    python tools/benchmark_overhead.py --device cuda --steps 50
-    python tools/benchmark_overhead.py --models toy-fcos-multiscale --losses muse-mul muse l2 at nst cosine vid crd
-    python tools/benchmark_overhead.py --models toy-classifier --variant 'per-pair={"share_target_adapter": false}'
+    python tools/analysis_tools/benchmark_overhead.py                       # Faster R-CNN + RetinaNet, 320 & 800
+    python tools/analysis_tools/benchmark_overhead.py --models toy-fcos toy-classifier cifar-resnet18
+    python tools/analysis_tools/benchmark_overhead.py --config my_muse_cfg.py --task cls
+    python tools/analysis_tools/benchmark_overhead.py --device cuda --steps 50
+    python tools/analysis_tools/benchmark_overhead.py --models toy-fcos-multiscale --losses muse-mul muse l2 at nst cosine vid crd
+    python tools/analysis_tools/benchmark_overhead.py --models toy-classifier --variant 'per-pair={"share_target_adapter": false}'
 """  # noqa: E501 (usage lines)
 import argparse
 import copy
@@ -37,7 +37,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 from mmdet.registry import MODELS  # noqa: E402
@@ -54,7 +54,7 @@ from benchmark_methods import METHODS, method_loss  # noqa: E402
 # the method benchmark's distilled methods
 LOSSES = [m for m, change in METHODS.items() if change is not None]
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # name: (config, task, default sizes; None for classifiers: the
 # pipeline's own size)
 CASES = {

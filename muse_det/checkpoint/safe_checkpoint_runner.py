@@ -8,8 +8,8 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from muse_det.registry import RUNNERS
-from muse_det.utils.checkpoint_io import safe_load
-from ..hooks import SafeCheckpointHook
+from .safe_load import safe_load
+from .safe_checkpoint_hook import SafeCheckpointHook
 
 _STOCK_CHECKPOINT_HOOK = {
     'CheckpointHook', 'mmengine.CheckpointHook', CheckpointHook
@@ -19,8 +19,8 @@ _STOCK_CHECKPOINT_HOOK = {
 @RUNNERS.register_module()
 class SafeCheckpointRunner(Runner):
     """``Runner`` that reads local checkpoints (``load_from``, ``resume``,
-    ``tools/test.py``) with :func:`~muse_det.utils.checkpoint_io.safe_load` and
-    saves them with :class:`~muse_det.engine.SafeCheckpointHook`. One line of a
+    ``tools/test.py``) with :func:`~muse_det.checkpoint.safe_load` and
+    saves them with :class:`~muse_det.checkpoint.SafeCheckpointHook`. One line of a
     config opts in::
 
         runner_type = 'SafeCheckpointRunner'
@@ -29,7 +29,7 @@ class SafeCheckpointRunner(Runner):
       stock MMEngine/MMDetection loads (its message hub's ``HistoryBuffer``s
       and numpy values are rebuilt without running anything from the file), a
       file asking for anything else is refused with
-      :class:`~muse_det.utils.checkpoint_io.UnsafeCheckpointError`.
+      :class:`~muse_det.checkpoint.UnsafeCheckpointError`.
     * The ``checkpoint`` default hook, when it is MMEngine's
       ``CheckpointHook``, becomes a ``SafeCheckpointHook`` with the same
       arguments (atomic files, removals after the new checkpoint is written, a

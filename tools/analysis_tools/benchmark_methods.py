@@ -26,12 +26,12 @@ MUSE config applied to every distilled method, recorded under the settings'
 names. Training settings (``lr0.5``, ``lr2``) reach the plain model too, under
 their own tag; the plain model's runs are shared by every other setting.
 
-    python tools/benchmark_methods.py                              # cls and det, 9 methods, 3 seeds
-    python tools/benchmark_methods.py --tasks cls --methods none muse l2 --seeds 0 1 2 3 4
-    python tools/benchmark_methods.py --tasks det --methods none muse --settings fpn-head box4
-    python tools/benchmark_methods.py --results work_dirs/methods.json   # resumes from the file
-    python tools/benchmark_methods.py --table --results work_dirs/methods.json   # every setting's rows
-    python tools/benchmark_methods.py --tasks det --methods none --det-iters 6000 --curve 1200   # converged?
+    python tools/analysis_tools/benchmark_methods.py                              # cls and det, 9 methods, 3 seeds
+    python tools/analysis_tools/benchmark_methods.py --tasks cls --methods none muse l2 --seeds 0 1 2 3 4
+    python tools/analysis_tools/benchmark_methods.py --tasks det --methods none muse --settings fpn-head box4
+    python tools/analysis_tools/benchmark_methods.py --results work_dirs/methods.json   # resumes from the file
+    python tools/analysis_tools/benchmark_methods.py --table --results work_dirs/methods.json   # every setting's rows
+    python tools/analysis_tools/benchmark_methods.py --tasks det --methods none --det-iters 6000 --curve 1200   # converged?
 
 ``--curve N`` also validates every N iterations and keeps each run's learning
 curve; the table then shows the curves and each run's change over the last
@@ -56,10 +56,11 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from muse_det.utils.launch import build_runner  # noqa: E402
+from muse_det.models.losses import loss_options  # noqa: E402
 
 
 def _detection(config: str, variant: str) -> dict:
@@ -226,10 +227,14 @@ METHODS = {
 
 
 def method_loss(loss: dict, method: str) -> dict:
-    """A MUSE config's ``loss`` with distilled ``method``'s one change (its
-    ``type``, and for MUSE its ``variant``); the options other losses do not
-    take are dropped when the loss is built."""
-    return dict(loss, **METHODS[method])
+    """A clean ``loss`` dict for distilled ``method``: its change (``type``,
+    and for MUSE ``variant``) plus the options of the MUSE config's ``loss``
+    that the method's loss takes (the same sampling for every method);
+    MUSE's own options are left out, since a loss rejects options it does
+    not take."""
+    change = METHODS[method]
+    takes = set(loss_options(change['type']))
+    return dict({k: v for k, v in loss.items() if k in takes}, **change)
 
 
 def method_config(task: str,

@@ -37,7 +37,7 @@ steps to *raise* H. Rows: H read on the adapter's output (through a fixed 128
 (MUSELoss.entropy_view); columns: H before/after, its maximum, and ||dH/ds||,
 the gradient that reaches the layer, before/after.
 
-Example: python tools/benchmark_estimators.py --device cpu --out bench.md
+Example: python tools/analysis_tools/benchmark_estimators.py --device cpu --out bench.md
 """  # noqa: E501 (usage lines)
 import argparse
 import csv

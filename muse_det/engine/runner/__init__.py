@@ -1,3 +1,0 @@
-from .safe_checkpoint_runner import SafeCheckpointRunner
-
-__all__ = ['SafeCheckpointRunner']
