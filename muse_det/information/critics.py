@@ -1,9 +1,9 @@
 """Critics T(z_s, z_t): score every student sample against every target sample.
 
-Output ``scores[i, j] = T(z_s[i], z_t[j])`` of shape [N, M]; M = N with the
+Output ``scores[i, j] = T(z_s[i], z_t[j])`` of shape (N, M); M = N with the
 positive pairs (joint P) on the diagonal, the rest negatives
 (product of marginals Q); M > N when the targets of other ranks are appended as
-extra negatives (positives then at a row offset). The MI estimators in
+extra negatives (positives then at a column offset). The MI estimators in
 :mod:`.mutual_information` consume this matrix.
 """
 from typing import Optional
@@ -40,20 +40,26 @@ def _check_inputs(z_s: Tensor, z_t: Tensor, dim_s: int, dim_t: int) -> None:
 
 
 class SeparableCritic(nn.Module):
-    """``T(z_s, z_t) = <f(z_s), g(z_t)> / tau``: all N^2 scores in one [N, p]
-    x [p, N] matmul.
+    """Separable critic ``T(z_s, z_t) = <f(z_s), g(z_t)> / tau``.
 
-    f, g: linear heads (or one-hidden-layer MLPs with ``hidden``) to
-    ``proj_dim`` = p. ``normalize=True`` (default) L2-normalises f and g, so
-    scores are cosines / tau in [-1/tau, 1/tau]: a critic cannot raise the
-    DV/JSD estimate by merely scaling its heads, DV's exp stays tame, and tau
-    alone sets the sharpness (tau=0.1 as in CRD/SimCLR). The cost is a ceiling:
-    DV/JSD estimates saturate near 2/tau nats, far above the per-location MI
-    that detection features carry. Set ``normalize=False`` for an unbounded
-    bilinear critic.
+    All N x M scores in one (N, p) x (p, M) matmul: O(N M p) time, O(N M)
+    memory. f, g: linear heads (or one-hidden-layer MLPs with ``hidden``) to
+    ``proj_dim`` = p. With ``normalize=True`` the scores are cosines / tau in
+    [-1/tau, 1/tau]: a critic cannot raise the DV/JSD estimate by merely
+    scaling its heads, DV's exp stays tame, and tau alone sets the sharpness
+    (tau=0.1 as in CRD/SimCLR). The cost is a ceiling: DV estimates cannot
+    exceed 2/tau nats (far above the per-location MI that detection features
+    carry), JSD estimates -2 softplus(-1/tau).
 
-    Shapes: z_s [N, dim_s], z_t [N, dim_t] -> scores [N, N]. Cost O(N^2 p)
-    time, O(N^2) memory.
+    Args:
+        dim_s (int): student embedding size.
+        dim_t (int): target embedding size.
+        proj_dim (int): size p of the heads' outputs. Defaults to 128.
+        tau (float): temperature, > 0. Defaults to 0.1.
+        normalize (bool): L2-normalise the heads' outputs; False gives an
+            unbounded bilinear critic. Defaults to True.
+        hidden (int, optional): hidden width of MLP heads; None: linear
+            heads. Defaults to None.
     """
 
     def __init__(self,
@@ -75,6 +81,16 @@ class SeparableCritic(nn.Module):
         self.g = _head(dim_t, proj_dim, hidden)
 
     def forward(self, z_s: Tensor, z_t: Tensor) -> Tensor:
+        """Score every student sample against every target sample.
+
+        Args:
+            z_s (Tensor): student embeddings, shape (N, dim_s).
+            z_t (Tensor): target embeddings, shape (M, dim_t), M >= N; row i
+                is z_s[i]'s positive, rows beyond N extra negatives.
+
+        Returns:
+            Tensor: scores ``T(z_s[i], z_t[j])``, shape (N, M).
+        """
         _check_inputs(z_s, z_t, self.dim_s, self.dim_t)
         u, v = self.f(z_s), self.g(z_t)
         if self.normalize:
@@ -83,19 +99,24 @@ class SeparableCritic(nn.Module):
 
 
 class ConcatCritic(nn.Module):
-    """``T(z_s, z_t) = w^T relu(A z_s + B z_t + b) + c``: an MLP on the
-    concatenation [z_s, z_t].
+    """Concatenation critic ``T(z_s, z_t) = w^T relu(A z_s + B z_t + b) + c``.
 
-    Evaluated for all N^2 pairs without materialising the [N^2, dim_s + dim_t]
-    concatenation: the first layer splits as A z_s_i + B z_t_j, so only the
-    [N, N, hidden] activation is built. More expressive than
-    :class:`SeparableCritic` (it can represent the quadratic log density ratio
-    of Gaussians), but O(N^2 * hidden) time and memory: at N=4096, hidden=256
-    the activation alone is 17 GB. ``chunk_size`` rows are processed at a time
-    under activation checkpointing, trading a second forward for
-    O(chunk_size * N * hidden) memory.
+    An MLP on [z_s, z_t], evaluated for all N x M pairs without
+    materialising the (N M, dim_s + dim_t) concatenation: the first layer
+    splits as A z_s_i + B z_t_j, so only the (N, M, hidden) activation is
+    built. More expressive than :class:`SeparableCritic` (it can represent
+    the quadratic log density ratio of Gaussians), but O(N M hidden) time
+    and memory: at N = M = 4096, hidden=256 the fp32 activation alone is
+    17 GB.
 
-    Shapes: z_s [N, dim_s], z_t [N, dim_t] -> scores [N, N].
+    Args:
+        dim_s (int): student embedding size.
+        dim_t (int): target embedding size.
+        hidden (int): hidden width. Defaults to 256.
+        chunk_size (int, optional): process this many rows at a time under
+            activation checkpointing, trading a second forward for
+            O(chunk_size M hidden) memory; None: all rows at once. Defaults
+            to None.
     """
 
     def __init__(self,
@@ -119,6 +140,16 @@ class ConcatCritic(nn.Module):
                                    ht[None, :, :])).squeeze(-1)
 
     def forward(self, z_s: Tensor, z_t: Tensor) -> Tensor:
+        """Score every student sample against every target sample.
+
+        Args:
+            z_s (Tensor): student embeddings, shape (N, dim_s).
+            z_t (Tensor): target embeddings, shape (M, dim_t), M >= N; row i
+                is z_s[i]'s positive, rows beyond N extra negatives.
+
+        Returns:
+            Tensor: scores ``T(z_s[i], z_t[j])``, shape (N, M).
+        """
         _check_inputs(z_s, z_t, self.dim_s, self.dim_t)
         hs, ht = self.a(z_s), self.b(z_t)
         if self.chunk_size is None or self.chunk_size >= hs.shape[0]:
@@ -136,8 +167,23 @@ def build_critic(cfg='separable',
                  dim_s: int = None,
                  dim_t: int = None,
                  **kwargs) -> nn.Module:
-    """``build_critic('separable', 128, 128, tau=0.2)`` or
-    ``build_critic(dict(type='concat', hidden=64), 128, 128)``; an
-    ``nn.Module`` is returned as is."""
+    """Build a critic from a name, a config dict or a module.
+
+    ``build_critic('separable', 128, 128, tau=0.2)`` or
+    ``build_critic(dict(type='concat', hidden=64), 128, 128)``.
+
+    Args:
+        cfg (str | dict | nn.Module): a key of :data:`CRITICS` ('separable',
+            'concat'), a ``dict(type=name, **kwargs)``, or a ready module
+            (returned as is). Defaults to 'separable'.
+        dim_s (int): student embedding size.
+        dim_t (int): target embedding size.
+        **kwargs: further constructor arguments; the keys of a dict ``cfg``
+            win over them and over the dimensions.
+
+    Returns:
+        nn.Module: the critic, (z_s (N, dim_s), z_t (M, dim_t)) -> scores
+        (N, M).
+    """
     return build_from_table(
         'critic', cfg, CRITICS, dim_s=dim_s, dim_t=dim_t, **kwargs)

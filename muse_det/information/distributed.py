@@ -8,8 +8,16 @@ from torch import Tensor
 
 
 def world(group=None) -> Tuple[int, int]:
-    """(rank, world size) in ``group``; (0, 1) when torch.distributed is
-    not initialised."""
+    """Rank and world size in ``group``.
+
+    Args:
+        group (ProcessGroup, optional): the process group; None: the default
+            group. Defaults to None.
+
+    Returns:
+        tuple[int, int]: (rank, world size); (0, 1) when torch.distributed
+        is not available or not initialised.
+    """
     if not (dist.is_available() and dist.is_initialized()):
         return 0, 1
     return dist.get_rank(group), dist.get_world_size(group)
@@ -41,13 +49,25 @@ class _GatherRows(torch.autograd.Function):
 
 
 def gather_rows(x: Tensor, group=None) -> Tuple[Tensor, int]:
-    """x [N_local, ...] -> (rows of all ranks [N_global, ...], offset of
-    this rank's rows).
+    """Gather the rows of every rank, with gradients back to their owners.
 
-    Ranks may hold different N (padding masks, image sizes): the counts are
-    exchanged first, a read of ``world size`` integers, the only host-device
-    sync of the option on a GPU. Without torch.distributed (or with one rank)
-    returns ``(x, 0)``.
+    Ranks may hold different numbers of rows (padding masks, image sizes):
+    the counts are exchanged first, a read of ``world size`` integers, the
+    only host-device sync of the option on a GPU. In backward the gradient
+    of the gathered tensor is summed over ranks and each rank keeps its own
+    rows' part: with DDP's average over ranks this is the gradient of the
+    mean of the ranks' losses.
+
+    Args:
+        x (Tensor): this rank's rows, shape (N_local, ...).
+        group (ProcessGroup, optional): the process group; None: the default
+            group. Defaults to None.
+
+    Returns:
+        tuple[Tensor, int]: the rows of all ranks in rank order, shape
+        (N_global, ...) (this rank's rows are ``x`` itself, bitwise), and the
+        index of this rank's first row in them. Without torch.distributed,
+        or with one rank: ``(x, 0)``.
     """
     rank, size = world(group)
     if size == 1:

@@ -13,16 +13,31 @@ from .validation import check_weight
 def mutual_learning_losses(logits: Sequence[Tensor],
                            temperature: float = 1.0,
                            check_finite: bool = True) -> List[Tensor]:
-    """One loss per peer: ``L_i = T^2 / (K-1) * sum_{j != i} KL(p_j || p_i)``.
+    """Deep-mutual-learning losses, one per peer.
 
-    ``p_k = softmax(logits_k / T)`` over dim 1; logits are [B, C] (classifiers)
-    or [B, C, H, W] (dense softmax predictions, e.g. segmentation: one
-    distribution per location). The KL is averaged over the batch
-    (and locations). The teaching side ``p_j`` is detached: each peer learns
-    from the others' current predictions and is not pulled towards its own
-    pupils. ``T^2`` keeps the gradient scale independent of the temperature
-    (Hinton et al. 2015). ``check_finite=False``: the caller watches the logits
-    itself (no device sync; see :class:`~.finite_watch.FiniteWatch`).
+    ``L_i = T^2 / (K-1) * sum_{j != i} KL(p_j || p_i)``,
+    ``p_k = softmax(logits_k / T)`` over dim 1, the KL averaged over the
+    batch (and locations). The teaching side ``p_j`` is detached: each peer
+    learns from the others' current predictions and is not pulled towards
+    its own pupils. ``T^2`` keeps the gradient scale independent of the
+    temperature (Hinton et al. 2015).
+
+    Args:
+        logits (Sequence[Tensor]): the K >= 2 peers' logits, one shape
+            (B, C) (classifiers) or (B, C, H, W) (dense predictions, e.g.
+            segmentation: one distribution per location), any trailing dims.
+        temperature (float): softmax temperature T, > 0. Defaults to 1.0.
+        check_finite (bool): raise on NaN/Inf logits (one device sync);
+            False: the caller watches the logits itself (see
+            :class:`~.finite_watch.FiniteWatch`). Defaults to True.
+
+    Returns:
+        list[Tensor]: K scalar losses, fp32, ``L_i`` for peer i.
+
+    Raises:
+        ValueError: fewer than 2 peers, shapes that differ or have fewer than
+            2 dims, a temperature that is not positive, or (with
+            ``check_finite``) non-finite logits.
     """
     if len(logits) < 2:
         raise ValueError(

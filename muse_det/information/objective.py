@@ -13,41 +13,50 @@ DEFAULT_ENTROPY_WEIGHT = 0.1
 
 
 class MUSEObjective(nn.Module):
-    """``forward(scores [N, M], z_s [N, d], offset=0) -> dict(objective=J,
-    mi=I, entropy=H)``; J is maximised. Positives at (i, offset + i) of the
-    scores (the diagonal when square).
+    """The MUSE objective J (maximised): MI plus the self-information.
 
-    - ``variant='multiplicative'`` (default): J = I+ * R / d, I+ =
-      max(I - chance_level, 0)
-    - ``variant='additive'``:       J = mu * I + lambda * H / d
+    - ``variant='multiplicative'`` (default): ``J = I+ * R / d``,
+      ``I+ = max(I - chance_level, 0)``;
+    - ``variant='additive'``: ``J = mu * I + lambda * H / d``.
 
-    The default is the variant the method benchmark measured ahead on both
-    tasks (docs/method.md, "Defaults, and why").
+    I: the ``mi_estimator``'s estimate from the critic scores (positives at
+    (i, offset + i)). H (R): the ``entropy_estimator``'s estimate on the
+    samples the caller measures entropy on (:class:`~.pair_losses.MUSELoss`
+    passes a fixed orthonormal projection of the raw student samples, with
+    nothing learnable in it), divided by their dimension d so that lambda
+    need not change with it. Why the multiplicative default: docs/method.md,
+    "The two variants".
 
-    I from ``mi_estimator`` on the critic scores (diagonal = positives); H (R)
-    from ``entropy_estimator`` on the student embedding z_s, divided by d so
-    that lambda does not have to change with the embedding size. Estimators are
-    names, ``dict(type=..., **kwargs)`` or modules. Defaults: 'gaussian'
-    (standardised) entropy for additive, 'coding_rate' (unit rows, nonnegative)
-    for multiplicative -- the product needs a nonnegative R.
+    Multiplicative gradient: an untrained critic sits at (or, by convexity
+    of softplus, below) chance, where a plain clamp would give the critic
+    zero gradient and the run would never start. I+ is therefore a
+    straight-through clamp: its *value* is max(I - chance_level, 0), its
+    gradient that of I. Then dJ/dI = R/d >= 0 (a collapsed layer gets little
+    credit for MI) and dJ/dR = I+/d (an uninformative layer little credit
+    for entropy).
 
-    ``entropy_weight`` (lambda, additive only; default 0.1): modest on purpose.
-    Small experiments lost accuracy with the entropy term alone at weights
-    0.3-3 while MI alone was neutral, so the entropy starts as a small
-    regulariser; the method benchmark sweeps it. A plain float attribute, so a
-    hook may warm it up. Setting it for the multiplicative variant is an error
-    rather than silently ignored. ``mi_weight`` (mu, additive only; default
-    1) exists for the ablation of MUSE's parts: mu = 0 keeps the
-    self-information alone (the critic and adapters stay in the graph with
-    zero gradient, so DDP sees the same parameters), lambda = 0 the MI alone.
-
-    Multiplicative gradient: I+ clips at chance, and an untrained critic sits
-    at (or, by convexity of softplus, below) chance, so a plain clamp would
-    give zero gradient to the critic and the run would never start. I+
-    therefore uses a straight-through clamp: its *value* is max(I - chance, 0),
-    its gradient is that of I. Then dJ/dI = R/d >= 0 (a collapsed layer gets
-    little credit for MI) and dJ/dR = I+/d (an uninformative layer little
-    credit for entropy).
+    Args:
+        variant (str): 'multiplicative' or 'additive'. Defaults to
+            'multiplicative'.
+        mi_estimator (str | dict | nn.Module): the MI estimator, see
+            :func:`~.mutual_information.build_mi_estimator`. Defaults to
+            'jsd'.
+        entropy_estimator (str | dict | nn.Module, optional): the entropy
+            estimator, see :func:`~.entropy.build_entropy_estimator`; None:
+            'gaussian' (standardised) for additive, 'coding_rate' (unit rows,
+            nonnegative) for multiplicative, whose product needs R >= 0.
+            Defaults to None.
+        entropy_weight (float, optional): lambda, additive only (an error
+            with the multiplicative variant rather than silently ignored).
+            None: 0.1, modest on purpose, the entropy as a small regulariser
+            (why: docs/method.md, "Defaults, and why"). A plain float
+            attribute, re-validated every call, so a hook may warm it up.
+            Defaults to None.
+        mi_weight (float, optional): mu, additive only; None: 1. For the
+            ablation of MUSE's parts: mu = 0 keeps the self-information alone
+            (the critic and adapters stay in the graph with zero gradient,
+            so DDP sees the same parameters), lambda = 0 the MI alone.
+            Defaults to None.
     """
 
     VARIANTS = ('additive', 'multiplicative')
@@ -80,6 +89,22 @@ class MUSEObjective(nn.Module):
                 scores: Tensor,
                 z_s: Tensor,
                 offset: int = 0) -> Dict[str, Tensor]:
+        """Compute J and its two terms.
+
+        Args:
+            scores (Tensor): critic scores, shape (N, M); row i's positive at
+                column ``offset + i``.
+            z_s (Tensor): the samples the entropy is measured on, shape
+                (N, d); d divides H (R) in J. ``MUSELoss`` passes
+                ``entropy_view(s)``, the fixed orthonormal projection of the
+                raw student samples (d = d_H), not the adapter output.
+            offset (int): column offset of the positives (non-zero when the
+                targets of other ranks are gathered). Defaults to 0.
+
+        Returns:
+            dict[str, Tensor]: ``objective`` (J, scalar, to maximise), ``mi``
+            (I, scalar) and ``entropy`` (H or R, scalar), not detached.
+        """
         mi = self.mi(scores, offset)
         entropy = self.entropy(z_s)
         d = z_s.shape[1]

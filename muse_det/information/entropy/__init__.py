@@ -1,5 +1,8 @@
-"""Differentiable estimators of the self-information H(z):
-``forward(z [N, d]) -> scalar nats``."""
+"""Differentiable estimators of the self-information H(z).
+
+Every estimator maps samples ``z`` of shape (N, d) to a scalar estimate in
+nats, computed in fp32: ``forward(z) -> H``.
+"""
 from ..name_table import build_from_table
 from .base import EntropyEstimator
 from .coding_rate import CodingRateEntropy
@@ -16,8 +19,22 @@ ENTROPY_ESTIMATORS = {
 
 
 def build_entropy_estimator(cfg='gaussian', **kwargs) -> EntropyEstimator:
-    """``build_entropy_estimator('knn', k=5)`` or
-    ``build_entropy_estimator(dict(type='knn'))``."""
+    """Build an entropy estimator from a name, a config dict or a module.
+
+    ``build_entropy_estimator('knn', k=5)`` or
+    ``build_entropy_estimator(dict(type='knn', k=5))``.
+
+    Args:
+        cfg (str | dict | nn.Module): a key of :data:`ENTROPY_ESTIMATORS`
+            ('gaussian', 'coding_rate', 'knn', 'edgeworth'), a
+            ``dict(type=name, **kwargs)``, or a ready module (returned as
+            is). Defaults to 'gaussian'.
+        **kwargs: constructor arguments; the keys of a dict ``cfg`` win
+            over them.
+
+    Returns:
+        EntropyEstimator: the estimator.
+    """
     return build_from_table('entropy estimator', cfg, ENTROPY_ESTIMATORS,
                             **kwargs)
 

@@ -6,29 +6,44 @@ from .gaussian import GaussianEntropy
 
 
 class EdgeworthEntropy(GaussianEntropy):
-    """``H = H_gauss(Sigma) - 1/12 sum_{i,j,k} kappa_ijk^2``: the Gaussian
-    entropy minus the leading (third-cumulant) Edgeworth negentropy term.
+    """Gaussian entropy minus the leading Edgeworth negentropy term.
 
-    kappa_ijk = E[w_i w_j w_k] are the third cumulants of the *whitened*
-    sample w = L^{-1}(z - mu) (Sigma = L L^T); the sum runs over all ordered
+    ``H = H_gauss(Sigma) - 1/12 sum_{i,j,k} kappa_ijk^2``, kappa_ijk =
+    E[w_i w_j w_k] the third cumulants of the *whitened* samples
+    w = L^{-1}(z - mu) (Sigma = L L^T). The sum runs over all ordered
     triples, i.e. Van Hulle's grouping sum_i kappa_iii^2 + 3 sum_{i!=j}
-    kappa_iij^2 + 6 sum_{i<j<k} kappa_ijk^2. Deviations from the paper's
-    printed formula, both deliberate:
-    - Van Hulle standardises each dimension, which equals whitening only for
-      diagonal Sigma; whitening makes the correction invariant to any
-      invertible linear map, as negentropy is.
-    - his last weight reads 1/6; expanding the Edgeworth density to second
-      order gives 6 (the ordered-triple sum, each distinct triple
-      appearing 3! times).
-    The squared-cumulant sum is computed without the d^3 tensor, as a
-    U-statistic over pairs sum_{ijk} kappa_ijk^2 ~= 1/(N(N-1)) sum_{n != m}
-    (w_n . w_m)^3, O(N^2 d): dropping n = m removes the O(d^3 / N) positive
-    bias of squared sample cumulants, which would otherwise swamp H for d
-    ~ 100. ``normalize`` and ``eps`` as in :class:`GaussianEntropy`. z
-    [N, d] -> scalar.
+    kappa_iij^2 + 6 sum_{i<j<k} kappa_ijk^2. Two deliberate deviations from
+    the paper's printed formula (docs/method.md, "Deviations from a literal
+    reading"):
+
+    - whitening, not per-dimension standardisation (equal only for diagonal
+      Sigma), makes the correction invariant to any invertible linear map,
+      as negentropy is;
+    - the last weight is 6, not the printed 1/6: expanding the Edgeworth
+      density to second order gives the ordered-triple sum, each distinct
+      triple appearing 3! times.
+
+    The squared-cumulant sum is computed without the d^3 tensor, as the
+    U-statistic ``1/(N(N-1)) sum_{n != m} (w_n . w_m)^3``, O(N^2 d):
+    dropping n = m removes the O(d^3 / N) positive bias of squared sample
+    cumulants, which would otherwise swamp H for d ~ 100.
+
+    Args:
+        eps (float): covariance shrinkage, as in :class:`GaussianEntropy`.
+            Defaults to 1e-2.
+        normalize (str, optional): 'standardize' or None, as in
+            :class:`GaussianEntropy`. Defaults to 'standardize'.
     """
 
     def estimate(self, z: Tensor) -> Tensor:
+        """Edgeworth entropy of the normalised samples.
+
+        Args:
+            z (Tensor): normalised samples, shape (N, d).
+
+        Returns:
+            Tensor: H in nats, scalar.
+        """
         n = z.shape[0]
         zc, chol, h_gauss = self.gaussian_part(z)
         w = torch.linalg.solve_triangular(chol, zc.t(), upper=False).t()

@@ -8,23 +8,24 @@ from .base import EntropyEstimator, cholesky_logdet, shrunk_covariance
 
 
 class GaussianEntropy(EntropyEstimator):
-    """``H = 1/2 logdet(2 pi e (Sigma + eps * mean_var * I))``, Sigma the
-    sample covariance.
+    """Gaussian (maximum-entropy) estimate of H(z).
 
-    The largest entropy any distribution with covariance Sigma can have; exact
-    for Gaussians, cheap (one d x d Cholesky, O(N d^2 + d^3)).
-    ``normalize='standardize'`` (default): Sigma becomes the correlation
-    matrix, H <= d/2 log(2 pi e) with equality when the dimensions are
-    decorrelated -- scale-free, so an adapter's gain cannot inflate it.
-    ``eps``: shrinkage relative to the mean variance (scale-free). Default
-    1e-2, from a measurement on already-decorrelated N(0, I) batches, where the
-    true gradient is 0 and any gradient is estimation noise (norm of dH/dz,
-    mean of 5 draws): N=d=128: eps=0 -> singular (NaN), 1e-3 -> 3.9, 1e-2 ->
-    1.9, 1e-1 -> 0.78; N/d=4: 0.28 for any eps <= 1e-2; N/d=16: 0.06. So the
-    sample ratio N/d matters far more than eps (hence MUSELoss's entropy_dim);
-    eps=1e-2 keeps N <= d finite and halves its noise while biasing a
-    well-conditioned estimate by ~ d * eps / 2 nats (H/d: -0.011 vs -0.015 at
-    N/d=16). z [N, d] -> scalar.
+    ``H = 1/2 logdet(2 pi e (Sigma + eps * mean_var * I))``, Sigma the sample
+    covariance: the largest entropy any distribution with covariance Sigma
+    can have, exact for Gaussians; cheap (one d x d Cholesky,
+    O(N d^2 + d^3)). With ``normalize='standardize'`` Sigma is the
+    correlation matrix, so H <= d/2 log(2 pi e), with equality when the
+    dimensions are decorrelated: scale-free, so a layer's gain cannot inflate
+    it.
+
+    Args:
+        eps (float): shrinkage relative to the mean variance (scale-free),
+            >= 0. It keeps N <= d finite and biases a well-conditioned
+            estimate by about d * eps / 2 nats; the sample ratio N/d matters
+            more than eps (hence ``MUSELoss``'s ``entropy_dim``; why:
+            docs/method.md, "Defaults, and why"). Defaults to 1e-2.
+        normalize (str, optional): 'standardize' or None (the entropy of z
+            itself). Defaults to 'standardize'.
     """
 
     normalize_options = ('standardize', None)
@@ -38,12 +39,28 @@ class GaussianEntropy(EntropyEstimator):
         self.eps = float(eps)
 
     def gaussian_part(self, z: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """-> (centred z, Cholesky factor L of the shrunk covariance,
-        Gaussian entropy)."""
+        """The Gaussian computation, shared with the Edgeworth estimator.
+
+        Args:
+            z (Tensor): normalised samples, shape (N, d).
+
+        Returns:
+            tuple[Tensor, Tensor, Tensor]: the centred samples, shape (N, d);
+            the lower Cholesky factor L of the shrunk covariance, shape
+            (d, d); the Gaussian entropy in nats (scalar).
+        """
         zc = z - z.mean(dim=0)
         chol, logdet = cholesky_logdet(shrunk_covariance(zc, self.eps))
         return zc, chol, 0.5 * z.shape[1] * math.log(
             2 * math.pi * math.e) + 0.5 * logdet
 
     def estimate(self, z: Tensor) -> Tensor:
+        """Gaussian entropy of the normalised samples.
+
+        Args:
+            z (Tensor): normalised samples, shape (N, d).
+
+        Returns:
+            Tensor: H in nats, scalar.
+        """
         return self.gaussian_part(z)[2]

@@ -10,19 +10,25 @@ from .base import EntropyEstimator
 
 
 class KNNEntropy(EntropyEstimator):
-    """``H = psi(N) - psi(k) + log c_m + (m / N) sum_i log r_i``.
+    """Kozachenko-Leonenko k-nearest-neighbour entropy estimate.
 
-    r_i: Euclidean distance from z_i to its k-th nearest neighbour; c_m =
-    pi^{m/2} / Gamma(m/2 + 1), the volume of the unit m-ball; m the dimension
-    of the space the samples live in. Nonparametric (no Gaussian assumption),
-    consistent, differentiable through r_i; O(N^2 d). ``normalize='l2'``
-    (default): samples are centred and put on the unit sphere S^{d-1}, a
-    (d-1)-manifold, so m = d - 1 (chord ~ geodesic distance at small r): the
-    estimate tends to the entropy on the sphere, at most log area(S^{d-1})
-    (uniform), and is scale-free. ``normalize=None``: m = d, the entropy of z
-    in R^d. Duplicate samples (r = 0, e.g. several all-zero locations) are
-    clamped to r = 1e-12: they pull the estimate down and pass no gradient. z
-    [N, d] -> scalar.
+    ``H = psi(N) - psi(k) + log c_m + (m / N) sum_i log r_i``, r_i the
+    Euclidean distance from z_i to its k-th nearest neighbour, c_m =
+    pi^{m/2} / Gamma(m/2 + 1) the volume of the unit m-ball, m the dimension
+    of the space the samples live in. Nonparametric (no Gaussian
+    assumption), consistent, differentiable through r_i (the neighbour
+    search itself carries no gradient); O(N^2 d). Duplicate samples (r = 0,
+    e.g. several all-zero locations) are clamped to r = 1e-12: they pull the
+    estimate down and pass no gradient.
+
+    Args:
+        k (int): which neighbour, >= 1; N must exceed k. Defaults to 3.
+        normalize (str, optional): 'l2': samples are centred and put on the
+            unit sphere S^{d-1}, a (d-1)-manifold, so m = d - 1 (chord ~
+            geodesic distance at small r); the estimate tends to the entropy
+            on the sphere, at most log area(S^{d-1}) (uniform), and is
+            scale-free; needs d >= 2. None: m = d, the entropy of z in R^d.
+            Defaults to 'l2'.
     """
 
     normalize_options = ('l2', None)
@@ -34,6 +40,17 @@ class KNNEntropy(EntropyEstimator):
         self.k = k
 
     def estimate(self, z: Tensor) -> Tensor:
+        """k-NN entropy of the normalised samples.
+
+        Args:
+            z (Tensor): normalised samples, shape (N, d), N > k.
+
+        Returns:
+            Tensor: H in nats, scalar.
+
+        Raises:
+            ValueError: if N <= k, or if d < 2 with ``normalize='l2'``.
+        """
         n, d = z.shape
         if n <= self.k:
             raise ValueError(

@@ -9,19 +9,24 @@ from .base import MIEstimator, negative_log_mean_exp, positives
 
 
 class DVEstimator(MIEstimator):
-    """``I_DV = E_P[T] - log E_Q[exp T]`` (the second term by log-sum-exp).
+    """Donsker-Varadhan (MINE) estimate of I(s; t).
 
-    A tight lower bound on I(s; t) (no log N cap) but high-variance, and its
-    minibatch gradient is biased because E_Q[exp T] sits in a denominator: grad
-    log E_Q[e^T] = E_Q[e^T grad T] / E_Q[e^T]. ``ema_momentum=m`` applies
-    MINE's correction: the denominator is replaced by an exponential moving
-    average over batches (kept in log space, debiased like Adam's moments for
-    its zero start, updated in training mode only). The returned *value* is the
-    plain minibatch DV estimate either way; only the gradient changes.
-    ``chance_level = 0``. scores [N, M], positives at (i, offset + i) ->
-    scalar. With the rows of a global matrix split over ranks, each rank's log
-    E_Q covers its rows against every target: the ranks' mean is not the global
-    estimate (log of a mean is not a mean of logs), unlike JSD/InfoNCE.
+    ``I_DV = E_P[T] - log E_Q[exp T]``, the second term by log-sum-exp. A
+    tight lower bound on I(s; t) (no log N cap) but high-variance, and its
+    minibatch gradient is biased because E_Q[exp T] sits in a denominator:
+    grad log E_Q[e^T] = E_Q[e^T grad T] / E_Q[e^T]. ``chance_level = 0``.
+    With the rows of a global matrix split over ranks, each rank's log E_Q
+    covers its rows against every target: the ranks' mean is not the global
+    estimate (a log of a mean is not a mean of logs), unlike JSD/InfoNCE.
+
+    Args:
+        ema_momentum (float, optional): in (0, 1) (MINE uses 0.99): MINE's
+            bias correction, which replaces the denominator by an
+            exponential moving average over batches (kept in log space,
+            debiased like Adam's moments for its zero start, updated only in
+            training mode with grad enabled). The returned *value* is the
+            plain minibatch estimate either way; only the gradient changes.
+            None: no correction. Defaults to None.
     """
 
     chance_level = 0.0
@@ -39,6 +44,15 @@ class DVEstimator(MIEstimator):
                                  torch.tensor(0, dtype=torch.long))
 
     def estimate(self, scores: Tensor, offset: int = 0) -> Tensor:
+        """DV estimate, with the EMA-corrected gradient if enabled.
+
+        Args:
+            scores (Tensor): critic scores, shape (N, M).
+            offset (int): column offset of the positives. Defaults to 0.
+
+        Returns:
+            Tensor: I_DV in nats, scalar.
+        """
         log_mean_exp = negative_log_mean_exp(scores, offset)
         positive = positives(scores, offset).mean()
         if self.ema_momentum is None:

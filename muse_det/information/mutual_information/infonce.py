@@ -9,16 +9,20 @@ from .base import MIEstimator
 
 
 class InfoNCEEstimator(MIEstimator):
-    """``I_NCE = log N - CE(softmax over each row of T, target = diagonal)``
-    ``      = log N + mean_i [T_ii - logsumexp_j T_ij]``.
+    """InfoNCE (CPC) estimate of I(s; t).
 
-    A lower bound on I(s; t) that can never exceed log N
-    (N = number of samples), with low variance. ``symmetric=True`` averages the
-    row-wise (student -> target) and column-wise (target -> student)
-    cross-entropies, as CLIP does. ``chance_level = 0``. scores [N, M],
-    positives at (i, offset + i) -> scalar; the bound is then log M (every
-    target is a candidate) and a mean over rows, so ranks holding the rows of
-    one global matrix average to its estimate.
+    ``I_NCE = log M - CE(softmax over each row of T, target = positive)``
+    ``      = log M + mean_i [T_{i, offset+i} - logsumexp_j T_ij]``.
+
+    A low-variance lower bound on I(s; t) that can never exceed log M (M
+    candidate targets; M = N for a square matrix). A mean over rows: ranks
+    holding the rows of one global matrix average to its estimate.
+    ``chance_level = 0``.
+
+    Args:
+        symmetric (bool): average the row-wise (student -> target) and
+            column-wise (target -> student) cross-entropies, as CLIP does;
+            needs a square score matrix. Defaults to False.
     """
 
     chance_level = 0.0
@@ -28,6 +32,19 @@ class InfoNCEEstimator(MIEstimator):
         self.symmetric = bool(symmetric)
 
     def estimate(self, scores: Tensor, offset: int = 0) -> Tensor:
+        """InfoNCE estimate.
+
+        Args:
+            scores (Tensor): critic scores, shape (N, M) (square if
+                ``symmetric``).
+            offset (int): column offset of the positives. Defaults to 0.
+
+        Returns:
+            Tensor: I_NCE in nats, scalar, <= log M.
+
+        Raises:
+            ValueError: if ``symmetric`` and N != M.
+        """
         n, m = scores.shape
         if self.symmetric and n != m:
             raise ValueError(

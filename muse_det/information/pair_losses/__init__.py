@@ -23,8 +23,24 @@ PAIR_LOSSES = {
 
 def build_pair_loss(cfg, student_channels: int, target_channels: int,
                     **kwargs) -> PairLoss:
-    """``build_pair_loss(dict(type='muse', variant='multiplicative'),
-    256, 2048)``."""
+    """Build a pair loss from a name, a config dict or a module.
+
+    ``build_pair_loss(dict(type='muse', variant='multiplicative'), 256,
+    2048)``.
+
+    Args:
+        cfg (str | dict | nn.Module): a key of :data:`PAIR_LOSSES` ('muse',
+            'l2', 'at', 'nst', 'cosine', 'vid', 'crd'), a
+            ``dict(type=name, **kwargs)``, or a ready module (returned as
+            is).
+        student_channels (int): channels C_s of the student feature.
+        target_channels (int): channels C_t of the target feature.
+        **kwargs: further constructor arguments; the keys of a dict ``cfg``
+            win over them and over the channel counts.
+
+    Returns:
+        PairLoss: the loss, ``loss(student, target) -> {'loss', **logs}``.
+    """
     return build_from_table(
         'pair loss',
         cfg,

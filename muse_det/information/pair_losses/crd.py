@@ -9,13 +9,28 @@ from .base import CriticPairLoss
 
 
 class CRDDistillLoss(CriticPairLoss):
-    """``loss = -I_NCE(critic(adapt_s(s), adapt_t(t)))``: InfoNCE over the N
-    in-batch samples with the separable critic (cosine / tau) -- MUSE's MI term
-    alone, with no self-information. CRD proper draws 16k negatives from a
-    memory bank; here the negatives are the other sampled locations/images of
-    the batch, as in MUSE, so the two differ only in the objective.
-    ``symmetric=True`` averages both contrast directions. The default critic is
-    the paper's: 128-d embeddings, L2-normalised, temperature 0.07.
+    """CRD-style contrastive distillation: InfoNCE, no memory bank.
+
+    ``loss = -I_NCE(critic(adapt_s(s), adapt_t(t)))``: InfoNCE over the N
+    in-batch samples with the separable critic (cosine / tau), i.e. MUSE's
+    MI term alone, with no self-information. CRD proper draws 16k negatives
+    from a memory bank; here the negatives are the other sampled
+    locations/images of the batch, as in MUSE, so the two differ only in the
+    objective.
+
+    Args:
+        student_channels (int): channels C_s of the student feature.
+        target_channels (int): channels C_t of the target feature.
+        symmetric (bool): average both contrast directions (needs a square
+            score matrix, so not with ``gather_negatives``). Defaults to
+            False.
+        critic (str | dict | nn.Module): the critic, see
+            :func:`~..critics.build_critic`. Defaults to the paper's:
+            ``dict(type='separable', tau=0.07)`` (with the default 128-d
+            embeddings, L2-normalised).
+        **kwargs: options of :class:`~.base.CriticPairLoss` (``embed_dim``,
+            adapters, ``gather_negatives``, ...) and :class:`~.base.PairLoss`
+            (``loss_weight``, sampling, ...).
     """
 
     name = 'crd'
@@ -32,4 +47,15 @@ class CRDDistillLoss(CriticPairLoss):
         self.mi = InfoNCEEstimator(symmetric=symmetric)
 
     def discrepancy(self, z_s: Tensor, z_t: Tensor) -> Dict[str, Tensor]:
+        """Minus the InfoNCE estimate of the critic scores.
+
+        Args:
+            z_s (Tensor): student embeddings, shape (N, embed_dim).
+            z_t (Tensor): target embeddings, shape (N, embed_dim) (gathered
+                to (M, embed_dim) in :meth:`scores` with
+                ``gather_negatives``).
+
+        Returns:
+            dict[str, Tensor]: ``loss`` (-I_NCE, unweighted scalar).
+        """
         return dict(loss=-self.mi(*self.scores(z_s, z_t)))

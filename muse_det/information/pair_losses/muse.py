@@ -13,40 +13,68 @@ from .base import CriticPairLoss
 def fixed_orthonormal_projection(in_dim: int,
                                  out_dim: int,
                                  seed: int = 0) -> Tensor:
-    """[in_dim, out_dim] with orthonormal columns, drawn from a fixed seed (the
-    same on every rank and in every run)."""
+    """A random matrix with orthonormal columns, drawn from a fixed seed.
+
+    The same on every rank and in every run (QR of a seeded Gaussian matrix,
+    on the CPU).
+
+    Args:
+        in_dim (int): rows.
+        out_dim (int): columns, <= ``in_dim``.
+        seed (int): generator seed. Defaults to 0.
+
+    Returns:
+        Tensor: the projection P, shape (in_dim, out_dim), fp32,
+        ``P^T P = I``.
+    """
     gaussian = torch.randn(
         in_dim, out_dim, generator=torch.Generator().manual_seed(seed))
     return torch.linalg.qr(gaussian).Q
 
 
 class MUSELoss(CriticPairLoss):
-    """``loss = -loss_weight * J`` with J the
-    :class:`~..objective.MUSEObjective` of the pair.
+    """MUSE pair loss: ``loss = -loss_weight * J``.
 
-    Pipeline: sample N paired vectors s [N, C_s], t [N, C_t] at the same image
-    points -> I(s; t): adapters to z_s, z_t in R^embed_dim -> critic scores
-    [N, N] -> ``mi_estimator``; H(s): ``entropy_estimator`` on v = s P, a
-    *fixed* view of the raw student samples -> J (multiplicative, the
-    default, or additive).
-    Returns ``{'loss', 'mi', 'entropy'}`` (the last two detached).
+    J is the :class:`~..objective.MUSEObjective` of the pair. Pipeline: N
+    paired sample vectors s (N, C_s), t (N, C_t) at the same image points ->
+    I(s; t): adapters to z_s, z_t in R^embed_dim -> critic scores (N, M) ->
+    ``mi_estimator``; H(s): ``entropy_estimator`` on v = s P
+    (:meth:`entropy_view`), a *fixed* view of the raw student samples -> J
+    (multiplicative, the default, or additive), with d = d_H. ``forward``
+    returns ``{'loss', 'mi', 'entropy'}`` (the last two detached).
 
-    Self-information view: P [C_s, d_H] is a fixed random orthonormal
+    Self-information view: P (C_s, d_H) is a fixed random orthonormal
     projection (a seeded buffer, identical across ranks and saved with
     checkpoints; the identity when C_s <= ``entropy_dim``), and the estimator
     standardises v (gaussian) or puts its rows on the unit sphere
-    (coding_rate), so the view is scale-free and nothing learnable sits between
-    the layer and its entropy. Measured on the adapter output instead, the
-    adapter decorrelated its own output within ~50 steps (gaussian H 45.55 of
-    its 45.57 maximum on a rank-8 feature) and the gradient reaching the layer
-    fell from 0.16 to 1e-8: MUSE became a contrastive loss. d_H =
-    ``entropy_dim`` (default 32) keeps N >> d_H, where a log-det is well
-    conditioned (noise norm of dH/dz on decorrelated batches: 1.9 at N/d = 1,
-    0.28 at 4, 0.06 at 16). Lambda (``entropy_weight``, additive) defaults to
-    0.1 and mu (``mi_weight``) 1: see :class:`~..objective.MUSEObjective`.
-    Other options:
-    :class:`~.base.PairLoss` (sampling, weight, detach, strides) and
-    :class:`~.base.CriticPairLoss` (embed_dim, critic, adapters).
+    (coding_rate), so the view is scale-free and nothing learnable sits
+    between the layer and its entropy: a learnable view (e.g. the adapter
+    output) decorrelates itself and teaches the layer nothing (why:
+    docs/method.md, "Self-information").
+
+    Args:
+        student_channels (int): channels C_s of the student feature.
+        target_channels (int): channels C_t of the target feature.
+        variant (str): 'multiplicative' or 'additive', see
+            :class:`~..objective.MUSEObjective`. Defaults to
+            'multiplicative'.
+        mi_estimator (str | dict | nn.Module): see
+            :class:`~..objective.MUSEObjective`. Defaults to 'jsd'.
+        entropy_estimator (str | dict | nn.Module, optional): see
+            :class:`~..objective.MUSEObjective`; None: the variant's
+            default. Defaults to None.
+        entropy_weight (float, optional): lambda, additive only; None: 0.1.
+            Defaults to None.
+        mi_weight (float, optional): mu, additive only; None: 1. Defaults to
+            None.
+        entropy_dim (int, optional): d_H, the dimension of the fixed view;
+            small enough to keep N >> d_H, where a log-det is well
+            conditioned (why: docs/method.md, "Defaults, and why"). None, or
+            >= C_s: the raw samples (P = identity). Defaults to 32.
+        **kwargs: options of :class:`~.base.CriticPairLoss` (``embed_dim``,
+            ``critic``, adapters, ``gather_negatives``,
+            ``share_target_adapter``) and :class:`~.base.PairLoss`
+            (``loss_weight``, sampling, ``detach_target``, ``strides``, ...).
     """
 
     name = 'muse'
@@ -78,8 +106,15 @@ class MUSELoss(CriticPairLoss):
             self.entropy_projection = None
 
     def entropy_view(self, s: Tensor) -> Tensor:
-        """Raw student samples [N, C_s] -> the fixed view [N, d_H] the entropy
-        is measured on."""
+        """The fixed view v = s P the entropy is measured on.
+
+        Args:
+            s (Tensor): raw student samples, shape (N, C_s).
+
+        Returns:
+            Tensor: v, shape (N, d_H), fp32; d_H = ``entropy_dim`` when it
+            is set and below C_s, else C_s (v = s).
+        """
         s = s.float()
         return (s if self.entropy_projection is None else
                 s @ self.entropy_projection.float())
@@ -88,6 +123,20 @@ class MUSELoss(CriticPairLoss):
                   s: Tensor,
                   t: Tensor,
                   cache: Optional[dict] = None) -> Dict[str, Tensor]:
+        """Minus the MUSE objective of the sampled pair.
+
+        Args:
+            s (Tensor): raw student samples, shape (N, C_s).
+            t (Tensor): raw target samples, shape (N, C_t).
+            cache (dict, optional): the step's dict shared by the pair
+                losses; see :meth:`~.base.CriticPairLoss.embed`. Defaults to
+                None.
+
+        Returns:
+            dict[str, Tensor]: ``loss`` (-J, unweighted scalar), ``mi`` and
+            ``entropy`` (scalars; :meth:`forward` weights the loss and
+            detaches the others).
+        """
         z_s, z_t = self.embed(s, t, cache)
         with fp32_island(z_s.device):
             scores, offset = self.scores(z_s.float(), z_t.float())
