@@ -18,8 +18,14 @@ _PACKAGE_DIR = osp.dirname(osp.abspath(__file__)) + osp.sep
 
 class MuseDetError(ValueError):
     """A bad input to muse-det, with a one-line message saying what is wrong
-    and how to fix it. A ``ValueError``, so code catching bad arguments the
-    usual way catches it too."""
+    and how to fix it.
+
+    A ``ValueError``, so code catching bad arguments the usual way catches it
+    too.
+
+    Args:
+        *args: the message, as for any exception.
+    """
 
 
 class MissingFileError(MuseDetError, FileNotFoundError):
@@ -48,7 +54,7 @@ def is_muse_det_error(exc: BaseException) -> bool:
     user's own transform included, is not.
 
     Args:
-        exc: the exception to classify.
+        exc (BaseException): the exception to classify.
 
     Returns:
         bool: True if its message alone says what to fix.

@@ -13,7 +13,11 @@ SUPPORTED_VERSIONS = {
 
 def installed_versions() -> dict:
     """The installed versions of the packages in :data:`SUPPORTED_VERSIONS`
-    (mmpretrain only where it is installed: detection does not need it)."""
+    (mmpretrain only where it is installed: detection does not need it).
+
+    Returns:
+        dict[str, str]: package name -> version string.
+    """
     import importlib
     from importlib.metadata import PackageNotFoundError, version
     found = {}
@@ -33,8 +37,8 @@ def check_versions(installed: dict = None) -> None:
     naming the range, as mmdet does for mmcv.
 
     Args:
-        installed: package name -> version string; by default
-            :func:`installed_versions`.
+        installed (dict[str, str], optional): package name -> version string;
+            ``None``: :func:`installed_versions`. Defaults to None.
 
     Raises:
         ImportError: a package's version is outside :data:`SUPPORTED_VERSIONS`.

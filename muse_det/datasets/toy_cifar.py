@@ -7,6 +7,7 @@ from mmpretrain.datasets import CIFAR100
 from muse_det.errors import MissingFileError, MuseDetError
 from muse_det.registry import DATASETS
 
+# how to make the toy set, named by the errors
 TOY_COMMAND = 'python tools/misc/make_toy_cifar.py --out {root}'
 
 
@@ -22,8 +23,29 @@ class ToyCIFAR100(CIFAR100):
     set (and with its default ``download=True`` it downloads the release
     instead). Here the files are read as they are: no checksum, class names
     from ``meta`` (the toy set has 10), and never a download: a missing file
-    raises ``FileNotFoundError`` naming it and the command that makes the toy
-    set. Everything else (items, pipeline, ``gt_label``) is mmpretrain's.
+    raises :class:`~muse_det.errors.MissingFileError` (a
+    ``FileNotFoundError``) naming it and the command that makes the toy set.
+    Everything else (items, pipeline, ``gt_label``) is mmpretrain's.
+
+    Args:
+        *args: ``CIFAR100``'s positional arguments (``data_root``).
+        split (str): ``'train'``, ``'val'`` or ``'test'``. Defaults to
+            ``'train'``.
+        download (bool): must be False; True raises
+            :class:`~muse_det.errors.MuseDetError`. Defaults to False.
+        **kwargs: ``CIFAR100``'s other arguments (``data_root``,
+            ``data_prefix``, ``metainfo``, ``test_mode``, ``pipeline``...).
+
+    Examples:
+        >>> # configs/classification/toy/resnet18_toy_cifar.py
+        >>> data_root = 'data/toy_cifar100'
+        >>> train_dataloader = dict(
+        >>>     batch_size=32,
+        >>>     dataset=dict(type='ToyCIFAR100', data_root=data_root))
+        >>> val_dataloader = dict(
+        >>>     batch_size=32,
+        >>>     dataset=dict(type='ToyCIFAR100', data_root=data_root,
+        >>>                  split='val'))
     """
     train_list = [['train', None]]
     test_list = [['test', None]]

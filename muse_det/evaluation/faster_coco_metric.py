@@ -21,6 +21,7 @@ from mmengine.fileio import get_local_path
 
 from muse_det.registry import METRICS
 
+# the pip name of the backend, named by the error when it is missing
 PIP_PACKAGE = 'faster-coco-eval'
 _BACKEND = None  # (COCO, COCOeval) once imported
 _COMPUTE = None  # CocoMetric.compute_metrics reading them
@@ -39,6 +40,14 @@ def faster_coco_backend():
     * ``COCO.loadRes`` of no results raises ``IndexError`` as pycocotools does,
       which ``CocoMetric`` reports as "The testing results of the whole dataset
       is empty" and returns no metric (faster-coco-eval would return zeros).
+
+    Returns:
+        tuple[type, type]: ``(COCO, COCOeval)``, pycocotools-compatible
+        subclasses of faster-coco-eval's ``COCO`` and ``COCOeval_faster``.
+
+    Raises:
+        ImportError: faster-coco-eval is not installed (the message names
+            the package and the ``CocoMetric`` alternative).
     """
     global _BACKEND
     if _BACKEND is not None:
@@ -113,6 +122,25 @@ class FasterCocoMetric(CocoMetric):
     evaluation replaces both pycocotools backends. Needs
     ``pip install faster-coco-eval``; a missing package fails when the metric
     is built, naming the package.
+
+    Args:
+        ann_file (str, optional): path of the COCO annotation json, loaded
+            with faster-coco-eval's ``COCO``; ``None``: converted from the
+            ground truth of the evaluated samples, as ``CocoMetric`` does.
+            Defaults to None.
+        **kwargs: ``CocoMetric``'s other arguments (``metric``,
+            ``classwise``, ``proposal_nums``, ``iou_thrs``,
+            ``metric_items``, ``format_only``, ``outfile_prefix``,
+            ``backend_args``, ``collect_device``, ``prefix``,
+            ``sort_categories``, ``use_mp_eval``).
+
+    Examples:
+        >>> # docs/config_guide.md, "COCO evaluation backend"
+        >>> val_evaluator = dict(
+        >>>     type='FasterCocoMetric',
+        >>>     ann_file=data_root + 'annotations/instances_val2017.json',
+        >>>     metric='bbox')
+        >>> test_evaluator = val_evaluator
     """
 
     def __init__(self, ann_file: Optional[str] = None, **kwargs) -> None:
@@ -133,6 +161,19 @@ class FasterCocoMetric(CocoMetric):
                     key=lambda c: c['id'])
 
     def compute_metrics(self, results: list) -> dict:
+        """``CocoMetric.compute_metrics`` run with faster-coco-eval's
+        ``COCO``/``COCOeval``.
+
+        Args:
+            results (list): the ``(gt, pred)`` pairs :meth:`process` collected
+                over the dataset.
+
+        Returns:
+            dict[str, float]: ``CocoMetric``'s keys, e.g. ``bbox_mAP``,
+            ``bbox_mAP_50``, ``bbox_mAP_s`` (the evaluator adds the
+            ``coco/`` prefix); empty with ``format_only`` or when the
+            dataset has no results.
+        """
         global _COMPUTE
         if _COMPUTE is None:
             _COMPUTE = _with_backend(CocoMetric.compute_metrics,

@@ -12,8 +12,8 @@ from typing import Iterator, List, Tuple
 
 from ..errors import MuseDetError
 
-# Parsing a COCO json twice costs little below this size; larger files are
-# checked by existence only (COCO train2017 is ~450 MB).
+# Parsing a COCO json twice costs little below this size; larger files (COCO
+# train2017's) are checked by existence only.
 _JSON_CHECK_MAX_BYTES = 64 * 2**20
 
 
@@ -55,9 +55,21 @@ CIFAR_ARCHIVES = 'https://www.cs.toronto.edu/~kriz/cifar.html'
 
 
 def check_cifar_files(split: str, ds: dict) -> bool:
-    """For a CIFAR dataset: its files exist under ``data_root`` (else one
-    clear error; nothing is downloaded). Returns whether ``ds`` is a
-    CIFAR dataset."""
+    """For a CIFAR dataset: check that its files exist under ``data_root``
+    (else one clear error; nothing is downloaded).
+
+    Args:
+        split (str): the dataloader key, e.g. ``'train_dataloader'``, named
+            by the error.
+        ds (dict): the (innermost) dataset config.
+
+    Returns:
+        bool: whether ``ds`` is a CIFAR dataset (a type of
+        :data:`CIFAR_FILES`).
+
+    Raises:
+        ConfigCheckError: a file of the CIFAR release is missing.
+    """
     kind = str(ds.get('type', '')).rpartition('.')[2]
     if kind not in CIFAR_FILES:
         return False
@@ -82,8 +94,19 @@ def check_cifar_files(split: str, ds: dict) -> bool:
 def check_data_paths(cfg,
                      splits=('train_dataloader', 'val_dataloader',
                              'test_dataloader')):
-    """Annotation files exist (and parse, when small) and image folders exist;
-    CIFAR datasets have their files."""
+    """Check that annotation files exist (and parse, when small) and image
+    folders exist; CIFAR datasets have their files.
+
+    Args:
+        cfg (Config): the run's config; the innermost dataset of each
+            dataloader is checked (through ``RepeatDataset`` & co.).
+        splits (tuple[str]): the dataloader keys to check. Defaults to
+            ``('train_dataloader', 'val_dataloader', 'test_dataloader')``.
+
+    Raises:
+        ConfigCheckError: a ``data_root``, annotation file or image folder
+            is missing, or a small json annotation file does not parse.
+    """
     for split, ds in _datasets(cfg):
         if split not in splits or check_cifar_files(split, ds):
             continue
@@ -138,9 +161,17 @@ def _num_classes(node, path='model') -> List[Tuple[str, int]]:
 
 
 def check_num_classes(cfg) -> None:
-    """Every ``num_classes`` in the model equals the dataset's
-    number of classes, when the dataset config names its
-    classes (``metainfo.classes``)."""
+    """Check that every ``num_classes`` in the model equals the number of
+    classes of the first dataset config that names its classes
+    (``metainfo.classes``); nothing is checked when none does.
+
+    Args:
+        cfg (Config): the run's config.
+
+    Raises:
+        ConfigCheckError: a ``num_classes`` differs from the number of
+            classes.
+    """
     for split, ds in _datasets(cfg):
         classes = (ds.get('metainfo') or {}).get('classes')
         if not classes:
@@ -160,6 +191,18 @@ def check_num_classes(cfg) -> None:
 
 
 def check_config(cfg, training: bool = True) -> None:
+    """Run the checks of a config before the runner is built
+    (:func:`check_data_paths`, :func:`check_num_classes`).
+
+    Args:
+        cfg (Config): the run's config.
+        training (bool): check the train and val dataloaders (``True``,
+            ``tools/train.py``) or the test dataloader (``False``,
+            ``tools/test.py``). Defaults to True.
+
+    Raises:
+        ConfigCheckError: the first problem found.
+    """
     splits = ('train_dataloader',
               'val_dataloader') if training else ('test_dataloader', )
     check_data_paths(cfg, splits)

@@ -30,6 +30,23 @@ def load_config(path: str,
 
     ``work_dir`` priority, as in mmdet: CLI > config > ``./work_dirs/<config
     name>``.
+
+    Args:
+        path (str): a config file, or a ``<package>::<path>`` name such as
+            ``'muse_det::muse/muse_retinanet_r50_fpn_1x_coco.py'``.
+        cfg_options (dict, optional): overrides merged into the config (the
+            ``--cfg-options`` of the tools). Defaults to None.
+        launcher (str): the job launcher, stored as ``cfg.launcher``
+            (``'none'``, ``'pytorch'``, ``'slurm'``, ``'mpi'``). Defaults to
+            ``'none'``.
+        work_dir (str, optional): the ``--work-dir`` of the command line.
+            Defaults to None.
+
+    Returns:
+        Config: the loaded config, with ``launcher`` and ``work_dir`` set.
+
+    Raises:
+        MissingFileError: a local ``path`` does not exist.
     """
     with package_config_paths():
         if '::' in path:
@@ -57,6 +74,11 @@ def setup_distributed(cfg) -> None:
     ``init_process_group``, which fails on CPU; with the group already
     initialised (gloo), mmengine skips its own set-up. On CUDA machines nothing
     changes: mmengine initialises NCCL as usual.
+
+    Args:
+        cfg (Config): the run's config; on CPU with a launcher, its
+            ``model_wrapper_cfg`` (``device_ids=None``) and
+            ``env_cfg.dist_cfg.backend`` (``'gloo'``) are set in place.
     """
     if cfg.launcher == 'none' or torch.cuda.is_available():
         return
@@ -73,7 +95,14 @@ def setup_distributed(cfg) -> None:
 
 def enable_amp(cfg) -> None:
     """Mixed precision: fp16 with dynamic loss scaling on CUDA, bf16 autocast
-    on CPU."""
+    on CPU (``tools/train.py --amp``).
+
+    Args:
+        cfg (Config): the run's config; ``cfg.optim_wrapper`` becomes an
+            ``AmpOptimWrapper`` (``loss_scale='dynamic'``) on CUDA, else an
+            :class:`~muse_det.engine.optimizers.AutocastOptimWrapper`
+            (``dtype='bfloat16'``), in place.
+    """
     if torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -84,7 +113,23 @@ def enable_amp(cfg) -> None:
 
 def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
     """Add the options every tool shares (config overrides, launcher, local
-    rank), parse."""
+    rank), parse.
+
+    Also sets the environment variable ``LOCAL_RANK`` from ``--local-rank``
+    unless it is set already.
+
+    Args:
+        parser (argparse.ArgumentParser): the tool's parser with its own
+            options.
+        argv (list[str], optional): the arguments; ``None``:
+            ``sys.argv[1:]``. Defaults to None.
+        cfg_example (str): the example in ``--cfg-options``' help. Defaults
+            to ``'train_cfg.max_iters=100'``.
+
+    Returns:
+        argparse.Namespace: the parsed arguments, with ``cfg_options``,
+        ``launcher`` and ``local_rank``.
+    """
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -102,11 +147,25 @@ def parse_tool_args(parser, argv=None, cfg_example='train_cfg.max_iters=100'):
 
 
 def run_cli(main, argv=None):
-    """Run a tool's ``main``. muse-det's own errors (see
-    :func:`muse_det.errors.is_muse_det_error`) print their one line and exit
-    with status 1 (the full traceback with ``MUSE_DET_DEBUG=1``); any other
-    exception propagates with its traceback, since its fix is where it was
-    raised (a user's transform, head or hook, or a library)."""
+    """Run a tool's ``main``.
+
+    muse-det's own errors (see :func:`muse_det.errors.is_muse_det_error`)
+    print their one line and exit with status 1 (the full traceback with
+    ``MUSE_DET_DEBUG=1``); any other exception propagates with its traceback,
+    since its fix is where it was raised (a user's transform, head or hook,
+    or a library). After ``main`` returns, a distributed run leaves its
+    process group (:func:`leave_process_group`).
+
+    Args:
+        main (Callable): the tool's entry point, called as ``main(argv)``.
+        argv (list[str], optional): passed to ``main``. Defaults to None.
+
+    Returns:
+        Any: what ``main`` returns.
+
+    Raises:
+        SystemExit: status 1, for a muse-det error.
+    """
     try:
         result = main(argv)
     except Exception as e:
@@ -134,7 +193,15 @@ def leave_process_group() -> None:
 
 
 def build_runner(cfg):
-    """The config's runner; :data:`DEFAULT_RUNNER` if it names none."""
+    """Build the config's runner; :data:`DEFAULT_RUNNER` if it names none.
+
+    Args:
+        cfg (Config): the run's config; ``runner_type`` is set in place when
+            missing.
+
+    Returns:
+        Runner: the built runner.
+    """
     if 'runner_type' not in cfg:
         cfg.runner_type = DEFAULT_RUNNER
     return RUNNERS.build(cfg)

@@ -25,6 +25,9 @@ def package_config_paths():
     locates a distribution's package as ``<distribution location>/<name>``,
     which is wrong for editable installs, while a module without a distribution
     is located by its import spec, whose folder is the real package.
+
+    Yields:
+        None: ``muse_det::`` paths resolve inside the block.
     """
     table = config_utils.MODULE2PACKAGE
     # already resolvable (an enclosing block, or set up by the caller)

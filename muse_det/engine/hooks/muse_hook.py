@@ -25,14 +25,27 @@ class MUSEHook(Hook):
     W&B, ``scalars.json``) through mmengine's logger. After each step
     whose total loss is NaN/Inf (the value the logger has already read, so
     no extra device sync), it raises the error naming the iteration and
-    the diverged layer (``BaseDistiller.raise_if_features_non_finite``).
+    the diverged layer, if a recorded feature held NaN/Inf
+    (``BaseDistiller.raise_if_features_non_finite``).
 
     Args:
-        warmup_iters: iterations of linear warm-up (0: full weight from the
-        start). start_factor: scale at the first iteration of warm-up.
-        stop_epoch: stop distilling from this epoch (0-based) on; ``None``
-        never. stop_iter: stop distilling from this iteration on; ``None``
-        never.
+        warmup_iters (int): iterations of linear warm-up (0: full weight from
+            the start). Defaults to 0.
+        start_factor (float): the scale at the first iteration of warm-up,
+            in [0, 1]. Defaults to 0.0.
+        stop_epoch (int, optional): stop distilling from this epoch (0-based)
+            on; ``None``: never. Defaults to None.
+        stop_iter (int, optional): stop distilling from this iteration
+            (0-based) on; ``None``: never. Defaults to None.
+
+    Raises:
+        MuseDetError: an argument is out of range or of the wrong type.
+
+    Examples:
+        >>> # configs/muse/muse_retinanet_r50_fpn_1x_coco.py: full weight
+        >>> custom_hooks = [dict(type='MUSEHook')]
+        >>> # configs/classification/toy/muse_resnet18_toy_cifar.py: warm-up
+        >>> custom_hooks = [dict(type='MUSEHook', warmup_iters=15)]
     """
     priority = 'NORMAL'
 
@@ -61,6 +74,15 @@ class MUSEHook(Hook):
         self.stop_iter = stop_iter
 
     def scale_at(self, iteration: int, epoch: int) -> float:
+        """The distillation weight scale at a point of training.
+
+        Args:
+            iteration (int): the runner's iteration (0-based).
+            epoch (int): the runner's epoch (0-based).
+
+        Returns:
+            float: the scale in [0, 1]; 0 once stopped.
+        """
         if (self.stop_epoch is not None and epoch >= self.stop_epoch) or \
                 (self.stop_iter is not None and iteration >= self.stop_iter):
             return 0.0
@@ -85,12 +107,30 @@ class MUSEHook(Hook):
         return model
 
     def before_train(self, runner) -> None:
+        """Check that the trained model is a muse-det distiller.
+
+        Args:
+            runner (Runner): the training runner.
+
+        Raises:
+            TypeError: the model (unwrapped from DDP & co.) has no
+                ``distill_weight_scale``.
+        """
         self._distiller(runner)
 
     def before_train_iter(self,
                           runner,
                           batch_idx: int,
                           data_batch=None) -> None:
+        """Set the distiller's ``distill_weight_scale`` for this iteration
+        (:meth:`scale_at`) and log it as ``train/muse_weight_scale``.
+
+        Args:
+            runner (Runner): the training runner.
+            batch_idx (int): the iteration's index in the epoch (unused).
+            data_batch (dict, optional): the batch (unused). Defaults to
+                None.
+        """
         scale = self.scale_at(runner.iter, runner.epoch)
         self._distiller(runner).distill_weight_scale = scale
         runner.message_hub.update_scalar('train/muse_weight_scale', scale)
@@ -100,6 +140,23 @@ class MUSEHook(Hook):
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
+        """When the step's total loss is NaN/Inf, raise the error naming the
+        feature that held NaN/Inf (nothing if every recorded feature was
+        finite).
+
+        Args:
+            runner (Runner): the training runner.
+            batch_idx (int): the iteration's index in the epoch (unused).
+            data_batch (dict, optional): the batch (unused). Defaults to
+                None.
+            outputs (dict, optional): the step's outputs (unused: the loss
+                is read from the message hub's ``train/loss``). Defaults to
+                None.
+
+        Raises:
+            ValueError: from the distiller's
+                ``raise_if_features_non_finite``.
+        """
         # 'train/loss' is a float by now (RuntimeInfoHook, priority
         # VERY_HIGH, ran first)
         loss = runner.message_hub.log_scalars.get('train/loss')

@@ -21,7 +21,19 @@ class AutocastOptimWrapper(OptimWrapper):
     islands inside it.
 
     Args:
-        dtype: ``'bfloat16'`` (default) or ``'float16'``.
+        dtype (str | torch.dtype): the autocast dtype, ``'bfloat16'`` or
+            ``'float16'`` (or a ``torch.dtype``). Defaults to
+            ``'bfloat16'``.
+        **kwargs: ``OptimWrapper``'s arguments (``optimizer``,
+            ``accumulative_counts``, ``clip_grad``).
+
+    Examples:
+        >>> # what ``tools/train.py --amp`` sets on a machine without CUDA
+        >>> # (muse_det/utils/launch.py, enable_amp)
+        >>> optim_wrapper = dict(
+        >>>     type='AutocastOptimWrapper', dtype='bfloat16',
+        >>>     optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
+        >>>                    weight_decay=0.0001))
     """
 
     def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16', **kwargs):
@@ -36,6 +48,16 @@ class AutocastOptimWrapper(OptimWrapper):
 
     @contextmanager
     def optim_context(self, model):
+        """``OptimWrapper.optim_context`` plus ``torch.autocast`` to
+        :attr:`cast_dtype` on the device type of ``model``'s first parameter
+        (CPU for a model without parameters).
+
+        Args:
+            model (nn.Module): the trained model.
+
+        Yields:
+            None: the forward and loss run inside the context.
+        """
         params = next(iter(model.parameters()), None)
         device = params.device.type if params is not None else 'cpu'
         with super().optim_context(model), torch.autocast(

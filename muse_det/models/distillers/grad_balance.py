@@ -6,8 +6,17 @@ import torch
 
 
 def total_task_loss(task_losses: dict):
-    """The sum of a network's ``loss*`` entries, as MMEngine's
-    ``parse_losses`` forms it."""
+    """The sum of the entries whose key contains ``loss``, as MMEngine's
+    ``parse_losses`` forms it.
+
+    Args:
+        task_losses (dict[str, Tensor | list[Tensor]]): a loss dict; a list
+            value (e.g. one loss per FPN level) is summed first.
+
+    Returns:
+        Tensor: the total, a scalar (the int 0 when no key contains
+        ``loss``).
+    """
 
     def flat(value):
         return sum(value) if isinstance(value, (list, tuple)) else value
@@ -18,13 +27,23 @@ def total_task_loss(task_losses: dict):
 def gradient_ratios(
         task_loss, distill_loss: torch.Tensor,
         features: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """``||dL_distill/dF|| / ||dL_task/dF||`` for every feature F of
-    ``features`` (name -> tensor in both graphs): > 1, distillation dominates
-    the layer; << 1, the task does.
+    """``||dL_distill/dF|| / ||dL_task/dF||`` for every feature F: > 1,
+    distillation dominates the layer; << 1, the task does.
 
     One extra backward of each loss down to the features, graphs retained;
     nothing accumulates into parameter gradients. Features without a gradient,
     or a task loss without a graph, give no entry.
+
+    Args:
+        task_loss (Tensor): the task loss, a scalar (see
+            :func:`total_task_loss`).
+        distill_loss (Tensor): the distillation loss, a scalar.
+        features (dict[str, Tensor]): name -> feature in both graphs, e.g.
+            shape (B, C, H, W).
+
+    Returns:
+        dict[str, Tensor]: name -> the ratio, a detached scalar; empty when
+        the task loss has no graph.
     """
     names = [n for n, f in features.items() if f.requires_grad]
     if not names or not torch.is_tensor(

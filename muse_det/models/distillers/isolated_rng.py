@@ -20,9 +20,9 @@ def derived_seed(base_seed: int, tag: str) -> int:
     """A seed that depends only on ``base_seed`` and ``tag``.
 
     Args:
-        base_seed: the run's seed (``torch.initial_seed()``).
-        tag: what is built (``'pair_losses'``, ``'teacher'``, ``'peer1'``),
-            so two things built from the same run differ.
+        base_seed (int): the run's seed (``torch.initial_seed()``).
+        tag (str): what is built (``'pair_losses'``, ``'teacher'``,
+            ``'peer1'``), so two things built from the same run differ.
 
     Returns:
         int: a seed in ``[0, 2**63)``.
@@ -43,7 +43,14 @@ def isolated_rng(tag: str) -> Iterator[None]:
     modules are built on the CPU, and CUDA streams stay as they are.
 
     Args:
-        tag: names what the body builds (see :func:`derived_seed`).
+        tag (str): names what the body builds (see :func:`derived_seed`).
+
+    Yields:
+        None: the body runs with the derived seed.
+
+    Examples:
+        >>> with isolated_rng('peer1'):
+        ...     peer = build_network(cfg)
     """
     generator = torch.default_generator
     state = generator.get_state()

@@ -11,18 +11,35 @@ from .feature_pairs import ARCHITECTURE, FeaturePair, normalise_features
 from .isolated_rng import isolated_rng
 from .peer_ensemble import attach_peer_predictions, prediction_fields
 
+# the keys ``logit_kd`` accepts
 LOGIT_KD_KEYS = {'logits', 'weight', 'temperature'}
 
 
 def peer_key(i: int) -> str:
-    """Peer 0 is the distiller's ``architecture`` (exported,
-    evaluated by default)."""
+    """The attribute (network key) of peer ``i`` in the distiller.
+
+    Peer 0 is the distiller's ``architecture`` (exported, evaluated by
+    default).
+
+    Args:
+        i (int): the peer index, from 0.
+
+    Returns:
+        str: ``'architecture'`` for peer 0, else ``'peer{i}'``.
+    """
     return ARCHITECTURE if i == 0 else f'peer{i}'
 
 
 def peer_name(i: int) -> str:
     """How peer ``i`` is named in validation metrics
-    (``peer1/accuracy/top1``)."""
+    (``peer1/accuracy/top1``).
+
+    Args:
+        i (int): the peer index, from 0.
+
+    Returns:
+        str: ``'peer{i}'``.
+    """
     return f'peer{i}'
 
 
@@ -49,20 +66,57 @@ class MUSEOnlineDistiller(BaseDistiller):
     detectors through their features.)
 
     Args:
-        peers: a list of >= 2 model configs.
-        features: the recorded features, the same names in every peer;
-            ``None``: every neck (or backbone) output of peer 0.
-        loss: the pair loss config (MUSE or a baseline).
-        logit_kd: ``None`` (off) or
-            ``dict(logits='head.fc', weight=1.0, temperature=1.0)``.
-        eval_peer: the peer whose predictions ``predict`` returns (what plain
-            metrics and ``tools/test.py`` evaluate).
-        eval_all_peers: ``predict`` also runs the other peers and adds
+        peers (Sequence[dict]): at least 2 model configs; peer 0 is built as
+            the ``architecture``.
+        features (Sequence[str], optional): the recorded features, the same
+            names in every peer; ``None``: the default features of peer 0
+            (its backbone's stages, else every neck output, else every
+            backbone output; see ``default_features`` in
+            ``muse_det/models/recorders/shape_probe.py``). Defaults to None.
+        loss (dict): the pair loss config (MUSE or a baseline). Defaults to
+            ``dict(type='MUSELoss')``.
+        logit_kd (dict, optional): ``None`` (off) or
+            ``dict(logits='head.fc', weight=1.0, temperature=1.0)``
+            (``weight`` and ``temperature`` optional, defaults as shown).
+            Defaults to None.
+        eval_peer (int): the peer whose predictions ``predict`` returns (what
+            plain metrics and ``tools/test.py`` evaluate). Defaults to 0.
+        eval_all_peers (bool): ``predict`` also runs the other peers and adds
             their predictions and the ensemble's (mean class
             probabilities; pooled boxes after NMS) to each data sample,
-            for :class:`~muse_det.evaluation.PeerEnsembleMetric`.
-        ensemble_cfg: detection ensemble,
+            for :class:`~muse_det.evaluation.PeerEnsembleMetric`. Defaults
+            to False.
+        ensemble_cfg (dict, optional): detection ensemble, keys ``nms`` and
+            ``max_per_img``; ``None`` uses
             ``dict(nms=dict(type='nms', iou_threshold=0.5), max_per_img=100)``.
+            Defaults to None.
+        **kwargs: :class:`~.base_distiller.BaseDistiller`'s options
+            (``recorder_clone``, ``probe_input_shape``,
+            ``grad_stats_interval``, ``init_cfg``, ``data_preprocessor``).
+
+    Examples:
+        >>> # two RetinaNet peers
+        >>> # (configs/muse/online/muse-online_retinanet_r50_fpn_1x_coco.py)
+        >>> model = dict(
+        >>>     _delete_=True,
+        >>>     type='MUSEOnlineDistiller',
+        >>>     peers=[_base_.model, _base_.model],
+        >>>     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
+        >>>     loss=dict(type='MUSELoss', variant='multiplicative',
+        >>>               num_samples=256, share_target_adapter=False),
+        >>>     eval_all_peers=True)
+        >>> custom_hooks = [dict(type='MUSEHook')]
+        >>> val_evaluator = dict(
+        >>>     _delete_=True, type='PeerEnsembleMetric',
+        >>>     metric=_base_.val_evaluator)
+        >>> # classifiers with mutual learning of their predictions
+        >>> # (configs/classification/toy/muse-online_resnet18_toy_cifar.py)
+        >>> model = dict(
+        >>>     _delete_=True, type='MUSEOnlineDistiller',
+        >>>     peers=[_base_.model.architecture] * 2,
+        >>>     features=_base_.model.features, loss=_base_.model.loss,
+        >>>     logit_kd=dict(logits='head.fc', weight=1.0, temperature=1.0),
+        >>>     eval_all_peers=True, probe_input_shape=(3, 32, 32))
     """
 
     def __init__(self,
@@ -136,6 +190,21 @@ class MUSEOnlineDistiller(BaseDistiller):
         return cfg
 
     def loss(self, inputs, data_samples) -> dict:
+        """Every peer's task losses plus the distillation losses.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list): the batch's annotations, one
+                :obj:`DetDataSample` (detector) or :obj:`DataSample`
+                (classifier) per image.
+
+        Returns:
+            dict[str, Tensor]: peer 0's task losses under their own names,
+            peer k's prefixed ``peer{k}_``, ``loss_<method>`` (e.g.
+            ``loss_muse``) and the pair losses' logged terms (see
+            :meth:`~.base_distiller.BaseDistiller.distill_losses`), and
+            ``loss_kd`` (a scalar) with ``logit_kd``.
+        """
         if self.logit_kd is None:
             return super().loss(inputs, data_samples)
         name = self.logit_kd['logits']
@@ -152,6 +221,21 @@ class MUSEOnlineDistiller(BaseDistiller):
         return losses
 
     def predict(self, inputs, data_samples=None):
+        """Predictions of peer ``eval_peer``, plus every peer's and the
+        ensemble's with ``eval_all_peers``.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list, optional): the batch's data samples, one per
+                image. Defaults to None.
+
+        Returns:
+            list: the data samples with peer ``eval_peer``'s predictions
+            (``pred_instances`` of a detector, ``pred_score``/``pred_label``
+            of a classifier); with ``eval_all_peers`` each also holds a
+            ``peer_predictions`` field with the other peers' predictions
+            (keyed ``peer{k}``) and the ensemble's (``ensemble``).
+        """
         if not self.eval_all_peers:
             return self.network(peer_key(self.eval_peer))(
                 inputs, data_samples, mode='predict')
@@ -168,6 +252,18 @@ class MUSEOnlineDistiller(BaseDistiller):
 
     def forward_other_networks(self, inputs,
                                data_samples) -> Tuple[dict, dict]:
+        """Run peers 1..K-1 on the batch in training mode.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list): the batch's annotations, one per image.
+
+        Returns:
+            tuple[dict, dict]: the peers' recorded features
+            ``{('peer{k}', name): Tensor}`` (each as the module produced
+            it, e.g. (B, C, H, W)) and their task losses, keys prefixed
+            ``peer{k}_``.
+        """
         features, losses = {}, {}
         for i in range(1, self.num_peers):
             key = peer_key(i)

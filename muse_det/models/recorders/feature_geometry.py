@@ -14,9 +14,18 @@ from .shape_probe import probe_features
 
 @dataclass(frozen=True)
 class FeatureGeometry:
-    """``shape``: without the batch, (C, H, W) or (C,). ``stride``: input
-    pixels per map pixel (None for a vector). ``offset``: (dy, dx), pixel i
-    looks at image point stride * i + offset (None where unmeasured)."""
+    """Where one recorded feature sits on the input image.
+
+    Args:
+        shape (tuple[int]): the feature's shape without the batch dimension,
+            ``(C, H, W)`` for a map or ``(C,)`` for a vector.
+        stride (float, optional): input pixels per map pixel; ``None`` for a
+            vector feature.
+        offset (tuple[float, float], optional): ``(dy, dx)`` such that map
+            pixel ``i`` looks at image point ``stride * i + offset``;
+            ``None`` where it could not be measured (the pixel is then read
+            at ``stride * i``).
+    """
     shape: Tuple[int, ...]
     stride: Optional[float]
     offset: Optional[Offset]
@@ -27,8 +36,24 @@ def measure_geometry(
     recorder: FeatureRecorder,
     probe_input_shape: Optional[Sequence[int]] = None
 ) -> Dict[str, FeatureGeometry]:
-    """:class:`FeatureGeometry` of every feature ``recorder``
-    records in ``net``."""
+    """Measure the :class:`FeatureGeometry` of every feature ``recorder``
+    records in ``net``.
+
+    Shapes and strides come from :func:`~.shape_probe.probe_features` (one
+    forward on zeros), offsets from
+    :func:`~.receptive_field.receptive_field_offsets`.
+
+    Args:
+        net (nn.Module): the network ``recorder`` hooks, with an
+            ``extract_feat`` method (mmdet detector, mmpretrain classifier).
+        recorder (FeatureRecorder): the recorder of ``net``'s features.
+        probe_input_shape (Sequence[int], optional): ``(C, H, W)`` of the
+            zero probe images; ``None`` lets :func:`~.shape_probe.run_probe`
+            choose. Defaults to None.
+
+    Returns:
+        dict[str, FeatureGeometry]: feature name -> its geometry.
+    """
     shapes, strides = probe_features(net, recorder, probe_input_shape)
     in_channels = probe_input_shape[0] if probe_input_shape else 3
     offsets = receptive_field_offsets(net, strides, in_channels)

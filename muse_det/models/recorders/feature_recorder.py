@@ -14,15 +14,25 @@ _NAME_RE = re.compile(r'^(?P<path>\w+(?:\.\w+)*)(?:@(?P<call>\d+))?'
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """A parsed feature name: ``path`` of a submodule, the optional ``call``
-    of a module that runs several times per forward, and optional ``indices``
-    into its output.
+    """A parsed feature name: the ``path`` of a submodule, the optional
+    ``call`` of a module that runs several times per forward, and optional
+    ``indices`` into its output.
 
     ``'neck.fpn_convs.0'`` records that module's output; ``'neck[2]'`` the
     third element of the neck's tuple output (an FPN level); ``'backbone[-1]'``
     the last backbone stage; ``'bbox_head.cls_convs.1@2'`` the output of the
     third call of a module shared across levels (a detection head's tower
-    conv on the third FPN level).
+    conv on the third FPN level). Build one with :meth:`parse`.
+
+    Args:
+        name (str): the name as written, e.g. ``'bbox_head.cls_convs.1@2'``.
+        path (str): dotted path of the submodule in
+            ``model.named_modules()``, e.g. ``'bbox_head.cls_convs.1'``.
+        indices (tuple[int]): indices applied in turn to the module's
+            (nested tuple/list) output; ``()`` for a tensor output.
+        call (int, optional): which call (from 0) of a module that runs
+            several times per forward; ``None``: the module must run once.
+            Defaults to None.
     """
     name: str
     path: str
@@ -31,6 +41,19 @@ class FeatureSpec:
 
     @classmethod
     def parse(cls, name: str) -> 'FeatureSpec':
+        """Parse a feature name ``path[@call][i][j]...``.
+
+        Args:
+            name (str): e.g. ``'backbone.layer2'``, ``'neck[0]'`` or
+                ``'bbox_head.cls_convs.1@0'``; surrounding blanks are
+                ignored.
+
+        Returns:
+            FeatureSpec: the parsed name.
+
+        Raises:
+            ValueError: ``name`` is not a string or does not parse.
+        """
         if not isinstance(name, str):
             raise ValueError(
                 f'feature names must be strings such as "backbone.layer1" or '
@@ -56,8 +79,17 @@ class FeatureSpec:
 def closest_names(name: str,
                   candidates: Iterable[str],
                   n: int = 8) -> List[str]:
-    """Candidates ordered by similarity to ``name`` (best first), at most
-    ``n``."""
+    """The candidates most similar to ``name``, best first (for the "did you
+    mean" hints of error messages).
+
+    Args:
+        name (str): the misspelt name.
+        candidates (Iterable[str]): the valid names.
+        n (int): at most this many are returned. Defaults to 8.
+
+    Returns:
+        list[str]: up to ``n`` candidates, most similar first.
+    """
     candidates = list(candidates)
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.0)
     return close[:n]
@@ -79,10 +111,21 @@ class FeatureRecorder:
     ``clone=True`` copies outputs at capture time instead.
 
     Args:
-        model: the model whose submodules are hooked (never modified).
-        names: feature names, see :class:`FeatureSpec`.
-        clone: copy each captured tensor (costs memory; only needed for
-        in-place consumers).
+        model (nn.Module): the model whose submodules are hooked (never
+            modified).
+        names (Sequence[str]): feature names, see :class:`FeatureSpec`.
+        clone (bool): copy each captured tensor (costs memory; only needed
+            when a later op modifies the output in place). Defaults to False.
+
+    Raises:
+        ValueError: a name does not parse, or names no submodule of
+            ``model`` (the message lists the closest valid names).
+
+    Examples:
+        >>> recorder = FeatureRecorder(detector, ['backbone.layer1'])
+        >>> with recorder:
+        ...     detector.extract_feat(inputs)  # inputs: (B, 3, H, W)
+        ...     feat = recorder.get('backbone.layer1')  # (B, C, H/4, W/4)
     """
 
     def __init__(self,
@@ -116,6 +159,7 @@ class FeatureRecorder:
 
     @property
     def names(self) -> List[str]:
+        """list[str]: the recorded feature names, in the order given."""
         return list(self.specs)
 
     def _make_hook(self, path: str):
@@ -153,7 +197,12 @@ class FeatureRecorder:
         self._clear()
 
     def all_ran(self) -> bool:
-        """Whether every recorded module ran in the current forward pass."""
+        """Whether every recorded module ran in the current forward pass.
+
+        Returns:
+            bool: True if each hooked module ran at least once since the
+            ``with`` block was entered (or since :meth:`reset`).
+        """
         return all(path in self._calls for path in self._modules)
 
     def reset(self) -> None:
@@ -210,14 +259,38 @@ class FeatureRecorder:
         return out
 
     def module_output(self, path: str):
-        """The raw output (tensor, tuple...) of the hooked module ``path`` in
-        the current forward pass (its first call), ``None`` if it did not
-        run."""
+        """The raw output of a hooked module in the current forward pass.
+
+        Args:
+            path (str): dotted path of a hooked module (the ``path`` of a
+                recorded :class:`FeatureSpec`), e.g. ``'neck'``.
+
+        Returns:
+            Tensor | tuple | list | None: the output of the module's first
+            call (e.g. a tuple of FPN levels, each ``(B, C, H_l, W_l)``), or
+            ``None`` if it did not run.
+        """
         outputs = self._outputs.get(path)
         return outputs[0] if outputs else None
 
     def get(self, name: str) -> torch.Tensor:
-        """The recorded output for ``name`` in the current forward pass."""
+        """The recorded output for ``name`` in the current forward pass.
+
+        Args:
+            name (str): a recorded feature name (one of :attr:`names`).
+
+        Returns:
+            Tensor: the module output the name selects, as the module
+            produced it, e.g. ``(B, C, H, W)`` for a feature map or
+            ``(B, C)`` for a vector.
+
+        Raises:
+            KeyError: ``name`` is not recorded.
+            RuntimeError: the module did not run, ran several times without
+                an ``@k`` call, or its output was modified in place after
+                capture (with ``clone=False``).
+            ValueError: the indices do not select a tensor of the output.
+        """
         if name not in self.specs:
             raise KeyError(
                 f'{name!r} is not recorded; recorded features: {self.names}')
@@ -236,4 +309,9 @@ class FeatureRecorder:
         return t
 
     def get_all(self) -> Dict[str, torch.Tensor]:
+        """Every recorded feature of the current forward pass.
+
+        Returns:
+            dict[str, Tensor]: name -> :meth:`get` of that name.
+        """
         return {name: self.get(name) for name in self.specs}

@@ -3,10 +3,11 @@ measured with autograd.
 
 Pixel i of a map of stride S is centred *near* image coordinate S * i; how near
 depends on the network. FPN's nearest top-down upsampling, for instance, makes
-the 3x3 output conv of P3 mix in coarser levels read one pixel up-left, so P3's
-pixel i looks at ~8 i - 9 px (measured). The distillers read the finer map of a
-pair at the pixel that looks at the same point as the coarser one's, so they
-measure these offsets once at build.
+the 3x3 output conv of P3 mix in coarser levels read one pixel up-left, which
+shifts P3's receptive-field centres up-left (why it matters:
+docs/method.md, "Samples"). The distillers read the finer map of a pair at the
+pixel that looks at the same point as the coarser one's, so they measure these
+offsets once at build.
 """
 import copy
 from typing import Dict, Optional, Tuple
@@ -17,15 +18,25 @@ from torch import nn
 from .feature_recorder import FeatureRecorder
 from .shape_probe import forward_features
 
+# (dy, dx) in input pixels: map pixel i looks at image point stride * i + d
 Offset = Tuple[float, float]
 
 
 def uniform_weights_(model: nn.Module) -> nn.Module:
     """Make every conv a positive box filter (weight 1/fan_in, no bias) and put
-    the model in eval mode (BN with its statistics). On a positive input every
-    ReLU then passes, the network is linear and a pixel's input gradient is its
-    geometric receptive field -- symmetric about its centre, free of the
-    asymmetry of one draw of random weights."""
+    the model in eval mode (BN with its statistics), in place.
+
+    On a positive input every ReLU then passes, the network is linear and a
+    pixel's input gradient is its geometric receptive field -- symmetric about
+    its centre, free of the asymmetry of one draw of random weights.
+
+    Args:
+        model (nn.Module): the model to modify (pass a copy to keep the
+            original).
+
+    Returns:
+        nn.Module: ``model`` itself, modified and in eval mode.
+    """
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.modules.conv._ConvNd):
@@ -36,7 +47,14 @@ def uniform_weights_(model: nn.Module) -> nn.Module:
 
 
 def centre_of_mass(grad: torch.Tensor) -> Offset:
-    """(y, x) centre of mass of |grad| [C, H, W] summed over channels."""
+    """Centre of mass of ``|grad|`` summed over channels.
+
+    Args:
+        grad (Tensor): an input gradient, shape (C, H, W).
+
+    Returns:
+        tuple[float, float]: ``(y, x)`` of the centre, in pixels.
+    """
     weight = grad.abs().sum(0).double()
     ys = torch.arange(weight.shape[0], dtype=weight.dtype)[:, None]
     xs = torch.arange(weight.shape[1], dtype=weight.dtype)[None, :]
@@ -49,16 +67,28 @@ def receptive_field_offsets(
         net: nn.Module,
         strides: Dict[str, float],
         in_channels: int = 3) -> Dict[str, Optional[Offset]]:
-    """For each recorded map feature ``name`` of integer ``strides[name]`` = S:
-    (dy, dx) such that its pixel i looks at image point S * i + d, or None
-    where it cannot be measured.
+    """Receptive-field offsets of the map features of ``net``.
 
+    For each map feature ``name`` of integer stride S = ``strides[name]``:
+    ``(dy, dx)`` such that its pixel i looks at image point S * i + d.
     Measured on a copy of ``net`` (:func:`uniform_weights_`) through
-    :func:`~.shape_probe.forward_features` on a ones input of four times the
-    largest stride, at the pixel on the image centre, so the zero padding
-    truncates every receptive field symmetrically and does not move its
-    centre. A model that fails on that input gets no offsets (pixel i is then
-    read at S * i).
+    :func:`~.shape_probe.forward_features` on a ones input of side
+    ``max(64, 4 * largest stride)``, at the pixel on the image centre, so the
+    zero padding truncates every receptive field symmetrically and does not
+    move its centre. A model that fails on that input gets no offsets (pixel
+    i is then read at S * i).
+
+    Args:
+        net (nn.Module): the network (not modified), with ``extract_feat``.
+        strides (dict[str, float | None]): recorded feature name -> stride in
+            input pixels (``None`` for a vector), as
+            :func:`~.shape_probe.probe_features` returns them.
+        in_channels (int): channels of the ones input. Defaults to 3.
+
+    Returns:
+        dict[str, tuple[float, float] | None]: feature name -> ``(dy, dx)``,
+        ``None`` for vectors, non-integer strides and whatever could not be
+        measured.
     """
     names = [
         n for n, s in strides.items()

@@ -17,6 +17,7 @@ from torch import nn
 
 from .feature_recorder import FeatureRecorder
 
+# side (px) of the smallest square probe, and the largest one tried
 MIN_PROBE_SIZE = 128
 MAX_PROBE_SIZE = 1024
 
@@ -30,10 +31,18 @@ def _sizes(value) -> List[int]:
 
 
 def probe_size(net: nn.Module) -> int:
-    """Side of the smallest square input the network's configuration implies:
-    at least :data:`MIN_PROBE_SIZE`, the largest stride of a prior
+    """Side of the smallest square input the network's configuration implies.
+
+    The largest of :data:`MIN_PROBE_SIZE`, the strides of every prior
     (anchor/point) generator and a generator's fixed ``input_size`` (SSD300:
-    300), rounded up to the data preprocessor's ``pad_size_divisor``."""
+    300), rounded up to the data preprocessor's ``pad_size_divisor``.
+
+    Args:
+        net (nn.Module): an mmdet detector or mmpretrain classifier.
+
+    Returns:
+        int: the side in pixels.
+    """
     size = MIN_PROBE_SIZE
     for module in net.modules():
         for name in ('prior_generator', 'anchor_generator'):
@@ -63,9 +72,18 @@ def _input_shapes(net: nn.Module,
 def forward_features(net: nn.Module, recorder: FeatureRecorder,
                      inputs: torch.Tensor) -> None:
     """Run the part of ``net`` that computes the features ``recorder``
-    records: ``extract_feat`` (backbone and neck) or, when a recorded module
-    does not run there (a detection head's tower conv), the tensor-mode
-    forward ``net(inputs, mode='tensor')``, which runs the heads too."""
+    records.
+
+    ``extract_feat`` (backbone and neck) or, when a recorded module does not
+    run there (a detection head's tower conv), the tensor-mode forward
+    ``net(inputs, mode='tensor')``, which runs the heads too. Call it inside
+    ``with recorder:``.
+
+    Args:
+        net (nn.Module): the network, with ``extract_feat``.
+        recorder (FeatureRecorder): the active recorder of ``net``.
+        inputs (Tensor): images, shape (B, C, H, W).
+    """
     net.extract_feat(inputs)
     if not recorder.all_ran():
         recorder.reset()
@@ -77,13 +95,29 @@ def run_probe(net: nn.Module,
               recorder: FeatureRecorder,
               read: Callable,
               probe_input_shape: Optional[Sequence[int]] = None):
-    """Run ``net`` (:func:`forward_features`) once on a batch of two zero
-    images (eval mode, no grad) inside ``recorder`` and return
-    ``read(recorder, (C, H, W))`` with the shape of the images it ran on.
+    """Run ``net`` once on zeros inside ``recorder`` and read the result.
+
+    The forward (:func:`forward_features`) runs on a batch of two zero images
+    in eval mode without gradients, on the device of ``net``'s parameters;
+    ``net``'s training mode is restored afterwards.
 
     Args:
-        probe_input_shape: ``(C, H, W)`` of the zero images; ``None``: ``(3, s,
-            s)`` from :func:`probe_size`, doubled while the forward fails.
+        net (nn.Module): the network, with ``extract_feat``.
+        recorder (FeatureRecorder): a recorder of ``net``.
+        read (Callable): ``read(recorder, (C, H, W))``, called inside the
+            recorder after the forward succeeded, with the shape of the
+            images it ran on.
+        probe_input_shape (Sequence[int], optional): ``(C, H, W)`` of the
+            zero images; ``None``: ``(3, s, s)`` with ``s`` from
+            :func:`probe_size`, doubled while the forward fails, up to
+            :data:`MAX_PROBE_SIZE`. Defaults to None.
+
+    Returns:
+        Any: what ``read`` returns.
+
+    Raises:
+        ValueError: ``net`` has no ``extract_feat``, or the forward failed on
+            every shape tried.
     """
     if not hasattr(net, 'extract_feat'):
         raise ValueError(
@@ -121,11 +155,26 @@ def probe_features(
     recorder: FeatureRecorder,
     probe_input_shape: Optional[Sequence[int]] = None
 ) -> Tuple[Dict[str, Tuple[int, ...]], Dict[str, Optional[float]]]:
-    """Shape (without the batch) and stride in input pixels of every feature
-    ``recorder`` records in ``net``: (shapes, strides); the stride of a
-    vector feature is None. A stride is the probe's height over the map's,
-    exact when the probe size is a multiple of it (:func:`probe_size` takes
-    the largest prior stride into account)."""
+    """Shape and stride of every feature ``recorder`` records in ``net``.
+
+    A stride is the probe's height over the map's, exact when the probe size
+    is a multiple of it (:func:`probe_size` takes the largest prior stride
+    into account).
+
+    Args:
+        net (nn.Module): the network, with ``extract_feat``.
+        recorder (FeatureRecorder): a recorder of ``net``.
+        probe_input_shape (Sequence[int], optional): ``(C, H, W)`` of the
+            zero probe images, see :func:`run_probe`. Defaults to None.
+
+    Returns:
+        tuple[dict, dict]: ``(shapes, strides)``: name -> shape without the
+        batch, ``(C, H, W)`` or ``(C,)``; name -> stride in input pixels
+        (float), ``None`` for a vector feature.
+
+    Raises:
+        ValueError: a feature could not be measured (see :func:`run_probe`).
+    """
 
     def read(recorder, input_shape):
         shapes = {}
@@ -151,15 +200,35 @@ def feature_shapes(
     recorder: FeatureRecorder,
     probe_input_shape: Optional[Sequence[int]] = None
 ) -> Dict[str, Tuple[int, ...]]:
-    """Shape (without the batch) of every feature ``recorder`` records in
-    ``net``."""
+    """Shape of every feature ``recorder`` records in ``net``.
+
+    Args:
+        net (nn.Module): the network, with ``extract_feat``.
+        recorder (FeatureRecorder): a recorder of ``net``.
+        probe_input_shape (Sequence[int], optional): ``(C, H, W)`` of the
+            zero probe images, see :func:`run_probe`. Defaults to None.
+
+    Returns:
+        dict[str, tuple[int]]: name -> shape without the batch, ``(C, H, W)``
+        or ``(C,)``.
+    """
     return probe_features(net, recorder, probe_input_shape)[0]
 
 
 def backbone_stages(backbone: nn.Module) -> List[str]:
-    """The stage modules of an mmdet backbone, shallow to deep: ``res_layers``
-    (ResNet family, RegNet), ``layers`` (CSPDarknet, MobileNetV2) or a
-    ``stages`` ``ModuleList`` (Swin...)."""
+    """The stage modules of an mmdet backbone, shallow to deep.
+
+    Read from ``res_layers`` (ResNet family, RegNet), ``layers`` (CSPDarknet,
+    MobileNetV2) or a ``stages`` ``ModuleList`` (Swin...).
+
+    Args:
+        backbone (nn.Module): the backbone.
+
+    Returns:
+        list[str]: module paths relative to the backbone, e.g.
+        ``['layer1', ..., 'layer4']`` or ``['stages.0', ...]``; empty when
+        none of the three is found.
+    """
     for attr in ('res_layers', 'layers'):
         names = backbone.__dict__.get(attr)
         if isinstance(names, (list, tuple)) and names and all(
@@ -177,13 +246,30 @@ def backbone_stages(backbone: nn.Module) -> List[str]:
 def default_features(
         net: nn.Module,
         probe_input_shape: Optional[Sequence[int]] = None) -> List[str]:
-    """The features a distiller records when none are given: the backbone's
-    stages when it has at least two (``backbone.layer1`` ...
-    ``backbone.layer4`` on a ResNet), so the shallower stages are taught by
-    the deepest, as in classification. The detection ablation chose them over
-    the FPN levels (docs/method.md, "Which features teach which"). Without
-    stages: every output of the neck when it has several (FPN levels), else
-    every output of the backbone."""
+    """The features a distiller records when none are given.
+
+    The backbone's stages that each run once when it has at least two
+    (``backbone.layer1`` ... ``backbone.layer4`` on a ResNet), so the
+    shallower stages are taught by the deepest, as in classification (why
+    not the FPN levels: docs/method.md, "Which features teach which").
+    Without stages: every output of the neck when it has several (FPN levels),
+    else every output of the backbone.
+
+    Args:
+        net (nn.Module): the network, with ``extract_feat`` and a
+            ``backbone`` and/or ``neck``.
+        probe_input_shape (Sequence[int], optional): ``(C, H, W)`` of the
+            zero probe images, see :func:`run_probe`. Defaults to None.
+
+    Returns:
+        list[str]: at least two feature names, e.g.
+        ``['backbone.layer1', ..., 'backbone.layer4']`` or
+        ``['neck[0]', ..., 'neck[4]']``.
+
+    Raises:
+        ValueError: ``net`` has neither neck nor backbone, or fewer than two
+            features were found.
+    """
     parts = [
         p for p in ('neck', 'backbone')
         if isinstance(getattr(net, p, None), nn.Module)
