@@ -6,7 +6,7 @@ config) registers the distillers, losses, hooks, runner, datasets and metrics
 in MMEngine's root registries, so configs with ``default_scope='mmdet'`` or
 ``'mmpretrain'`` find them without a scope prefix; it changes nothing else.
 What a run needs beyond registered types is named by its config (e.g.
-``runner_type = 'SafeCheckpointRunner'``). ``muse_det.information`` is pure
+``runner_type = 'MUSESafeCheckpointRunner'``). ``muse_det.information`` is pure
 PyTorch and works without any OpenMMLab package installed.
 """
 from .version import __version__, check_versions
@@ -20,7 +20,10 @@ else:
     # supported range, rather than deep inside a run
     check_versions()
     # importing the implementation modules registers their types
-    from . import (checkpoint, datasets, engine, evaluation,  # noqa: F401
-                   models)
+    from . import checkpoint  # noqa: F401
+    from . import datasets  # noqa: F401
+    from . import engine  # noqa: F401
+    from . import evaluation  # noqa: F401
+    from . import models  # noqa: F401
 
 __all__ = ['__version__']

@@ -1,3 +1,5 @@
+"""The package version and the OpenMMLab versions it supports (checked on
+import)."""
 __version__ = '0.1.0'
 
 # The OpenMMLab versions muse-det supports, [minimum, maximum): the ranges of

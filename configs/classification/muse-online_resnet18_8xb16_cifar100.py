@@ -12,5 +12,5 @@ model = dict(
     features=_base_.model.features, loss=_base_.model.loss,
     logit_kd=dict(logits='head.fc', weight=1.0, temperature=1.0),
     eval_all_peers=True, probe_input_shape=(3, 32, 32))
-val_evaluator = test_evaluator = dict(type='PeerEnsembleMetric',
+val_evaluator = test_evaluator = dict(type='MUSEPeerEnsembleMetric',
                                       metric=_base_.val_evaluator)

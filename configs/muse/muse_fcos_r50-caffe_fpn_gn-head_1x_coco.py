@@ -4,7 +4,7 @@ _base_ = 'mmdet::fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 # weights-only loading, atomic checkpoints
-runner_type = 'SafeCheckpointRunner'
+runner_type = 'MUSESafeCheckpointRunner'
 # yapf: disable
 model = dict(
     _delete_=True,

@@ -5,7 +5,7 @@ _base_ = './fcos_r18_toy_coco_multiscale_step.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 # weights-only loading, atomic checkpoints
-runner_type = 'SafeCheckpointRunner'
+runner_type = 'MUSESafeCheckpointRunner'
 model = dict(
     _delete_=True,
     type='MUSESelfDistiller',

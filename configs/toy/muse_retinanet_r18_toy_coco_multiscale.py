@@ -4,7 +4,7 @@ _base_ = './retinanet_r18_toy_coco_multiscale.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 # weights-only loading, atomic checkpoints
-runner_type = 'SafeCheckpointRunner'
+runner_type = 'MUSESafeCheckpointRunner'
 model = dict(
     _delete_=True,
     type='MUSESelfDistiller',

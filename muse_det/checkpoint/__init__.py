@@ -4,15 +4,16 @@ the runner and hook that use them."""
 from .atomic_local_backend import AtomicLocalBackend
 from .atomic_write import atomic_open, atomic_save, remove_stray_temp_files
 from .message_hub_state import from_plain, to_plain
-from .safe_checkpoint_hook import SafeCheckpointHook
-from .safe_checkpoint_runner import SafeCheckpointRunner
+from .safe_checkpoint_hook import MUSESafeCheckpointHook
+from .safe_checkpoint_runner import MUSESafeCheckpointRunner
 from .safe_load import (NAMED_ALLOW_LIST, UnsafeCheckpointError,
                         allow_list_entries, allowed_globals, safe_load,
                         unsafe_globals_in)
 
 __all__ = [
     'AtomicLocalBackend', 'atomic_open', 'atomic_save',
-    'remove_stray_temp_files', 'from_plain', 'to_plain', 'SafeCheckpointHook',
-    'SafeCheckpointRunner', 'NAMED_ALLOW_LIST', 'UnsafeCheckpointError',
-    'allow_list_entries', 'allowed_globals', 'safe_load', 'unsafe_globals_in'
+    'remove_stray_temp_files', 'from_plain', 'to_plain',
+    'MUSESafeCheckpointHook', 'MUSESafeCheckpointRunner', 'NAMED_ALLOW_LIST',
+    'UnsafeCheckpointError', 'allow_list_entries', 'allowed_globals',
+    'safe_load', 'unsafe_globals_in'
 ]

@@ -1,18 +1,18 @@
 """A local file backend whose writes are atomic, registered as
-``backend='atomic_local'``."""
+``backend='muse_atomic_local'``."""
 from mmengine.fileio.backends import LocalBackend, register_backend
 
 from .atomic_write import atomic_open
 
 
-@register_backend('atomic_local')
+@register_backend('muse_atomic_local')
 class AtomicLocalBackend(LocalBackend):
     """MMEngine's ``LocalBackend`` whose ``put``/``put_text``
     (``save_checkpoint`` writes through ``put``) go to a temp file that is
     fsynced and renamed over the target: a kill at any moment leaves the old
     file or the complete new one. Selected per use with
-    ``backend_args=dict(backend='atomic_local')`` (as
-    :class:`SafeCheckpointHook` does); the ``local`` backend stays
+    ``backend_args=dict(backend='muse_atomic_local')`` (as
+    :class:`MUSESafeCheckpointHook` does); the ``local`` backend stays
     MMEngine's."""
 
     def put(self, obj: bytes, filepath) -> None:

@@ -12,7 +12,7 @@ and numpy on the allow-list.
 Instead, :func:`to_plain` turns that state into tensors and plain containers
 (tagged dicts ``{'__plain__': kind, ...}``) and :func:`from_plain` rebuilds the
 ``HistoryBuffer``s and numpy values;
-:class:`~muse_det.checkpoint.SafeCheckpointHook` applies them to the
+:class:`~muse_det.checkpoint.MUSESafeCheckpointHook` applies them to the
 checkpoints it saves and loads, so those hold nothing besides torch's own
 types. A ``HistoryBuffer`` keeps its history, counts and ``max_length``; its
 statistics methods are class-level and registered at import by whoever defines

@@ -32,25 +32,26 @@ class _RemovalQueue:
 
 
 @HOOKS.register_module()
-class SafeCheckpointHook(CheckpointHook):
+class MUSESafeCheckpointHook(CheckpointHook):
     """MMEngine's ``CheckpointHook`` (same arguments) whose files a kill cannot
     spoil.
 
     * A local checkpoint is written through
-      :class:`~muse_det.checkpoint.AtomicLocalBackend` (temp file, fsync, rename;
-      unless ``backend_args`` names another backend) and ``last_checkpoint``
-      the same way: a kill leaves the previous file or the complete new one.
+      :class:`~muse_det.checkpoint.AtomicLocalBackend` (temp file, fsync,
+      rename; unless ``backend_args`` names another backend) and
+      ``last_checkpoint`` the same way: a kill leaves the previous file or
+      the complete new one.
     * Checkpoints beyond ``max_keep_ckpts`` and the previous best checkpoint
       are removed only after the new checkpoint and ``last_checkpoint`` are
       written (none if saving fails), so ``last_checkpoint`` never names a
       deleted file. After each save, the temp files of a write killed earlier
       are removed.
     * The message hub is stored as tensors and plain containers
-      (:func:`~muse_det.checkpoint.message_hub_state.to_plain`) and rebuilt when a
-      checkpoint is loaded, so resuming needs nothing beyond
+      (:func:`~muse_det.checkpoint.message_hub_state.to_plain`) and rebuilt
+      when a checkpoint is loaded, so resuming needs nothing beyond
       ``torch.load(weights_only=True)``.
 
-    :class:`~muse_det.checkpoint.SafeCheckpointRunner` uses it in place of
+    :class:`~muse_det.checkpoint.MUSESafeCheckpointRunner` uses it in place of
     ``CheckpointHook``.
     """
 
@@ -58,7 +59,7 @@ class SafeCheckpointHook(CheckpointHook):
         out_dir = runner.work_dir if self.out_dir is None else self.out_dir
         default = self.backend_args is None and self.file_client_args is None
         if default and _is_local(out_dir):
-            self.backend_args = dict(backend='atomic_local')
+            self.backend_args = dict(backend='muse_atomic_local')
         super().before_train(runner)
 
     def after_val_epoch(self, runner, metrics) -> None:

@@ -8,8 +8,8 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from muse_det.registry import RUNNERS
+from .safe_checkpoint_hook import MUSESafeCheckpointHook
 from .safe_load import safe_load
-from .safe_checkpoint_hook import SafeCheckpointHook
 
 _STOCK_CHECKPOINT_HOOK = {
     'CheckpointHook', 'mmengine.CheckpointHook', CheckpointHook
@@ -17,13 +17,13 @@ _STOCK_CHECKPOINT_HOOK = {
 
 
 @RUNNERS.register_module()
-class SafeCheckpointRunner(Runner):
+class MUSESafeCheckpointRunner(Runner):
     """``Runner`` that reads local checkpoints (``load_from``, ``resume``,
     ``tools/test.py``) with :func:`~muse_det.checkpoint.safe_load` and
-    saves them with :class:`~muse_det.checkpoint.SafeCheckpointHook`. One line of a
-    config opts in::
+    saves them with :class:`~muse_det.checkpoint.MUSESafeCheckpointHook`. One
+    line of a config opts in::
 
-        runner_type = 'SafeCheckpointRunner'
+        runner_type = 'MUSESafeCheckpointRunner'
 
     * ``safe_load`` is ``torch.load(weights_only=True)``: a checkpoint saved by
       stock MMEngine/MMDetection loads (its message hub's ``HistoryBuffer``s
@@ -31,7 +31,7 @@ class SafeCheckpointRunner(Runner):
       file asking for anything else is refused with
       :class:`~muse_det.checkpoint.UnsafeCheckpointError`.
     * The ``checkpoint`` default hook, when it is MMEngine's
-      ``CheckpointHook``, becomes a ``SafeCheckpointHook`` with the same
+      ``CheckpointHook``, becomes a ``MUSESafeCheckpointHook`` with the same
       arguments (atomic files, removals after the new checkpoint is written, a
       plain-tensor message hub for exact resume); any other checkpoint hook
       type is left as configured.
@@ -49,7 +49,7 @@ class SafeCheckpointRunner(Runner):
         if isinstance(
                 checkpoint,
                 dict) and checkpoint.get('type') in _STOCK_CHECKPOINT_HOOK:
-            hooks['checkpoint'] = dict(checkpoint, type=SafeCheckpointHook)
+            hooks['checkpoint'] = dict(checkpoint, type=MUSESafeCheckpointHook)
         super().register_default_hooks(hooks)
 
     def load_checkpoint(self,

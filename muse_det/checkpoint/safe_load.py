@@ -9,13 +9,10 @@ statistic...) is refused before it can run.
 """
 import codecs
 import contextlib
-import glob
-import os
 import os.path as osp
 import pickle
 import pickletools
 import re
-import secrets
 import zipfile
 from typing import Callable, List, Optional
 

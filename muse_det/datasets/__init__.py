@@ -5,6 +5,6 @@ mmpretrain installed."""
 from importlib.util import find_spec
 
 if find_spec('mmpretrain') is not None:
-    from .toy_cifar import ToyCIFAR100  # noqa: F401
+    from .toy_cifar import MUSEToyCIFAR100  # noqa: F401
 
-    __all__ = ['ToyCIFAR100']
+    __all__ = ['MUSEToyCIFAR100']

@@ -12,7 +12,7 @@ TOY_COMMAND = 'python tools/misc/make_toy_cifar.py --out {root}'
 
 
 @DATASETS.register_module()
-class ToyCIFAR100(CIFAR100):
+class MUSEToyCIFAR100(CIFAR100):
     """mmpretrain's ``CIFAR100`` on other files of the same format, e.g. the
     toy set of ``tools/misc/make_toy_cifar.py``:
     ``<data_root>/cifar-100-python/{train, val, test, meta}``;
@@ -41,10 +41,10 @@ class ToyCIFAR100(CIFAR100):
         >>> data_root = 'data/toy_cifar100'
         >>> train_dataloader = dict(
         >>>     batch_size=32,
-        >>>     dataset=dict(type='ToyCIFAR100', data_root=data_root))
+        >>>     dataset=dict(type='MUSEToyCIFAR100', data_root=data_root))
         >>> val_dataloader = dict(
         >>>     batch_size=32,
-        >>>     dataset=dict(type='ToyCIFAR100', data_root=data_root,
+        >>>     dataset=dict(type='MUSEToyCIFAR100', data_root=data_root,
         >>>                  split='val'))
     """
     train_list = [['train', None]]
@@ -59,12 +59,11 @@ class ToyCIFAR100(CIFAR100):
                  **kwargs):
         if download:
             raise MuseDetError(
-                'ToyCIFAR100 never downloads; make the files with ' +
+                'MUSEToyCIFAR100 never downloads; make the files with ' +
                 TOY_COMMAND.format(root='<data_root>'))
         if split not in ('train', 'val', 'test'):
-            raise ValueError(
-                f"ToyCIFAR100: split must be one of 'train', 'val', 'test', "
-                f'got {split!r}')
+            raise ValueError('MUSEToyCIFAR100: split must be one of '
+                             f"'train', 'val', 'test', got {split!r}")
         if split == 'val':
             # mmpretrain knows 'train' and 'test'; val is read as a test
             # split from its own file

@@ -1,8 +1,8 @@
-"""Metrics: ``PeerEnsembleMetric`` (every peer of an online distiller
+"""Metrics: ``MUSEPeerEnsembleMetric`` (every peer of an online distiller
 and their ensemble, with any wrapped metric: mmdet's ``CocoMetric``,
-mmpretrain's ``Accuracy``, ...) and ``FasterCocoMetric`` (COCO mAP
+mmpretrain's ``Accuracy``, ...) and ``MUSEFasterCocoMetric`` (COCO mAP
 with faster-coco-eval)."""
-from .faster_coco_metric import FasterCocoMetric
-from .peer_ensemble_metric import PeerEnsembleMetric
+from .faster_coco_metric import MUSEFasterCocoMetric
+from .peer_ensemble_metric import MUSEPeerEnsembleMetric
 
-__all__ = ['FasterCocoMetric', 'PeerEnsembleMetric']
+__all__ = ['MUSEFasterCocoMetric', 'MUSEPeerEnsembleMetric']

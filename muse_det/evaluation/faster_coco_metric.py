@@ -3,7 +3,8 @@ instead of pycocotools.
 
 Switch in a config (same keys as ``CocoMetric``)::
 
-    val_evaluator = dict(type='FasterCocoMetric', ann_file=..., metric='bbox')
+    val_evaluator = dict(
+        type='MUSEFasterCocoMetric', ann_file=..., metric='bbox')
 
 mmdet 3.3.0 offers ``use_mp_eval`` (pycocotools in several processes) but no
 faster backend. This subclass runs mmdet's own ``compute_metrics`` (result
@@ -56,7 +57,7 @@ def faster_coco_backend():
         from faster_coco_eval import COCO, COCOeval_faster
     except ImportError as e:
         raise ImportError(
-            f'FasterCocoMetric needs the `{PIP_PACKAGE}` package: '
+            f'MUSEFasterCocoMetric needs the `{PIP_PACKAGE}` package: '
             f'`pip install {PIP_PACKAGE}` '
             f"(listed in requirements/optional.txt), or use type='CocoMetric' "
             f'(pycocotools). Import failed with: {e}') from e
@@ -102,7 +103,7 @@ def _with_backend(func, coco_cls, eval_cls):
     missing = [n for n in names if n not in func.__globals__]
     if missing:
         raise RuntimeError(
-            'FasterCocoMetric: mmdet.evaluation.metrics.coco_metric no '
+            'MUSEFasterCocoMetric: mmdet.evaluation.metrics.coco_metric no '
             f'longer defines {missing}; this mmdet version is not supported')
     scope = dict(
         func.__globals__,
@@ -114,7 +115,7 @@ def _with_backend(func, coco_cls, eval_cls):
 
 
 @METRICS.register_module()
-class FasterCocoMetric(CocoMetric):
+class MUSEFasterCocoMetric(CocoMetric):
     """``CocoMetric`` (same arguments, keys and numbers) computed
     with faster-coco-eval.
 
@@ -137,7 +138,7 @@ class FasterCocoMetric(CocoMetric):
     Examples:
         >>> # docs/config_guide.md, "COCO evaluation backend"
         >>> val_evaluator = dict(
-        >>>     type='FasterCocoMetric',
+        >>>     type='MUSEFasterCocoMetric',
         >>>     ann_file=data_root + 'annotations/instances_val2017.json',
         >>>     metric='bbox')
         >>> test_evaluator = val_evaluator

@@ -7,7 +7,7 @@ from mmengine.dist import all_gather_object
 from mmengine.evaluator import BaseMetric
 
 from muse_det.errors import MuseDetError
-from muse_det.models.distillers.peer_ensemble import ENSEMBLE, PEER_PREDICTIONS
+from muse_det.models.distillers.peer_ensemble import PEER_PREDICTIONS
 from muse_det.registry import METRICS
 
 # Options naming output files: each peer gets its own (else they overwrite the
@@ -16,7 +16,7 @@ OUTPUT_OPTIONS = ('outfile_prefix', 'out_file_path')
 
 
 @METRICS.register_module()
-class PeerEnsembleMetric(BaseMetric):
+class MUSEPeerEnsembleMetric(BaseMetric):
     """Wraps any metric (mmdet's ``CocoMetric``, mmpretrain's
     ``Accuracy``, ...) and evaluates it once per peer.
 
@@ -27,7 +27,7 @@ class PeerEnsembleMetric(BaseMetric):
     ``MUSEOnlineDistiller(eval_all_peers=True)``; without peer predictions in
     the samples it reports the wrapped metric alone. Config::
 
-        val_evaluator = dict(type='PeerEnsembleMetric',
+        val_evaluator = dict(type='MUSEPeerEnsembleMetric',
                              metric=_base_.val_evaluator)
 
     Other keyword options go to the wrapped metric, so
@@ -41,8 +41,8 @@ class PeerEnsembleMetric(BaseMetric):
         super().__init__()
         if not isinstance(metric, dict) or 'type' not in metric:
             raise MuseDetError(
-                'PeerEnsembleMetric needs `metric`: one metric config dict '
-                'with a "type" (e.g. dict(type="CocoMetric", ...)), got '
+                'MUSEPeerEnsembleMetric needs `metric`: one metric config '
+                'dict with a "type" (e.g. dict(type="CocoMetric", ...)), got '
                 f'{metric!r}')
         self.metric_cfg = dict(copy.deepcopy(metric), **overrides)
         self.metrics: Dict[str, BaseMetric] = {
@@ -90,7 +90,7 @@ class PeerEnsembleMetric(BaseMetric):
             self,
             results: list) -> dict:  # pragma: no cover (evaluate delegates)
         raise NotImplementedError(
-            'PeerEnsembleMetric delegates to the wrapped metrics')
+            'MUSEPeerEnsembleMetric delegates to the wrapped metrics')
 
     def evaluate(self, size: int) -> dict:
         # Every rank must call each wrapped metric's (collective)

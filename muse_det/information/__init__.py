@@ -8,8 +8,8 @@ losses (MUSE and the baselines) that the integration layer wraps:
 target) -> {'loss': weighted scalar to minimise, **detached logs}``.
 Formulation: docs/method.md.
 """
-from .alignment import align_maps, centred_window_mean
 from .adapters import ADAPTERS, LinearAdapter, MLPAdapter, build_adapter
+from .alignment import align_maps, centred_window_mean
 from .critics import CRITICS, ConcatCritic, SeparableCritic, build_critic
 from .entropy import (ENTROPY_ESTIMATORS, CodingRateEntropy, EdgeworthEntropy,
                       EntropyEstimator, GaussianEntropy, KNNEntropy,

@@ -4,9 +4,9 @@ from typing import Dict, Optional
 
 from torch import Tensor, nn
 
-from .validation import check_choice, check_weight
 from .entropy import build_entropy_estimator
 from .mutual_information import build_mi_estimator
+from .validation import check_choice, check_weight
 
 DEFAULT_ENTROPY = {'additive': 'gaussian', 'multiplicative': 'coding_rate'}
 DEFAULT_ENTROPY_WEIGHT = 0.1

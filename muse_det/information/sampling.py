@@ -12,10 +12,9 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor
 
-from .alignment import (FINE_READS, Boxes, Grid, ImageShapes, Offsets,
-                        Strides, check_grid, align_maps, check_offsets,
-                        check_strides, image_extents, student_is_finer,
-                        valid_mask)
+from .alignment import (FINE_READS, Boxes, Grid, ImageShapes, Offsets, Strides,
+                        align_maps, check_grid, check_offsets, check_strides,
+                        image_extents, student_is_finer, valid_mask)
 from .step_cache import step_cached, tensor_key
 from .validation import check_choice, check_pair, check_positive_int
 

@@ -49,7 +49,7 @@ CIFAR_FILES = {
                 [f'data_batch_{i}'
                  for i in range(1, 6)] + ['test_batch', 'batches.meta']),
     'CIFAR100': ('cifar-100-python', ['train', 'test', 'meta']),
-    'ToyCIFAR100': ('cifar-100-python', ['train', 'val', 'test', 'meta']),
+    'MUSEToyCIFAR100': ('cifar-100-python', ['train', 'val', 'test', 'meta']),
 }
 CIFAR_ARCHIVES = 'https://www.cs.toronto.edu/~kriz/cifar.html'
 

@@ -18,7 +18,7 @@ from .package_configs import package_config_paths
 # The runner of muse-det's tools when a config names none: checkpoints read
 # with torch.load(weights_only=True) (stock MMEngine checkpoints included),
 # written atomically.
-DEFAULT_RUNNER = 'SafeCheckpointRunner'
+DEFAULT_RUNNER = 'MUSESafeCheckpointRunner'
 
 
 def load_config(path: str,
@@ -100,14 +100,14 @@ def enable_amp(cfg) -> None:
     Args:
         cfg (Config): the run's config; ``cfg.optim_wrapper`` becomes an
             ``AmpOptimWrapper`` (``loss_scale='dynamic'``) on CUDA, else an
-            :class:`~muse_det.engine.optimizers.AutocastOptimWrapper`
+            :class:`~muse_det.engine.optimizers.MUSEAutocastOptimWrapper`
             (``dtype='bfloat16'``), in place.
     """
     if torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     else:
-        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.type = 'MUSEAutocastOptimWrapper'
         cfg.optim_wrapper.dtype = 'bfloat16'
 
 

@@ -1,5 +1,5 @@
 """Classification data through mmpretrain: the toy CIFAR-100-format set
-read by mmpretrain's CIFAR100 code (ToyCIFAR100), the generator, the CIFAR
+read by mmpretrain's CIFAR100 code (MUSEToyCIFAR100), the generator, the CIFAR
 file checks that stand in front of mmpretrain's downloads, and the configs'
 train pipeline."""
 import os
@@ -41,7 +41,7 @@ def test_toy_set_is_the_cifar100_python_format(toy_cifar, toy_maker):
 def test_toy_cifar100_reads_images_labels_and_classes(toy_cifar, toy_maker,
                                                       split, num):
     from mmpretrain.datasets import CIFAR100
-    ds = _build(dict(type='ToyCIFAR100', data_root=toy_cifar, split=split))
+    ds = _build(dict(type='MUSEToyCIFAR100', data_root=toy_cifar, split=split))
     assert isinstance(ds, CIFAR100) and len(ds) == num
     # from the meta file
     assert tuple(ds.metainfo['classes']) == toy_maker.FINE_CLASSES
@@ -75,7 +75,7 @@ def test_missing_files_say_where_to_put_what_and_nothing_downloads(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         _build(
             dict(
-                type='ToyCIFAR100',
+                type='MUSEToyCIFAR100',
                 data_root=str(tmp_path / 'cifar100'),
                 split='train'))
     msg = str(e.value)
@@ -85,9 +85,12 @@ def test_missing_files_say_where_to_put_what_and_nothing_downloads(tmp_path):
         assert part in msg, part
     with pytest.raises(ValueError, match='never downloads'):
         _build(
-            dict(type='ToyCIFAR100', data_root=str(tmp_path), download=True))
+            dict(
+                type='MUSEToyCIFAR100', data_root=str(tmp_path),
+                download=True))
     with pytest.raises(ValueError, match="'train', 'val', 'test', got 'va'"):
-        _build(dict(type='ToyCIFAR100', data_root=str(tmp_path), split='va'))
+        _build(
+            dict(type='MUSEToyCIFAR100', data_root=str(tmp_path), split='va'))
 
 
 def test_cifar_file_checks_of_the_tools(tmp_path):
@@ -109,8 +112,9 @@ def test_cifar_file_checks_of_the_tools(tmp_path):
             'val_dataloader',
             dict(type='mmpretrain.CIFAR10', data_root=str(tmp_path)))
     with pytest.raises(ConfigCheckError, match='make_toy_cifar.py'):
-        check_cifar_files('val_dataloader',
-                          dict(type='ToyCIFAR100', data_root=str(tmp_path)))
+        check_cifar_files(
+            'val_dataloader',
+            dict(type='MUSEToyCIFAR100', data_root=str(tmp_path)))
     folder = tmp_path / 'cifar-10-batches-py'
     folder.mkdir()
     for name in [f'data_batch_{i}'
@@ -152,7 +156,7 @@ def test_train_pipeline_packs_cropped_flipped_images(toy_cifar):
     pipeline[1]['prob'] = 1.0
     ds = _build(
         dict(
-            type='ToyCIFAR100',
+            type='MUSEToyCIFAR100',
             data_root=toy_cifar,
             split='train',
             pipeline=pipeline))

@@ -13,7 +13,7 @@ def test_bf16_autocast_trains_muse_detector(toy_coco, tmp_path):
     enable_amp(cfg)
     assert cfg.optim_wrapper.type == ('AmpOptimWrapper'
                                       if torch.cuda.is_available() else
-                                      'AutocastOptimWrapper')
+                                      'MUSEAutocastOptimWrapper')
     runner = Runner.from_cfg(cfg)
     seen = {}
 

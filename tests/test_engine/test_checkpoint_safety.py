@@ -16,11 +16,11 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import load_checkpoint
 from test_resume import ToyModel, toy_runner, train_toy
 
-from muse_det.checkpoint import SafeCheckpointHook
-from muse_det.checkpoint import (
-    MMENGINE_STATE_GLOBALS, NAMED_ALLOW_LIST, UnsafeCheckpointError,
-    allow_list_entries, allowed_globals, atomic_save, history_buffer_statistic,
-    safe_load, unsafe_globals_in)
+from muse_det.checkpoint import (MMENGINE_STATE_GLOBALS, NAMED_ALLOW_LIST,
+                                 MUSESafeCheckpointHook, UnsafeCheckpointError,
+                                 allow_list_entries, allowed_globals,
+                                 atomic_save, history_buffer_statistic,
+                                 safe_load, unsafe_globals_in)
 from muse_det.models.distillers.export import export_checkpoint
 
 
@@ -52,9 +52,9 @@ def _load_paths(tmp_path):
     return {
         'safe_load':
         safe_load,
-        'SafeCheckpointRunner load_from':
+        'MUSESafeCheckpointRunner load_from':
         runner,
-        'SafeCheckpointRunner resume':
+        'MUSESafeCheckpointRunner resume':
         lambda path: runner(path, resume=True),
         'export_checkpoint':
         lambda path: export_checkpoint(path, str(tmp_path / 'out.pth')),
@@ -93,8 +93,8 @@ def test_payload_is_refused_by_mmengine_own_loader(tmp_path, payload):
 
 @pytest.mark.parametrize('payload', ['posix.system', 'builtins.exec'])
 @pytest.mark.parametrize('path_name', [
-    'safe_load', 'SafeCheckpointRunner load_from',
-    'SafeCheckpointRunner resume', 'export_checkpoint'
+    'safe_load', 'MUSESafeCheckpointRunner load_from',
+    'MUSESafeCheckpointRunner resume', 'export_checkpoint'
 ])
 def test_payload_is_refused_and_never_runs(tmp_path, payload, path_name):
     evil, marker = _evil_checkpoint(tmp_path, payload)
@@ -275,9 +275,10 @@ def test_runner_checkpoints_need_no_allow_listed_globals(tmp_path):
 
 
 def test_message_hub_state_survives_a_weights_only_round_trip(tmp_path):
-    """SafeCheckpointHook stores the message hub as plain tensors and rebuilds
+    """MUSESafeCheckpointHook stores the message hub as plain tensors and
+    rebuilds
     it on load."""
-    hook = SafeCheckpointHook()
+    hook = MUSESafeCheckpointHook()
     hub = MessageHub.get_instance('round_trip_source')
     for value in (0.5, 0.25, 0.125):
         hub.update_scalar('train/loss', value)

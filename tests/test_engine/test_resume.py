@@ -17,8 +17,8 @@ from mmengine.runner import find_latest_checkpoint, load_checkpoint
 from torch import nn
 from torch.utils.data import Dataset
 
-from muse_det.checkpoint import SafeCheckpointRunner
-from muse_det.checkpoint import safe_load, unsafe_globals_in
+from muse_det.checkpoint import (MUSESafeCheckpointRunner, safe_load,
+                                 unsafe_globals_in)
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
@@ -114,7 +114,8 @@ def toy_runner(work_dir,
                pad=0,
                sleep=0.0,
                **kwargs):
-    """A ``SafeCheckpointRunner`` training :class:`ToyModel` with checkpoints
+    """A ``MUSESafeCheckpointRunner`` training :class:`ToyModel` with
+    checkpoints
     every iteration (kwargs: Runner's, ``checkpoint``: CheckpointHook's)."""
     checkpoint = dict(
         type='CheckpointHook',
@@ -123,7 +124,7 @@ def toy_runner(work_dir,
         **kwargs.pop('checkpoint', {}))
     if sleep:
         hooks = (*hooks, Sleep(sleep))
-    return SafeCheckpointRunner(
+    return MUSESafeCheckpointRunner(
         model=ToyModel(pad),
         work_dir=str(work_dir),
         train_dataloader=infinite_loader(ToyDataset(), 4, 'default_collate'),
@@ -245,7 +246,7 @@ def _tiny_detector_runner(work_dir, mode='self', **kwargs):
             architecture=model,
             teacher=model,
             **common)
-    return SafeCheckpointRunner(
+    return MUSESafeCheckpointRunner(
         model=distiller,
         work_dir=str(work_dir),
         train_dataloader=infinite_loader(TinyDet(), 2, 'pseudo_collate'),

@@ -17,8 +17,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from muse_test_utils import ROOT, run_tool, toy_config_text
 
-from muse_det.checkpoint import SafeCheckpointRunner
-from muse_det.checkpoint import safe_load, unsafe_globals_in
+from muse_det.checkpoint import (MUSESafeCheckpointRunner, safe_load,
+                                 unsafe_globals_in)
 
 # end-to-end runs (a real Runner): deselect with -m "not slow"
 pytestmark = pytest.mark.slow
@@ -119,7 +119,7 @@ def test_load_from(stock, tmp_path):
         experiment_name='load_from',
         log_level='WARNING')
     cfg.visualizer.name = 'visualizer_load_from'
-    runner = SafeCheckpointRunner.from_cfg(cfg)
+    runner = MUSESafeCheckpointRunner.from_cfg(cfg)
     runner.load_or_resume()
     weights = safe_load(ckpt)['state_dict']
     state = runner.model.state_dict()
@@ -169,7 +169,7 @@ def test_tools_train_resume(stock, tmp_path):
              str(tmp / 'plain' / 'iter_2.pth'), '--cfg-options',
              'train_cfg.max_iters=3')
     ckpt = str(tmp_path / 'iter_3.pth')
-    # written by SafeCheckpointHook: plain tensors only, the stock run's
+    # written by MUSESafeCheckpointHook: plain tensors only, the stock run's
     # history continued
     assert unsafe_globals_in(ckpt) == []
     resumed = safe_load(ckpt)

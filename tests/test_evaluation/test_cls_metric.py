@@ -1,5 +1,6 @@
-"""mmpretrain's Accuracy, as the classification configs and PeerEnsembleMetric
-use it: golden values, key names, label-only predictions."""
+"""mmpretrain's Accuracy, as the classification configs and
+MUSEPeerEnsembleMetric use it: golden values, key names, label-only
+predictions."""
 import pytest
 import torch
 

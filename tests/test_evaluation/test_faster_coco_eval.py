@@ -1,12 +1,11 @@
-"""FasterCocoMetric (faster-coco-eval) gives pycocotools' numbers
-(mmdet's CocoMetric).
+"""MUSEFasterCocoMetric (faster-coco-eval) gives pycocotools' numbers (mmdet's
+CocoMetric).
 
 Real data: a synthetic COCO set written as an instances json
-(tools/analysis_tools/benchmark_coco_eval.py's generator) evaluated by both backends, and a
-real Runner validation on the toy set. Measured difference of the 12 stats at
-full precision: exactly 0 for bbox and segm; the tolerance below (1e-12) only
-allows for float printing.
-"""
+(tools/analysis_tools/benchmark_coco_eval.py's generator) evaluated by both
+backends, and a real Runner validation on the toy set. Measured difference of
+the 12 stats at full precision: exactly 0 for bbox and segm; the tolerance
+below (1e-12) only allows for float printing."""
 import builtins
 import json
 
@@ -43,7 +42,7 @@ def test_stats_identical_bbox(synthetic):
 def test_stats_identical_with_more_than_100_detections(tmp_path):
     """pycocotools reports mAP at maxDets=100 even when mmdet sets
     maxDets=[100, 300, 1000]; faster-coco-eval alone would take 1000.
-    FasterCocoMetric follows pycocotools. (maxDets counts per image and
+    MUSEFasterCocoMetric follows pycocotools. (maxDets counts per image and
     category: 2 categories, ~150 false positives each.)"""
     pytest.importorskip('faster_coco_eval')
     from faster_coco_eval import COCO, COCOeval_faster
@@ -162,7 +161,7 @@ def test_runner_val_loop_same_metrics(toy_coco, tmp_path):
     from mmengine.runner import Runner
     config = f'{ROOT}/configs/toy/fcos_r18_toy_coco.py'
     metrics, types = {}, {}
-    for metric_type in ('CocoMetric', 'FasterCocoMetric'):
+    for metric_type in ('CocoMetric', 'MUSEFasterCocoMetric'):
         cfg = toy_run_cfg(config, toy_coco, str(tmp_path / metric_type))
         cfg.custom_imports = dict(
             imports=['muse_det'], allow_failed_imports=False)
@@ -173,10 +172,10 @@ def test_runner_val_loop_same_metrics(toy_coco, tmp_path):
             runner.val_loop.evaluator.metrics[0]).__name__
     assert types == {
         'CocoMetric': 'CocoMetric',
-        'FasterCocoMetric': 'FasterCocoMetric'
+        'MUSEFasterCocoMetric': 'MUSEFasterCocoMetric'
     }
     assert 'coco/bbox_mAP' in metrics['CocoMetric']
-    assert metrics['FasterCocoMetric'] == metrics['CocoMetric']
+    assert metrics['MUSEFasterCocoMetric'] == metrics['CocoMetric']
 
 
 def test_missing_package_error(monkeypatch, tmp_path):
@@ -196,7 +195,8 @@ def test_missing_package_error(monkeypatch, tmp_path):
     ann_file.write_text(
         json.dumps(dict(images=[], annotations=[], categories=[])))
     with pytest.raises(ImportError) as e:
-        METRICS.build(dict(type='FasterCocoMetric', ann_file=str(ann_file)))
+        METRICS.build(
+            dict(type='MUSEFasterCocoMetric', ann_file=str(ann_file)))
     message = str(e.value)
     assert ('pip install faster-coco-eval' in message
             and "type='CocoMetric'" in message)
@@ -208,5 +208,5 @@ def test_benchmark_tool_tiny(capsys):
     assert out['max_diff'] <= TOL
     assert out['metrics']['pycocotools'] == out['metrics']['faster-coco-eval']
     printed = capsys.readouterr().out
-    assert ('| faster-coco-eval | FasterCocoMetric |' in printed
+    assert ('| faster-coco-eval | MUSEFasterCocoMetric |' in printed
             and '| AR_l@1000 |' in printed)

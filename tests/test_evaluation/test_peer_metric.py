@@ -1,4 +1,4 @@
-"""PeerEnsembleMetric (wrapping mmpretrain's Accuracy) with predictions the
+"""MUSEPeerEnsembleMetric (wrapping mmpretrain's Accuracy) with predictions the
 test controls: which peer gets which key, K = 3, swapped evaluated peer,
 options forwarded to the wrapped metric, one output file per peer."""
 import os.path as osp
@@ -40,7 +40,7 @@ def batch(main: int):
 def evaluate(metric_cfg, main, **kwargs):
     from muse_det.registry import METRICS
     metric = METRICS.build(
-        dict(type='PeerEnsembleMetric', metric=metric_cfg, **kwargs))
+        dict(type='MUSEPeerEnsembleMetric', metric=metric_cfg, **kwargs))
     metric.dataset_meta = {}
     metric.process({}, batch(main))
     return metric.evaluate(len(LABELS))
@@ -59,7 +59,7 @@ def test_three_peers_and_the_ensemble_get_their_own_keys():
 
     from muse_det.registry import METRICS
     wrapper = METRICS.build(
-        dict(type='PeerEnsembleMetric', metric=dict(type='Accuracy')))
+        dict(type='MUSEPeerEnsembleMetric', metric=dict(type='Accuracy')))
     assert type(wrapper.metrics['']) is Accuracy  # the default scope's metric
     m = evaluate(dict(type='Accuracy'), main=0)
     # ensemble, mean probability of the label on images 0..3: 0.75,
@@ -98,7 +98,7 @@ def test_samples_without_peer_predictions_report_the_metric_alone():
 
     from muse_det.registry import METRICS
     metric = METRICS.build(
-        dict(type='PeerEnsembleMetric', metric=dict(type='Accuracy')))
+        dict(type='MUSEPeerEnsembleMetric', metric=dict(type='Accuracy')))
     metric.dataset_meta = {}
     sample = DataSample().set_gt_label(1).set_pred_score(
         torch.tensor([0.2, 0.8]))

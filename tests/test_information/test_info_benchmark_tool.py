@@ -1,11 +1,11 @@
-"""tools/analysis_tools/benchmark_estimators.py runs end to end on a tiny grid and
-writes its table."""
+"""tools/analysis_tools/benchmark_estimators.py runs end to end on a tiny grid
+and writes its table."""
 import importlib.util
 import math
 import pathlib
 
-TOOL = pathlib.Path(
-    __file__).resolve().parents[2] / 'tools' / 'analysis_tools' / 'benchmark_estimators.py'
+TOOL = pathlib.Path(__file__).resolve(
+).parents[2] / 'tools' / 'analysis_tools' / 'benchmark_estimators.py'
 
 
 def load_tool():

@@ -1,5 +1,5 @@
-"""tools/analysis_tools/benchmark_methods.py: one key per method, schedules rescaled, the
-table's arithmetic."""
+"""tools/analysis_tools/benchmark_methods.py: one key per method, schedules
+rescaled, the table's arithmetic."""
 import os
 import os.path as osp
 import signal

@@ -1,5 +1,5 @@
-"""tools/analysis_tools/benchmark_overhead.py --losses: every method's distiller timed
-beside the same plain model, on the same weights."""
+"""tools/analysis_tools/benchmark_overhead.py --losses: every method's
+distiller timed beside the same plain model, on the same weights."""
 import pytest
 import torch
 from muse_test_utils import load_tool

@@ -91,7 +91,8 @@ NOT_HERE = {
     'CUDA install recipe',
     'pip install --no-build-isolation --no-deps -e .':
     'CUDA install recipe',
-    'python tools/analysis_tools/benchmark_overhead.py --device cuda --steps 50':
+    'python tools/analysis_tools/benchmark_overhead.py --device cuda --steps '
+    '50':
     'a GPU',
     'pip install -r requirements/cls.txt':
     'CUDA install recipe',
@@ -160,7 +161,8 @@ RUN = [
      '--work-dir work_dirs/info_plot/l2 --cfg-options '
      'model.loss._delete_=True model.loss.type=l2 model.loss.num_samples=128',
      TRAIN_SHRINK),
-    ('python tools/analysis_tools/plot_information.py work_dirs/info_plot/muse '
+    ('python tools/analysis_tools/plot_information.py '
+     'work_dirs/info_plot/muse '
      'work_dirs/info_plot/l2 --labels MUSE L2 --smooth 5 --out '
      'information_curves.png', []),
     ('python tools/train.py '
@@ -175,45 +177,56 @@ RUN = [
     ('python tools/train.py configs/classification/toy/resnet18_toy_cifar.py '
      '--work-dir work_dirs/info_plot_cls/none',
      ['--cfg-options', *TRAIN_SHRINK]),
-    ('python tools/analysis_tools/plot_information.py work_dirs/info_plot_cls/muse '
+    ('python tools/analysis_tools/plot_information.py '
+     'work_dirs/info_plot_cls/muse '
      'work_dirs/info_plot_cls/l2 work_dirs/info_plot_cls/none --labels "MUSE '
      '(additive)" L2 "no distillation" --metric accuracy/top1 --out '
      'docs/images/information_curves_cls.png', []),
-    ('python tools/analysis_tools/plot_information.py work_dirs/info_plot/muse '
+    ('python tools/analysis_tools/plot_information.py '
+     'work_dirs/info_plot/muse '
      'work_dirs/info_plot/l2 --labels "MUSE (additive)" "L2 baseline" '
      '--smooth 5 --out docs/images/information_curves.png', []),
-    ('python tools/analysis_tools/benchmark_estimators.py --device cpu --threads 1 '
+    ('python tools/analysis_tools/benchmark_estimators.py --device cpu '
+     '--threads 1 '
      '--estimators jsd dv infonce gaussian coding_rate knn edgeworth '
      'critic:separable critic:concat',
      ['--dims', '4', '--samples', '32', '--repeats', '1']),
-    ('python tools/analysis_tools/benchmark_coco_eval.py --images 5000 --classes 80 '
+    ('python tools/analysis_tools/benchmark_coco_eval.py --images 5000 '
+     '--classes 80 '
      '--repeats 3', ['--images', '20', '--classes', '3', '--repeats', '1']),
-    ('python tools/analysis_tools/benchmark_overhead.py --sizes 320 --steps 20 --warmup 2', [
-        '--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup',
-        '0'
-    ]),
+    ('python tools/analysis_tools/benchmark_overhead.py --sizes 320 --steps '
+     '20 --warmup 2', [
+         '--models', 'retinanet', '--sizes', '64', '--steps', '1', '--warmup',
+         '0'
+     ]),
     # one image: P7 (stride 128) needs 256 px for the 2 samples a critic needs
-    ('python tools/analysis_tools/benchmark_overhead.py --sizes 800 --batch-size 1 --steps '
+    ('python tools/analysis_tools/benchmark_overhead.py --sizes 800 '
+     '--batch-size 1 --steps '
      '20 --warmup 2', [
          '--models', 'retinanet', '--sizes', '256', '--steps', '1', '--warmup',
          '0'
      ]),
-    ('python tools/analysis_tools/benchmark_overhead.py --models toy-fcos toy-classifier '
+    ('python tools/analysis_tools/benchmark_overhead.py --models toy-fcos '
+     'toy-classifier '
      'cifar-resnet18 --steps 15 --warmup 3 --threads 2', [
          '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
          '--warmup', '0'
      ]),
-    ('python tools/analysis_tools/benchmark_methods.py --det-iters 150 --threads 2 '
+    ('python tools/analysis_tools/benchmark_methods.py --det-iters 150 '
+     '--threads 2 '
      '--results work_dirs/benchmark_methods/results.jsonl', [
          '--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0',
          '--cls-iters', '2'
      ]),
-    ('python tools/analysis_tools/benchmark_methods.py --tasks cls --threads 1 --grad-stats '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks cls --threads '
+     '1 --grad-stats '
      '10 --results work_dirs/benchmark_methods/results_v3.jsonl',
      ['--methods', 'none', 'muse', '--seeds', '0', '--cls-iters', '2']),
-    ('python tools/analysis_tools/benchmark_estimators.py --estimators gaussian --dims 16 '
+    ('python tools/analysis_tools/benchmark_estimators.py --estimators '
+     'gaussian --dims 16 '
      '--samples 256 --threads 1 --view-study', ['--repeats', '1']),
-    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det {run} --results '
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks det {run} --results '
        f'work_dirs/ablation/{results} --methods {methods} --settings '
        f'{settings}', ['--seeds', '0', '--det-iters', '2'])
       for run, results, methods, settings in
@@ -238,94 +251,114 @@ RUN = [
         'backbone-layer4 no-warmup'),
        ('--det-iters 6000 --threads 1 --seeds 0', 'det_long.jsonl',
         'none muse', 'backbone-layer4'))],
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det --table --results '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det --table '
+     '--results '
      'work_dirs/ablation/det.jsonl', []),
     # a 4-iteration run validated every 2 keeps a curve, which the table shows
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det --det-iters 6000 --curve '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det '
+     '--det-iters 6000 --curve '
      '1200 --threads 1 --seeds 1 --results work_dirs/ablation/det_long.jsonl '
      '--methods none muse-mul --settings backbone-layer4',
      ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det --det-iters 12000 --curve '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det '
+     '--det-iters 12000 --curve '
      '2400 --threads 1 --seeds 1 --results work_dirs/ablation/det_long.jsonl '
      '--methods none muse-mul --settings backbone-layer4',
      ['--seeds', '0', '--det-iters', '2', '--methods', 'none']),
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det --table --results '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det --table '
+     '--results '
      'work_dirs/ablation/det_long.jsonl', []),
     # the long benchmark: its own config's 12000 iterations, shrunk to 4
-    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-long --curve 2400 '
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks det-long --curve 2400 '
        f'--threads 1 --seeds {seeds} --results '
        f'work_dirs/ablation/det-long.jsonl --methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for seeds, methods in (('0 1 2 3 4', 'none muse-mul'),
                              ('0 1 2 3 4', 'cosine'), ('0 1 2 3 4', 'l2'),
                              ('0 1 2 3 4', 'muse vid'))],
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-long --table --results '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-long '
+     '--table --results '
      'work_dirs/ablation/det-long.jsonl', []),
     # the step schedule: its milestones shrink with the run
-    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-step --curve 1200 '
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks det-step --curve 1200 '
        f'--threads 1 --seeds 0 1 2 3 4 --results '
        f'work_dirs/ablation/det-step.jsonl --methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for methods in ('none muse-mul', 'cosine l2', 'vid', 'crd nst at',
                       'muse-mul cosine --settings no-warmup')],
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-step --table --results '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-step '
+     '--table --results '
      'work_dirs/ablation/det-step.jsonl', []),
     # the pretrained regime: the backbone pretraining shrunk to 2
     # iterations on 2 crops a class, then the benchmark on its checkpoint
     ('python tools/misc/pretrain_toy_backbone.py',
      ['--iters', '2', '--per-class', '2', '--val-per-class', '1']),
-    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-pre --curve 1200 '
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks det-pre --curve 1200 '
        f'--threads 1 --seeds 0 1 2 3 4 --results docs/results/det-pre.jsonl '
        f'--methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for methods in ('none muse-mul', )],
-    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-pre --curve 1200 '
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks det-pre --curve 1200 '
        f'--threads 1 --seeds 0 --results docs/results/det-pre.jsonl '
        f'--methods muse-mul --settings {setting}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for setting in ('long-warmup', 'w0.3', 'w0.1')],
     # more seeds of a probe: shrunk to seed 0, which the results file holds
     # already (resumed, no new row)
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre --curve 1200 '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
+     '--curve 1200 '
      '--threads 1 --seeds 1 3 --results docs/results/det-pre.jsonl '
      '--methods muse-mul --settings w0.3',
      ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre --table --results '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
+     '--table --results '
      'docs/results/det-pre.jsonl', []),
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-retina --curve 600 '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-retina '
+     '--curve 600 '
      '--threads 1 --seeds 0 1 2 3 4 --results '
      'work_dirs/ablation/det-retina.jsonl --methods none muse-mul',
      ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-retina --table --results '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-retina '
+     '--table --results '
      'work_dirs/ablation/det-retina.jsonl', []),
-    ('python tools/analysis_tools/benchmark_overhead.py --models toy-fcos-multiscale '
+    ('python tools/analysis_tools/benchmark_overhead.py --models '
+     'toy-fcos-multiscale '
      'toy-classifier --losses muse-mul muse l2 at nst cosine vid crd --steps '
      '60 --warmup 3 --threads 1', [
          '--models', 'toy-classifier', '--batch-size', '4', '--losses', 'muse',
          'l2', '--steps', '1', '--warmup', '0'
      ]),
-    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks cls --cls-iters 300 '
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks cls --cls-iters 300 '
        f'--threads 1 --seeds 0 1 2 3 4 --results work_dirs/ablation/cls.jsonl '
        f'--methods {methods}', ['--seeds', '0', '--cls-iters', '2'])
       for methods in ('none l2 at nst cosine vid crd',
                       'muse muse-mul --settings infonce',
                       'muse muse-mul --settings jsd w3',
                       'muse muse-mul --settings infonce no-warmup')],
-    ('python tools/analysis_tools/benchmark_methods.py --tasks cls --table --results '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks cls --table '
+     '--results '
      'work_dirs/ablation/cls.jsonl', []),
     # the cost knobs on the classifier, and their overhead side by side
-    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks cls --cls-iters 300 '
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks cls --cls-iters 300 '
        f'--threads 1 --results docs/results/cls-cost.jsonl --methods muse-mul '
        f'--seeds 0 1 2 3 4{settings}', ['--seeds', '0', '--cls-iters', '2'])
       for settings in (' --settings per-pair-adapter', '',
                        ' --settings e32 n4')],
-    ('python tools/analysis_tools/benchmark_overhead.py --models faster-rcnn retinanet '
+    ('python tools/analysis_tools/benchmark_overhead.py --models faster-rcnn '
+     'retinanet '
      '--sizes 800 --batch-size 1 --steps 8 --warmup 2 --threads 1 --variant '
      '\'shared={"share_target_adapter": true}\'', [
          '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
          '--warmup', '0'
      ]),
-    ('python tools/analysis_tools/benchmark_overhead.py --models toy-classifier '
+    ('python tools/analysis_tools/benchmark_overhead.py --models '
+     'toy-classifier '
      'cifar-resnet18 cifar-resnet50 toy-fcos --steps 15 --warmup 3 --threads '
      '1 --variant \'per-pair={"share_target_adapter": false}\' '
      '\'shared={"share_target_adapter": true}\' \'e32-n4={"embed_dim": 32, '
@@ -334,7 +367,8 @@ RUN = [
          '--warmup', '0'
      ]),
     # the detection task's own two-iteration run is in test_benchmark_methods
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det --det-iters 150 --threads '
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det '
+     '--det-iters 150 --threads '
      '1 --grad-stats 10 --results '
      'work_dirs/benchmark_methods/results_v3_det.jsonl', [
          '--tasks', 'cls', '--methods', 'none', 'muse', '--seeds', '0',
@@ -353,7 +387,8 @@ RUN = [
     ('python tools/train.py configs/toy/muse_fcos_r18_toy_coco_multiscale.py '
      '--work-dir work_dirs/tour --cfg-options train_cfg.max_iters=100 '
      'train_cfg.val_interval=50 default_hooks.logger.interval=10', []),
-    ('python tools/analysis_tools/plot_information.py work_dirs/tour --labels MUSE '
+    ('python tools/analysis_tools/plot_information.py work_dirs/tour --labels '
+     'MUSE '
      '--out work_dirs/tour/information_curves.png', []),
     ('python tools/export.py work_dirs/tour/iter_100.pth '
      'work_dirs/tour/plain.pth', []),

@@ -40,10 +40,10 @@ def test_an_upward_import_is_reported(tmp_path):
     (pkg / 'models').mkdir()
     for folder in (pkg, pkg / 'information', pkg / 'models'):
         (folder / '__init__.py').write_text('"""A package."""\n')
-    (pkg / 'information' / 'core.py').write_text(
-        '"""Core."""\nfrom ..models import distiller\n')
-    (pkg / 'models' / 'distiller.py').write_text(
-        '"""Distiller."""\nfrom muse_det.information import core\n')
+    (pkg / 'information' /
+     'core.py').write_text('"""Core."""\nfrom ..models import distiller\n')
+    (pkg / 'models' / 'distiller.py'
+     ).write_text('"""Distiller."""\nfrom muse_det.information import core\n')
     bad = tool.violations(tool.scan(str(tmp_path)))
     assert bad == [
         'muse_det/information/core.py: imports muse_det.models (floor 2) '

@@ -2,8 +2,8 @@
 short trainings.
 
 The README's MUSE FCOS-R18 and the same detector with the L2 baseline
-(`model.loss = dict(_delete_=True, type='l2')`) train 2 iterations (batch 1) and
-validate once on the toy set (about 10 s each on 2 cores); the tool reads
+(`model.loss = dict(_delete_=True, type='l2')`) train 2 iterations (batch 1)
+and validate once on the toy set (about 10 s each on 2 cores); the tool reads
 both work dirs and draws.
 """
 import json

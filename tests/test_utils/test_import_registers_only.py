@@ -94,6 +94,6 @@ def test_import_muse_det_leaves_mmengine_and_torch_untouched():
                                                                       change)
         # the only addition: muse-det's own backend name, selected per use by
         # backend_args
-        own = ['atomic_local'] if table == 'file backends' else []
+        own = ['muse_atomic_local'] if table == 'file backends' else []
         assert change['added'] == own, \
             (table, change)

@@ -14,10 +14,10 @@ MUSE_TYPES = {
         'MUSESelfDistiller', 'MUSEOnlineDistiller', 'MUSEOfflineDistiller',
         'MUSELoss', 'l2', 'at', 'nst', 'cosine', 'vid', 'crd'
     ],
-    'OPTIM_WRAPPERS': ['AutocastOptimWrapper'],
+    'OPTIM_WRAPPERS': ['MUSEAutocastOptimWrapper'],
     'HOOKS': ['MUSEHook'],
-    'METRICS': ['PeerEnsembleMetric', 'FasterCocoMetric'],
-    'DATASETS': ['ToyCIFAR100'],
+    'METRICS': ['MUSEPeerEnsembleMetric', 'MUSEFasterCocoMetric'],
+    'DATASETS': ['MUSEToyCIFAR100'],
 }
 
 

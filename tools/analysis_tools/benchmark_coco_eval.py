@@ -1,5 +1,5 @@
 """COCO bbox evaluation: pycocotools (mmdet's ``CocoMetric``) vs faster-coco-eval
-(muse-det's ``FasterCocoMetric``) on the same synthetic predictions.
+(muse-det's ``MUSEFasterCocoMetric``) on the same synthetic predictions.
 
 A COCO ground truth of --images images (--classes categories, 1 to 2 *
 --boxes - 1 boxes an image, small/medium/large sizes, a few crowd boxes) is
@@ -24,14 +24,15 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmdet.datasets.api_wrappers import COCO, COCOeval  # noqa: E402
 from mmdet.evaluation.metrics import CocoMetric  # noqa: E402
 
-from muse_det.evaluation import FasterCocoMetric  # noqa: E402
+from muse_det.evaluation import MUSEFasterCocoMetric  # noqa: E402
 from muse_det.evaluation.faster_coco_metric import \
     faster_coco_backend  # noqa: E402
 
@@ -225,7 +226,7 @@ def coco_stats(backend,
 
 
 def build_metric(backend, ann_file, classes):
-    cls = CocoMetric if backend == 'pycocotools' else FasterCocoMetric
+    cls = CocoMetric if backend == 'pycocotools' else MUSEFasterCocoMetric
     with contextlib.redirect_stdout(sys.stderr):
         metric = cls(ann_file=ann_file, metric='bbox')
     metric.dataset_meta = dict(classes=classes)
@@ -308,7 +309,7 @@ def main(argv=None):
     print('| backend | metric | load gt (s) | evaluate, wall (s) | speed-up | '
           'evaluate, CPU (s) | speed-up |')
     print('|---|---|---:|---:|---:|---:|---:|')
-    for b, name in zip(backends, ('CocoMetric', 'FasterCocoMetric')):
+    for b, name in zip(backends, ('CocoMetric', 'MUSEFasterCocoMetric')):
         load_s, wall_s, cpu_s = med[b]
         print(
             f'| {b} | {name} | {load_s:.2f} | {wall_s:.2f} | '

@@ -59,8 +59,8 @@ from mmengine.hooks import Hook
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from muse_det.utils.launch import build_runner  # noqa: E402
 from muse_det.models.losses import loss_options  # noqa: E402
+from muse_det.utils.launch import build_runner  # noqa: E402
 
 
 def _detection(config: str, variant: str) -> dict:

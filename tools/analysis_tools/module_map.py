@@ -3,7 +3,7 @@ of its docstring) and the muse-det packages it imports; report every import
 that runs up a floor.
 
     python tools/analysis_tools/module_map.py            # the map
-    python tools/analysis_tools/module_map.py --check    # exit 1 on a violation
+    python tools/analysis_tools/module_map.py --check  # exit 1 on a violation
 
 Floors, lowest first (a module may import its own package and any package on a
 lower floor, never one beside or above it):
@@ -66,9 +66,9 @@ def _imports(tree: ast.AST, package: str) -> Set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split('.')[:len(package.split('.')) -
-                                            node.level + 1]
-                target = '.'.join(base + ([node.module]
-                                          if node.module else []))
+                                          node.level + 1]
+                target = '.'.join(base +
+                                  ([node.module] if node.module else []))
             else:
                 target = node.module or ''
             if target.split('.')[0] == PACKAGE:

@@ -11,4 +11,4 @@ model = dict(
     logit_kd=dict(logits='head.fc', weight=1.0, temperature=1.0),
     eval_all_peers=True, probe_input_shape=(3, 32, 32))
 val_evaluator = test_evaluator = dict(
-    _delete_=True, type='PeerEnsembleMetric', metric=_base_.val_evaluator)
+    _delete_=True, type='MUSEPeerEnsembleMetric', metric=_base_.val_evaluator)

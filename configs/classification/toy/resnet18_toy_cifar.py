@@ -1,8 +1,8 @@
 # ResNet-18 (CIFAR stem, quarter width: 16..128 channels) from scratch on the
 # toy CIFAR-100-format set: mmpretrain's CIFAR-100 ResNet config shrunk to a
 # ~1-2 minute CPU run, the plain baseline of the classification demo.
-# ToyCIFAR100 is mmpretrain's CIFAR100 without the official files' checksums;
-# it never downloads.
+# MUSEToyCIFAR100 is mmpretrain's CIFAR100 without the official files'
+# checksums; it never downloads.
 #
 #   python tools/misc/make_toy_cifar.py  # writes data/toy_cifar100/
 #   python tools/train.py configs/classification/toy/resnet18_toy_cifar.py
@@ -10,7 +10,7 @@ _base_ = 'mmpretrain::resnet/resnet50_8xb16_cifar100.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 # atomic checkpoints, safe loading (muse-det)
-runner_type = 'SafeCheckpointRunner'
+runner_type = 'MUSESafeCheckpointRunner'
 max_iters = 150
 warmup_iters = 15
 base_lr = 6e-3
@@ -25,18 +25,18 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(type='ToyCIFAR100', data_root=data_root))
+    dataset=dict(type='MUSEToyCIFAR100', data_root=data_root))
 # settings are chosen on val; test reports and chooses nothing
 val_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(type='ToyCIFAR100', data_root=data_root, split='val'))
+    dataset=dict(type='MUSEToyCIFAR100', data_root=data_root, split='val'))
 test_dataloader = dict(
     batch_size=32,
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(type='ToyCIFAR100', data_root=data_root, split='test'))
+    dataset=dict(type='MUSEToyCIFAR100', data_root=data_root, split='test'))
 val_evaluator = dict(topk=(1, 5))
 test_evaluator = val_evaluator
 

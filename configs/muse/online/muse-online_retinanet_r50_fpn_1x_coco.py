@@ -8,7 +8,7 @@ _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 # weights-only loading, atomic checkpoints
-runner_type = 'SafeCheckpointRunner'
+runner_type = 'MUSESafeCheckpointRunner'
 # yapf: disable
 model = dict(
     _delete_=True,
@@ -25,5 +25,5 @@ model = dict(
 # diverged run
 custom_hooks = [dict(type='MUSEHook')]
 val_evaluator = dict(
-    _delete_=True, type='PeerEnsembleMetric', metric=_base_.val_evaluator)
+    _delete_=True, type='MUSEPeerEnsembleMetric', metric=_base_.val_evaluator)
 test_evaluator = val_evaluator

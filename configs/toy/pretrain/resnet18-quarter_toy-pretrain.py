@@ -12,7 +12,7 @@ _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
 # weights-only loading, atomic checkpoints
-runner_type = 'SafeCheckpointRunner'
+runner_type = 'MUSESafeCheckpointRunner'
 data_root = 'data/toy_pretrain'
 num_classes = 19
 max_iters = 3000

@@ -1,3 +1,3 @@
-from .autocast_optim_wrapper import AutocastOptimWrapper
+from .autocast_optim_wrapper import MUSEAutocastOptimWrapper
 
-__all__ = ['AutocastOptimWrapper']
+__all__ = ['MUSEAutocastOptimWrapper']

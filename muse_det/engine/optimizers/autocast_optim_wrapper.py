@@ -11,7 +11,7 @@ from muse_det.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()
-class AutocastOptimWrapper(OptimWrapper):
+class MUSEAutocastOptimWrapper(OptimWrapper):
     """``OptimWrapper`` whose forward runs under ``torch.autocast`` on
     the model's device.
 
@@ -31,7 +31,7 @@ class AutocastOptimWrapper(OptimWrapper):
         >>> # what ``tools/train.py --amp`` sets on a machine without CUDA
         >>> # (muse_det/utils/launch.py, enable_amp)
         >>> optim_wrapper = dict(
-        >>>     type='AutocastOptimWrapper', dtype='bfloat16',
+        >>>     type='MUSEAutocastOptimWrapper', dtype='bfloat16',
         >>>     optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
         >>>                    weight_decay=0.0001))
     """
@@ -41,7 +41,7 @@ class AutocastOptimWrapper(OptimWrapper):
         if isinstance(dtype, str):
             if dtype not in ('bfloat16', 'float16'):
                 raise MuseDetError(
-                    'AutocastOptimWrapper dtype must be "bfloat16" or '
+                    'MUSEAutocastOptimWrapper dtype must be "bfloat16" or '
                     f'"float16", got {dtype!r}')
             dtype = getattr(torch, dtype)
         self.cast_dtype = dtype

@@ -8,14 +8,14 @@ from torch import Tensor, nn
 
 from .. import finite_watch
 from ..adapters import build_adapter
-from ..precision import fp32_island
-from ..validation import check_pair, check_positive_int, check_weight
+from ..alignment import Boxes, Grid, ImageShapes, Offsets, Strides
 from ..critics import build_critic
 from ..distributed import gather_rows
 from ..entropy.base import standardize
-from ..alignment import Boxes, Grid, ImageShapes, Offsets, Strides
+from ..precision import fp32_island
 from ..sampling import PairSampler
 from ..step_cache import step_cached, tensor_key
+from ..validation import check_pair, check_positive_int, check_weight
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
 

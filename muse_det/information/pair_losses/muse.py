@@ -4,9 +4,9 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
+from ..objective import MUSEObjective
 from ..precision import fp32_island
 from ..validation import check_positive_int
-from ..objective import MUSEObjective
 from .base import CriticPairLoss
 
 

@@ -256,8 +256,7 @@ class BaseDistiller(BaseModel):
                 if self.loss_cfg['type'] in PAIR_LOSS_TYPES:
                     filled.update(self.pair_geometry_options(student, target))
                 losses.append(
-                    build_distill_loss(
-                        copy.deepcopy(self.loss_cfg), **filled))
+                    build_distill_loss(copy.deepcopy(self.loss_cfg), **filled))
         self.pair_losses = nn.ModuleList(losses)
         # the adapters pairs taught by one target share (registered here,
         # once; the losses hold references)

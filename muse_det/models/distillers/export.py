@@ -5,8 +5,8 @@ from typing import Dict, Tuple
 
 import torch
 
-from muse_det.errors import MuseDetError
 from muse_det.checkpoint import atomic_save, safe_load
+from muse_det.errors import MuseDetError
 from .feature_pairs import ARCHITECTURE
 
 # A distiller's state dict holds the wrapped model's tensors under this prefix.

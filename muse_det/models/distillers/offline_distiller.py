@@ -4,10 +4,10 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from muse_det.registry import MODELS
 from muse_det.checkpoint import safe_load
-from .export import model_state_dict, state_dict_of
+from muse_det.registry import MODELS
 from .base_distiller import BaseDistiller, build_network
+from .export import model_state_dict, state_dict_of
 from .feature_pairs import ARCHITECTURE, normalise_features, parse_pairs
 from .isolated_rng import isolated_rng
 

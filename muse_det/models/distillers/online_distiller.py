@@ -84,7 +84,7 @@ class MUSEOnlineDistiller(BaseDistiller):
         eval_all_peers (bool): ``predict`` also runs the other peers and adds
             their predictions and the ensemble's (mean class
             probabilities; pooled boxes after NMS) to each data sample,
-            for :class:`~muse_det.evaluation.PeerEnsembleMetric`. Defaults
+            for :class:`~muse_det.evaluation.MUSEPeerEnsembleMetric`. Defaults
             to False.
         ensemble_cfg (dict, optional): detection ensemble, keys ``nms`` and
             ``max_per_img``; ``None`` uses
@@ -107,7 +107,7 @@ class MUSEOnlineDistiller(BaseDistiller):
         >>>     eval_all_peers=True)
         >>> custom_hooks = [dict(type='MUSEHook')]
         >>> val_evaluator = dict(
-        >>>     _delete_=True, type='PeerEnsembleMetric',
+        >>>     _delete_=True, type='MUSEPeerEnsembleMetric',
         >>>     metric=_base_.val_evaluator)
         >>> # classifiers with mutual learning of their predictions
         >>> # (configs/classification/toy/muse-online_resnet18_toy_cifar.py)

@@ -4,7 +4,8 @@ one data sample.
 An online distiller that evaluates every peer returns the evaluated peer's data
 samples as usual (so any metric sees exactly that peer) and adds a
 ``peer_predictions`` field holding the other peers' prediction fields and the
-ensemble's, which :class:`~muse_det.evaluation.PeerEnsembleMetric` evaluates.
+ensemble's, which :class:`~muse_det.evaluation.MUSEPeerEnsembleMetric`
+evaluates.
 """
 from typing import Dict, List, Optional
 

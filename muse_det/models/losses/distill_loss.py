@@ -95,7 +95,7 @@ def check_loss_cfg(cfg: dict) -> dict:
             f'{" (" + "; ".join(hints) + ")" if hints else ""}; its options: '
             f'{valid}. A loss dict merged over another loss\'s (a config that '
             'inherits a MUSE config) starts afresh with '
-            f"loss=dict(_delete_=True, type={loss_type!r}, ...)")
+            f'loss=dict(_delete_=True, type={loss_type!r}, ...)')
     return cfg
 
 

@@ -14,13 +14,13 @@ from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 from muse_test_utils import toy_data_cfg
 
-from muse_det.checkpoint import SafeCheckpointRunner
+from muse_det.checkpoint import MUSESafeCheckpointRunner
 from muse_det.models.recorders import probe_size
 
 # The README's lines over an mmdet config (features left to their defaults).
 README_LINES = """
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
-runner_type = 'SafeCheckpointRunner'
+runner_type = 'MUSESafeCheckpointRunner'
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=_base_.model,
     loss=dict(type='MUSELoss', variant='additive', grid=16, num_samples=256))
@@ -81,7 +81,7 @@ def test_detector_builds_and_trains_one_muse_step(name, toy_coco, tmp_path,
                                                   one_thread):
     base, size, features = DETECTORS[name]
     cfg = _one_step_cfg(base, size, toy_coco, tmp_path)
-    runner = SafeCheckpointRunner.from_cfg(cfg)
+    runner = MUSESafeCheckpointRunner.from_cfg(cfg)
     model = runner.model
     assert model.recorders['architecture'].names == features
     assert [p.student[1] for p in model.pairs] == features[:-1]

@@ -188,19 +188,13 @@ def test_baseline_configs_change_only_the_loss():
 
 
 @pytest.mark.parametrize('method', ['at', 'nst', 'cosine', 'vid', 'crd'])
-def test_every_baseline_trains_from_its_loss_dict(toy_cifar, tmp_path,
-                                                  method):
+def test_every_baseline_trains_from_its_loss_dict(toy_cifar, tmp_path, method):
     from mmengine.runner import Runner
     work_dir = str(tmp_path / method)
     cfg = toy_run_cfg('muse_resnet18_toy_cifar.py', toy_cifar, work_dir)
     cfg.merge_from_dict({
         'model.loss':
-        dict(
-            _delete_=True,
-            type=method,
-            pool=False,
-            grid=4,
-            num_samples=16)
+        dict(_delete_=True, type=method, pool=False, grid=4, num_samples=16)
     })
     runner = Runner.from_cfg(cfg)
     adapters = _snapshot(runner.model.pair_losses)

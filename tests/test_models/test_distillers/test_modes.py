@@ -81,7 +81,7 @@ def test_online_every_peer_trains_and_peers_and_ensemble_are_evaluated(
     work_dir = str(tmp_path / 'work')
     cfg = toy_run_cfg(ONLINE, toy_coco, work_dir)
     cfg.val_evaluator = dict(
-        type='PeerEnsembleMetric', metric=cfg.val_evaluator)
+        type='MUSEPeerEnsembleMetric', metric=cfg.val_evaluator)
     runner = Runner.from_cfg(cfg)
     model = runner.model
     assert model.eval_all_peers

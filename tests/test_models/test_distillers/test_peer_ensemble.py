@@ -55,6 +55,6 @@ def test_empty_predictions_and_class_scores():
 
 
 def test_peer_metric_needs_a_metric_config():
-    from muse_det.evaluation import PeerEnsembleMetric
+    from muse_det.evaluation import MUSEPeerEnsembleMetric
     with pytest.raises(ValueError, match='needs `metric`'):
-        PeerEnsembleMetric(metric='CocoMetric')
+        MUSEPeerEnsembleMetric(metric='CocoMetric')
