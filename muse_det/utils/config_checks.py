@@ -82,7 +82,7 @@ def check_cifar_files(split: str, ds: dict) -> bool:
     if missing:
         fix = (
             'make the toy set with `python tools/misc/make_toy_cifar.py`'
-            if kind.startswith('Toy') else
+            if kind == 'MUSEToyCIFAR100' else
             f'unpack the python version of the release from {CIFAR_ARCHIVES} '
             'there (docs/get_started.md)')
         raise ConfigCheckError(
