@@ -16,9 +16,25 @@ class AtomicLocalBackend(LocalBackend):
     MMEngine's."""
 
     def put(self, obj: bytes, filepath) -> None:
+        """Write bytes to ``filepath`` atomically (temp file, fsync,
+        rename).
+
+        Args:
+            obj (bytes): the content, e.g. a serialised checkpoint.
+            filepath (str | Path): the target file; missing folders are
+                created.
+        """
         with atomic_open(filepath, 'wb') as f:
             f.write(obj)
 
     def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        """Write text to ``filepath`` atomically.
+
+        Args:
+            obj (str): the text.
+            filepath (str | Path): the target file; missing folders are
+                created.
+            encoding (str): the text encoding. Defaults to ``'utf-8'``.
+        """
         with atomic_open(filepath, 'w', encoding=encoding) as f:
             f.write(obj)

@@ -30,7 +30,20 @@ def atomic_open(path, mode: str = 'wb', **kwargs):
     fsync the folder. A crash at any moment leaves either the old file or the
     complete new one (plus, at worst, a stray ``.<name>.<random>.tmp``, see
     :func:`remove_stray_temp_files`); an exception removes the temp file and
-    keeps the old one."""
+    keeps the old one.
+
+    Args:
+        path (str | PathLike): the file to write.
+        mode (str): ``'w'`` (text) or ``'wb'`` (binary). Defaults to
+            ``'wb'``.
+        **kwargs: passed to ``os.fdopen``, e.g. ``encoding``.
+
+    Yields:
+        file object: the open temp file.
+
+    Raises:
+        MuseDetError: ``mode`` is neither ``'w'`` nor ``'wb'``.
+    """
     if mode not in ('w', 'wb'):
         raise MuseDetError(
             f"atomic_open writes whole files: mode 'w' or 'wb', not {mode!r}")
@@ -56,8 +69,14 @@ def atomic_open(path, mode: str = 'wb', **kwargs):
 
 def remove_stray_temp_files(folder: str) -> list:
     """Remove the temp files :func:`atomic_open` left in ``folder`` when a
-    process was killed mid-write (``.<name>.<12 hex digits>.tmp``); returns the
-    removed paths."""
+    process was killed mid-write (``.<name>.<12 hex digits>.tmp``).
+
+    Args:
+        folder (str | PathLike): the folder to clean (not its subfolders).
+
+    Returns:
+        list[str]: the removed paths (absolute, sorted).
+    """
     pattern = osp.join(
         glob.escape(osp.abspath(str(folder))),
         _temp_name('*', '[0-9a-f]' * 12))
@@ -70,6 +89,11 @@ def remove_stray_temp_files(folder: str) -> list:
 
 
 def atomic_save(obj, path: str) -> None:
-    """``torch.save`` through :func:`atomic_open`."""
+    """``torch.save`` through :func:`atomic_open`.
+
+    Args:
+        obj (Any): what ``torch.save`` takes, e.g. a checkpoint dict.
+        path (str | PathLike): the file to write.
+    """
     with atomic_open(path, 'wb') as f:
         torch.save(obj, f)

@@ -85,7 +85,22 @@ def _buffer_to_plain(buffer):
 
 def to_plain(state: dict) -> dict:
     """``MessageHub.state_dict()`` output -> tensors and plain containers
-    only."""
+    only.
+
+    A ``HistoryBuffer`` becomes ``{'__plain__': 'HistoryBuffer',
+    'log_history': Tensor, 'count_history': Tensor, 'max_length': int}``; a
+    numpy array or scalar in the runtime info (also inside lists, tuples and
+    dicts) becomes ``{'__plain__': 'ndarray' | 'numpy_scalar', 'data':
+    Tensor}``. Values of a dtype torch has no tensor for (object, str) are
+    left as they are.
+
+    Args:
+        state (dict): ``MessageHub.state_dict()``, with the keys
+            ``log_scalars`` and ``runtime_info``.
+
+    Returns:
+        dict: a new state dict; ``state`` itself is not changed.
+    """
     state = dict(state)
     state['log_scalars'] = OrderedDict(
         (k, _buffer_to_plain(v)) for k, v in state['log_scalars'].items())
@@ -95,7 +110,16 @@ def to_plain(state: dict) -> dict:
 
 def from_plain(state: dict) -> dict:
     """Inverse of :func:`to_plain`; state in MMEngine's own form passes
-    unchanged."""
+    unchanged.
+
+    Args:
+        state (dict): a message hub state, from :func:`to_plain` or in
+            MMEngine's own form.
+
+    Returns:
+        dict: a new state dict for ``MessageHub.load_state_dict``, with the
+        ``HistoryBuffer``s and numpy values rebuilt (on the CPU).
+    """
     state = dict(state)
     for key in ('log_scalars', 'runtime_info'):
         if key in state:

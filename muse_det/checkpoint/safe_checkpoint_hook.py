@@ -53,9 +53,28 @@ class MUSESafeCheckpointHook(CheckpointHook):
 
     :class:`~muse_det.checkpoint.MUSESafeCheckpointRunner` uses it in place of
     ``CheckpointHook``.
+
+    Examples:
+        >>> # configs/muse/*.py: the runner turns the stock checkpoint hook
+        >>> # (default_hooks.checkpoint) into this one, same arguments
+        >>> runner_type = 'MUSESafeCheckpointRunner'
+        >>> # or named directly, with any runner
+        >>> default_hooks = dict(
+        >>>     checkpoint=dict(type='MUSESafeCheckpointHook', interval=1))
     """
 
     def before_train(self, runner) -> None:
+        """Select the atomic file backend, then set up as
+        ``CheckpointHook.before_train`` does.
+
+        When neither ``backend_args`` nor ``file_client_args`` is given and
+        the output folder is local, checkpoints are written through
+        ``backend='muse_atomic_local'``
+        (:class:`~muse_det.checkpoint.AtomicLocalBackend`).
+
+        Args:
+            runner (Runner): the training runner.
+        """
         out_dir = runner.work_dir if self.out_dir is None else self.out_dir
         default = self.backend_args is None and self.file_client_args is None
         if default and _is_local(out_dir):
@@ -63,6 +82,15 @@ class MUSESafeCheckpointHook(CheckpointHook):
         super().before_train(runner)
 
     def after_val_epoch(self, runner, metrics) -> None:
+        """Save the best checkpoint as ``CheckpointHook`` does, removing the
+        previous best one only after the new one is written.
+
+        Then the temp files of writes killed earlier are removed.
+
+        Args:
+            runner (Runner): the training runner.
+            metrics (dict): the validation metrics, ``{name: value}``.
+        """
         # a new best checkpoint removes the previous one first: defer that
         queue = []
         backend, self.file_backend = self.file_backend, _RemovalQueue(
@@ -119,9 +147,26 @@ class MUSESafeCheckpointHook(CheckpointHook):
                 remove_stray_temp_files(folder)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Store the message hub as tensors and plain containers
+        (:func:`~muse_det.checkpoint.to_plain`), so the checkpoint loads
+        with ``weights_only=True``.
+
+        Args:
+            runner (Runner): the runner.
+            checkpoint (dict): the checkpoint about to be saved; changed in
+                place.
+        """
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = to_plain(checkpoint['message_hub'])
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Rebuild the message hub's ``HistoryBuffer``s and numpy values
+        (:func:`~muse_det.checkpoint.from_plain`); a message hub in
+        MMEngine's own form passes unchanged.
+
+        Args:
+            runner (Runner): the runner.
+            checkpoint (dict): the loaded checkpoint; changed in place.
+        """
         if isinstance(checkpoint.get('message_hub'), dict):
             checkpoint['message_hub'] = from_plain(checkpoint['message_hub'])

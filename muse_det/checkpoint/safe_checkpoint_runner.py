@@ -21,9 +21,7 @@ class MUSESafeCheckpointRunner(Runner):
     """``Runner`` that reads local checkpoints (``load_from``, ``resume``,
     ``tools/test.py``) with :func:`~muse_det.checkpoint.safe_load` and
     saves them with :class:`~muse_det.checkpoint.MUSESafeCheckpointHook`. One
-    line of a config opts in::
-
-        runner_type = 'MUSESafeCheckpointRunner'
+    line of a config opts in (see Examples).
 
     * ``safe_load`` is ``torch.load(weights_only=True)``: a checkpoint saved by
       stock MMEngine/MMDetection loads (its message hub's ``HistoryBuffer``s
@@ -38,11 +36,27 @@ class MUSESafeCheckpointRunner(Runner):
 
     Remote checkpoints (``http://``, ``s3://``, ``open-mmlab://``...) load
     through MMEngine's own loaders.
+
+    Examples:
+        >>> # configs/muse/muse_retinanet_r50_fpn_1x_coco.py
+        >>> runner_type = 'MUSESafeCheckpointRunner'
     """
 
     def register_default_hooks(
             self,
             hooks: Optional[Dict[str, Union[Hook, Dict]]] = None) -> None:
+        """Register MMEngine's default hooks, a stock ``CheckpointHook``
+        config becoming :class:`MUSESafeCheckpointHook` with the same
+        arguments.
+
+        Args:
+            hooks (dict[str, Hook | dict], optional): the config's
+                ``default_hooks``, as ``Runner.register_default_hooks``
+                takes them. Without a ``checkpoint`` entry, MMEngine's
+                default ``dict(type='CheckpointHook', interval=1)`` becomes
+                the safe hook; a built hook, ``None`` or another type is
+                left as given. Defaults to None.
+        """
         hooks = dict(hooks or {})
         checkpoint = hooks.get('checkpoint',
                                dict(type='CheckpointHook', interval=1))
@@ -57,6 +71,31 @@ class MUSESafeCheckpointRunner(Runner):
                         map_location: Union[str, Callable] = 'cpu',
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
+        """Load a checkpoint into the model as ``Runner.load_checkpoint``
+        does, reading a local file with
+        :func:`~muse_det.checkpoint.safe_load`.
+
+        A remote file (``'://'`` in ``filename``) goes to MMEngine's own
+        loader.
+
+        Args:
+            filename (str): path or URL of the checkpoint.
+            map_location (str | Callable): where the tensors are mapped.
+                Defaults to ``'cpu'``.
+            strict (bool): whether the model's and the checkpoint's keys
+                must match exactly. Defaults to False.
+            revise_keys (list): ``(pattern, replacement)`` pairs applied to
+                the checkpoint's keys. Defaults to ``[(r'^module.', '')]``.
+
+        Returns:
+            dict: the loaded checkpoint (its message hub rebuilt by the
+            ``after_load_checkpoint`` hooks).
+
+        Raises:
+            MissingFileError: a local ``filename`` does not exist.
+            UnsafeCheckpointError: the file needs globals beyond the
+                allow-list.
+        """
         if '://' in str(filename):
             return super().load_checkpoint(filename, map_location, strict,
                                            revise_keys)

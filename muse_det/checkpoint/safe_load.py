@@ -38,7 +38,18 @@ def history_buffer_statistic(owner, name):
     """Stand-in for ``builtins.getattr`` while a checkpoint is read: resolves
     only ``getattr(HistoryBuffer, s)`` for the statistics ``s`` of
     :data:`HISTORY_BUFFER_STATISTICS` and refuses everything else, so a pickle
-    cannot reach any other attribute through it."""
+    cannot reach any other attribute through it.
+
+    Args:
+        owner (object): what the pickle calls ``getattr`` on.
+        name (str): the attribute's name.
+
+    Returns:
+        Callable: the statistic method ``HistoryBuffer.<name>``.
+
+    Raises:
+        pickle.UnpicklingError: anything but a ``HistoryBuffer`` statistic.
+    """
     if owner is HistoryBuffer and name in HISTORY_BUFFER_STATISTICS:
         return getattr(HistoryBuffer, name)
     what = getattr(owner, '__qualname__', type(owner).__name__)
@@ -120,8 +131,10 @@ def allow_list_entries(entries: list, named: bool = NAMED_ALLOW_LIST) -> list:
     the running torch's allow-list takes.
 
     Args:
-        entries: allow-list entries, as :data:`MMENGINE_STATE_GLOBALS`.
-        named: whether torch takes ``(obj, name)`` pairs (torch >= 2.6).
+        entries (list): allow-list entries, as
+            :data:`MMENGINE_STATE_GLOBALS`.
+        named (bool): whether torch takes ``(obj, name)`` pairs (torch >=
+            2.6). Defaults to :data:`NAMED_ALLOW_LIST`.
 
     Returns:
         list: ``entries`` unchanged where pairs are taken; otherwise each pair
@@ -152,9 +165,11 @@ def allowed_globals(entries: list, named: bool = NAMED_ALLOW_LIST):
     else is left behind.
 
     Args:
-        entries: allow-list entries, as :data:`MMENGINE_STATE_GLOBALS`.
-        named: whether torch takes ``(obj, name)`` pairs and has the
-            ``safe_globals`` context manager (torch >= 2.6).
+        entries (list): allow-list entries, as
+            :data:`MMENGINE_STATE_GLOBALS`.
+        named (bool): whether torch takes ``(obj, name)`` pairs and has the
+            ``safe_globals`` context manager (torch >= 2.6). Defaults to
+            :data:`NAMED_ALLOW_LIST`.
     """
     previous = list(torch.serialization.get_safe_globals())
     added = [
@@ -206,8 +221,9 @@ def unsafe_globals_in(path: str,
     opcodes otherwise).
 
     Args:
-        path: a checkpoint in torch's zip format.
-        named: whether torch >= 2.6's listing is used.
+        path (str): a checkpoint in torch's zip format.
+        named (bool): whether torch >= 2.6's listing is used. Defaults to
+            :data:`NAMED_ALLOW_LIST`.
 
     Returns:
         list or None: the names, sorted; None if ``path`` is not a zip
@@ -273,7 +289,22 @@ def safe_load(path: str, map_location='cpu'):
     """``torch.load(path, weights_only=True)`` that also reads the training
     state of stock MMEngine checkpoints, with a clear
     :class:`UnsafeCheckpointError` instead of a pickle trace when the file
-    needs anything else."""
+    needs anything else.
+
+    Args:
+        path (str | PathLike): the checkpoint file; ``~`` is expanded.
+        map_location (str | torch.device | Callable | dict): as
+            ``torch.load`` takes it. Defaults to ``'cpu'``.
+
+    Returns:
+        Any: the loaded object, e.g. MMEngine's ``{'meta', 'state_dict',
+        'message_hub', 'optimizer', ...}`` or a bare state dict.
+
+    Raises:
+        MissingFileError: ``path`` is not a file.
+        UnsafeCheckpointError: the pickle needs globals outside the
+            allow-list; nothing from it was run.
+    """
     path = osp.expanduser(str(path))
     if not osp.isfile(path):
         raise MissingFileError(f'checkpoint not found: {path}')

@@ -25,15 +25,29 @@ class MUSEPeerEnsembleMetric(BaseMetric):
     ensemble get a prefix (``peer1/coco/bbox_mAP``,
     ``ensemble/coco/bbox_mAP``). Needs
     ``MUSEOnlineDistiller(eval_all_peers=True)``; without peer predictions in
-    the samples it reports the wrapped metric alone. Config::
-
-        val_evaluator = dict(type='MUSEPeerEnsembleMetric',
-                             metric=_base_.val_evaluator)
+    the samples it reports the wrapped metric alone.
 
     Other keyword options go to the wrapped metric, so
     ``--cfg-options test_evaluator.classwise=True`` works as with the plain
     metric. Output files (``outfile_prefix``, ``out_file_path``) get the peer's
     name appended for the other peers.
+
+    Args:
+        metric (dict): config of the wrapped metric, e.g.
+            ``_base_.val_evaluator``; built once for the evaluated peer and
+            once for each other peer and the ensemble.
+        **overrides: options merged into ``metric``.
+
+    Raises:
+        MuseDetError: ``metric`` is not a config dict with a ``type``.
+
+    Examples:
+        >>> # configs/muse/online/muse-online_retinanet_r50_fpn_1x_coco.py
+        >>> # (its model: MUSEOnlineDistiller(..., eval_all_peers=True))
+        >>> val_evaluator = dict(
+        >>>     _delete_=True, type='MUSEPeerEnsembleMetric',
+        >>>     metric=_base_.val_evaluator)
+        >>> test_evaluator = val_evaluator
     """
     default_prefix = ''  # keys are the wrapped metric's
 
@@ -52,10 +66,18 @@ class MUSEPeerEnsembleMetric(BaseMetric):
 
     @property
     def dataset_meta(self):
+        """dict | None: the dataset's meta information, shared with every
+        wrapped metric."""
         return self._dataset_meta
 
     @dataset_meta.setter
     def dataset_meta(self, meta) -> None:
+        """Set the meta information on this metric and every wrapped one.
+
+        Args:
+            meta (dict | None): the dataset's meta information (e.g.
+                ``classes``).
+        """
         self._dataset_meta = meta
         for metric in self.metrics.values():
             metric.dataset_meta = meta
@@ -74,6 +96,18 @@ class MUSEPeerEnsembleMetric(BaseMetric):
         return self.metrics[name]
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Route each sample's predictions to the wrapped metrics.
+
+        Overrides ``BaseMetric.process``: each sample without its
+        ``peer_predictions`` goes to the evaluated peer's metric; each other
+        peer's (and the ensemble's) fields, laid over a copy of the sample
+        (ground truth and meta information kept), go to that peer's metric.
+
+        Args:
+            data_batch (dict): a batch from the dataloader.
+            data_samples (Sequence[dict]): the model's outputs, one dict per
+                image, as the evaluator passes them.
+        """
         main, by_peer = [], {}
         for sample in data_samples:
             sample = dict(sample)
@@ -89,10 +123,34 @@ class MUSEPeerEnsembleMetric(BaseMetric):
     def compute_metrics(
             self,
             results: list) -> dict:  # pragma: no cover (evaluate delegates)
+        """Not used: :meth:`evaluate` delegates to the wrapped metrics.
+
+        Args:
+            results (list): unused.
+
+        Raises:
+            NotImplementedError: always.
+        """
         raise NotImplementedError(
             'MUSEPeerEnsembleMetric delegates to the wrapped metrics')
 
     def evaluate(self, size: int) -> dict:
+        """Evaluate the wrapped metric of every peer and of the ensemble.
+
+        Overrides ``BaseMetric.evaluate``: the peers with predictions on any
+        rank are gathered first, so every rank calls each wrapped metric's
+        (collective) ``evaluate``; the seen peers are then reset for the
+        next evaluation.
+
+        Args:
+            size (int): the dataset's length, as ``BaseMetric.evaluate``
+                takes it.
+
+        Returns:
+            dict: the evaluated peer's metrics under the wrapped metric's own
+            keys, the others' as ``<name>/<key>`` (``peer1/coco/bbox_mAP``,
+            ``ensemble/coco/bbox_mAP``).
+        """
         # Every rank must call each wrapped metric's (collective)
         # evaluate the same times.
         names = sorted(set().union(*all_gather_object(sorted(self._seen))))

@@ -88,6 +88,12 @@ class PairLoss(nn.Module):
                                    box_weight)
 
     def extra_repr(self) -> str:
+        """The settings shown in the module's ``repr``.
+
+        Returns:
+            str: ``student_channels``, ``target_channels``, ``loss_weight``
+            and the sampler.
+        """
         return (f'student_channels={self.student_channels}, '
                 f'target_channels={self.target_channels}, '
                 f'loss_weight={self.loss_weight}, sampler={self.sampler}')

@@ -48,8 +48,17 @@ def _iteration() -> str:
 
 
 def image_shapes(data_samples) -> Optional[List[Tuple[int, int]]]:
-    """Each sample's unpadded ``img_shape`` (h, w), or None where any
-    sample lacks one."""
+    """Each sample's unpadded ``img_shape`` ``(h, w)``.
+
+    Args:
+        data_samples (Sequence[BaseDataElement] | None): the batch's data
+            samples, one per image; ``metainfo['img_shape']`` is read.
+
+    Returns:
+        list[tuple[int, int]] | None: one ``(h, w)`` per image, in input
+        pixels; None if there are no samples or any sample lacks an
+        ``img_shape``.
+    """
     if not data_samples:
         return None
     shapes = [
@@ -60,8 +69,18 @@ def image_shapes(data_samples) -> Optional[List[Tuple[int, int]]]:
 
 
 def gt_boxes(data_samples) -> Optional[List[torch.Tensor]]:
-    """Each detection sample's ground-truth boxes [n_i, 4] (x1, y1, x2, y2,
-    input pixels), or None where any sample has none (classification)."""
+    """Each detection sample's ground-truth boxes.
+
+    Args:
+        data_samples (Sequence[DetDataSample] | None): the batch's data
+            samples; ``gt_instances.bboxes`` is read (a tensor or an mmdet
+            box type such as ``HorizontalBoxes``).
+
+    Returns:
+        list[Tensor] | None: per image, boxes of shape (n_i, 4) as
+        ``(x1, y1, x2, y2)`` in input pixels; None if there are no samples
+        or any sample has no ``gt_instances.bboxes`` (classification).
+    """
     boxes = [
         getattr(getattr(ds, 'gt_instances', None), 'bboxes', None)
         for ds in data_samples or ()
@@ -73,10 +92,20 @@ def gt_boxes(data_samples) -> Optional[List[torch.Tensor]]:
 
 
 def task_losses(losses: dict) -> dict:
-    """A wrapped network's own losses, for the log. mmpretrain's heads call
-    theirs ``loss``, the name mmengine gives the total (the log would show one
-    in place of the other): it becomes ``loss_cls``, as mmdet names
-    classification losses."""
+    """A wrapped network's own losses, renamed for the log.
+
+    mmpretrain's heads call theirs ``loss``, the name MMEngine gives the
+    total (the log would show one in place of the other): it becomes
+    ``loss_cls``, as mmdet names classification losses.
+
+    Args:
+        losses (dict[str, Tensor | list[Tensor]]): the network's ``loss()``
+            output.
+
+    Returns:
+        dict[str, Tensor | list[Tensor]]: a copy of ``losses`` with ``loss``
+        renamed ``loss_cls``; every other key unchanged.
+    """
     losses = dict(losses)
     if 'loss' in losses:
         losses['loss_cls'] = losses.pop('loss')
@@ -95,11 +124,18 @@ def share_target_adapters(pairs: Sequence[FeaturePair],
     checkpoint) once per parent.
 
     Args:
-        pairs: the feature pairs, in the order of ``losses``.
-        losses: one built pair loss per pair; changed in place.
+        pairs (Sequence[FeaturePair]): the feature pairs, in the order of
+            ``losses``.
+        losses (Sequence[nn.Module]): one built pair loss per pair; changed
+            in place.
 
     Returns:
-        list[nn.Module]: the shared adapters, one per shared target.
+        list[nn.Module]: the shared adapters, one per shared target (empty
+        when no two such losses share a target).
+
+    Raises:
+        ValueError: losses of one target built different adapters (compared
+            by ``repr``).
     """
     groups: Dict[Tuple[str, str], List[nn.Module]] = {}
     for pair, loss in zip(pairs, losses):
@@ -127,7 +163,19 @@ def share_target_adapters(pairs: Sequence[FeaturePair],
 
 
 def build_network(cfg) -> nn.Module:
-    """Build a network from a config dict, or take an ``nn.Module`` as is."""
+    """Build a network from a config dict, or take an ``nn.Module`` as is.
+
+    Args:
+        cfg (dict | nn.Module): a model config with a ``type`` key (e.g. the
+            detector config's ``_base_.model``; a deep copy is built with
+            ``MODELS``), or a built module.
+
+    Returns:
+        nn.Module: the network.
+
+    Raises:
+        ValueError: ``cfg`` is neither a module nor a dict with ``type``.
+    """
     if isinstance(cfg, nn.Module):
         return cfg
     if not isinstance(cfg, dict) or 'type' not in cfg:
@@ -146,20 +194,34 @@ class BaseDistiller(BaseModel):
     it), so the distiller sees exactly the batches the plain model would.
 
     Args:
-        architecture: config (or module) of the trained model,
-            e.g. ``_base_.model``.
-        loss: config of the pair loss (``MUSELoss`` or a baseline such as
-            ``'l2'``), built once per pair with
-            ``student_channels``/``target_channels`` from the probed features.
-        recorder_clone: copy recorded outputs (only for models that
-            modify them in place).
-        probe_input_shape: (C, H, W) of the zero input run once at
-            construction to measure feature shapes; ``None``: a size the
-            model's configuration implies, doubled while the model fails on it
-            (see :mod:`muse_det.models.recorders.shape_probe`).
-        grad_stats_interval: every that many training iterations, log
-            ``grad_ratio/<student feature>`` (see :meth:`grad_ratios`); None
-            (default): never.
+        architecture (dict | nn.Module): config (or module) of the trained
+            model, e.g. ``_base_.model``.
+        loss (dict): config of the pair loss (``dict(type='MUSELoss', ...)``
+            or a baseline such as ``dict(type='l2')``), built once per pair
+            with ``student_channels``/``target_channels`` (and, for the pair
+            losses, the sampling generator, strides and offsets) from the
+            probed features.
+        recorder_clone (bool): copy recorded outputs (only for models that
+            modify them in place). Defaults to False.
+        probe_input_shape (Sequence[int], optional): ``(C, H, W)`` of the
+            zero input run once at construction to measure feature shapes;
+            ``None``: a size the model's configuration implies, doubled while
+            the model fails on it (see
+            :mod:`muse_det.models.recorders.shape_probe`). Defaults to None.
+        grad_stats_interval (int, optional): every that many training
+            iterations, log ``grad_ratio/<student feature>`` (see
+            :meth:`grad_ratios`); None: never. Defaults to None.
+        init_cfg (dict, optional): MMEngine's ``init_cfg`` of the distiller.
+            Defaults to None.
+        data_preprocessor (dict, optional): None: the architecture's own
+            preprocessor is used. A dict while ``architecture`` is a config
+            without a ``data_preprocessor`` (mmpretrain configs keep it at
+            the top level) is moved into ``architecture``; otherwise it
+            builds the distiller's preprocessor. Defaults to None.
+
+    Raises:
+        ValueError: ``loss`` is not a config dict with a ``type``, or
+            ``grad_stats_interval`` is not a positive int.
     """
 
     def __init__(self,
@@ -211,27 +273,80 @@ class BaseDistiller(BaseModel):
     # -----------------------------------------------------------------
     # building
     def add_network(self, key: str, features: Sequence[str]) -> None:
+        """Register the network at attribute ``key`` and record its
+        ``features``.
+
+        Called again for the same key, the recorder is replaced (the key
+        keeps its place).
+
+        Args:
+            key (str): the distiller attribute holding the network
+                (``'architecture'``, ``'teacher'``, ``'peer<i>'``); set
+                before this call.
+            features (Sequence[str]): feature names to record (see
+                :class:`~muse_det.models.recorders.FeatureSpec`); may be
+                empty.
+        """
         if key not in self._network_keys:
             self._network_keys.append(key)
         self.recorders[key] = FeatureRecorder(
             getattr(self, key), list(features), clone=self.recorder_clone)
 
     def network(self, key: str) -> nn.Module:
+        """The network registered under ``key``.
+
+        Args:
+            key (str): a network key, e.g. ``'architecture'``.
+
+        Returns:
+            nn.Module: the network.
+        """
         return getattr(self, key)
 
     def default_features(self, key: str) -> List[str]:
-        """See :func:`muse_det.models.recorders.default_features`."""
+        """The features recorded when none are configured (see
+        :func:`muse_det.models.recorders.default_features`).
+
+        Args:
+            key (str): the network key.
+
+        Returns:
+            list[str]: at least two feature names, e.g.
+            ``['backbone.layer1', ..., 'backbone.layer4']``.
+        """
         return default_features(self.network(key), self.probe_input_shape)
 
     def measure_geometry(self, key: str) -> Dict[str, FeatureGeometry]:
         """Shape, stride and receptive-field offset of every recorded
-        feature of ``key``."""
+        feature of a network (one probe forward on zeros).
+
+        Args:
+            key (str): the network key.
+
+        Returns:
+            dict[str, FeatureGeometry]: feature name -> its geometry.
+        """
         return measure_geometry(
             self.network(key), self.recorders[key], self.probe_input_shape)
 
     def build_pairs(self, pairs: Sequence[FeaturePair]) -> None:
         """Build one pair loss per pair from the measured geometry of its
-        two features."""
+        two features.
+
+        Sets ``pairs``, ``pair_losses`` (one per pair), ``target_adapters``
+        (the adapters shared by pairs of one target), ``sample_generator``
+        and ``loss_key`` (``loss_<method>``, e.g. ``loss_muse``). Adapters
+        and critics draw their initial weights from a random stream of
+        their own.
+
+        Args:
+            pairs (Sequence[FeaturePair]): the pairs; both ends are recorded
+                features of registered networks.
+
+        Raises:
+            ValueError: pairs of one target that share an adapter build
+                different ones (see :func:`share_target_adapters`).
+        """
         geometry = {
             key: self.measure_geometry(key)
             for key in self._network_keys if self.recorders[key].names
@@ -268,9 +383,18 @@ class BaseDistiller(BaseModel):
 
     def pair_geometry_options(self, student: FeatureGeometry,
                               target: FeatureGeometry) -> dict:
-        """What a registered pair loss is told of its features: the shared
-        sampling generator, both strides (None for vectors) and, where both
-        were measured, the offsets."""
+        """What a registered pair loss is told of its features.
+
+        Args:
+            student (FeatureGeometry): the student feature's geometry.
+            target (FeatureGeometry): the target feature's geometry.
+
+        Returns:
+            dict: ``generator`` (the shared sampling generator), ``strides``
+            (``(S_s, S_t)`` in input pixels; None unless both features are
+            maps) and, where both offsets were measured, ``offsets``
+            (``((dy_s, dx_s), (dy_t, dx_t))``).
+        """
         options = dict(generator=self.sample_generator, strides=None)
         if student.stride is not None and target.stride is not None:
             options['strides'] = (student.stride, target.stride)
@@ -279,12 +403,27 @@ class BaseDistiller(BaseModel):
         return options
 
     def get_extra_state(self) -> torch.Tensor:
+        """The location-sampling generator's state, kept in the state dict
+        so a resumed run draws the same locations as an uninterrupted one.
+
+        Returns:
+            Tensor: the generator's state, 1-D uint8; an empty uint8 tensor
+            before :meth:`build_pairs`.
+        """
         # A plain tensor: DDP broadcasts every state_dict value at start-up.
         gen = self.__dict__.get('sample_generator')
         return gen.get_state() if gen is not None else torch.zeros(
             0, dtype=torch.uint8)
 
     def set_extra_state(self, state) -> None:
+        """Restore the sampling generator's state saved by
+        :meth:`get_extra_state`.
+
+        Args:
+            state (Tensor): the saved state, 1-D uint8; an empty tensor or a
+                non-tensor is ignored, as is any state before
+                :meth:`build_pairs`.
+        """
         gen = self.__dict__.get('sample_generator')
         if gen is not None and isinstance(state,
                                           torch.Tensor) and state.numel():
@@ -317,6 +456,23 @@ class BaseDistiller(BaseModel):
                 inputs: torch.Tensor,
                 data_samples=None,
                 mode: str = 'tensor'):
+        """Dispatch on ``mode``, as MMEngine's ``BaseModel.forward``.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list, optional): the batch's data samples, one per
+                image. Defaults to None.
+            mode (str): ``'loss'`` (:meth:`loss`), ``'predict'``
+                (:meth:`predict`) or ``'tensor'`` (the architecture's raw
+                outputs). Defaults to ``'tensor'``.
+
+        Returns:
+            dict | list | tuple | Tensor: the losses, the data samples with
+            predictions, or the architecture's ``tensor``-mode output.
+
+        Raises:
+            RuntimeError: an unknown ``mode``.
+        """
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
@@ -327,14 +483,52 @@ class BaseDistiller(BaseModel):
             f'invalid mode "{mode}": use "loss", "predict" or "tensor"')
 
     def predict(self, inputs, data_samples=None):
+        """The architecture's predictions; distillation adds nothing.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list, optional): one data sample per image.
+                Defaults to None.
+
+        Returns:
+            list: the data samples with the architecture's predictions
+            (``pred_instances`` of a detector, ``pred_score`` and
+            ``pred_label`` of a classifier).
+        """
         return self.architecture(inputs, data_samples, mode='predict')
 
     def extract_feat(self, inputs):
+        """The architecture's ``extract_feat``.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+
+        Returns:
+            tuple[Tensor] | Tensor: what the architecture returns, e.g. a
+            detector's neck outputs, each (B, C, H_i, W_i).
+        """
         return self.architecture.extract_feat(inputs)
 
     def loss(self, inputs, data_samples) -> dict:
         """The architecture's own losses plus the distillation loss and its
-        logged terms."""
+        logged terms.
+
+        Records the architecture's features during its own ``loss()``, runs
+        the other networks (:meth:`forward_other_networks`), then the pair
+        losses (:meth:`distill_losses`).
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list): the batch's data samples with their
+                annotations, one per image.
+
+        Returns:
+            dict[str, Tensor | list[Tensor]]: the architecture's losses (an
+            mmpretrain ``loss`` renamed ``loss_cls``), the other networks'
+            (prefixed), ``loss_<method>`` and its logged terms (see
+            :meth:`distill_losses`) and, when due,
+            ``grad_ratio/<student>`` (see :meth:`grad_ratios`).
+        """
         self.finite_watch.clear()
         with self.recorders[ARCHITECTURE] as rec:
             losses = task_losses(self.architecture.loss(inputs, data_samples))
@@ -354,8 +548,13 @@ class BaseDistiller(BaseModel):
     def raise_if_features_non_finite(self) -> None:
         """Raise the one-line error naming the iteration and the pair whose
         feature of the last step held NaN/Inf; nothing if all were finite.
+
         Reads the device once: MUSEHook calls it only when the step's loss
-        (already read by the logger) is non-finite."""
+        (already read by the logger) is non-finite.
+
+        Raises:
+            ValueError: a recorded feature of the last step held NaN/Inf.
+        """
         bad = self.finite_watch.first_non_finite()
         if bad is None:
             return
@@ -372,8 +571,12 @@ class BaseDistiller(BaseModel):
             f'{non_finite_message(side, kind, shape)}')
 
     def grad_stats_due(self) -> bool:
-        """True every ``grad_stats_interval`` training iterations
-        (read from the message hub)."""
+        """Whether :meth:`loss` logs the gradient ratios this step.
+
+        Returns:
+            bool: True every ``grad_stats_interval`` training iterations
+            (read from the message hub) while distillation is active.
+        """
         if (not self.grad_stats_interval or not self.training
                 or not self.distill_active):
             return False
@@ -383,10 +586,24 @@ class BaseDistiller(BaseModel):
 
     def grad_ratios(self, task_losses: dict, distill_loss: torch.Tensor,
                     features: Dict[Tuple[str, str], torch.Tensor]) -> dict:
-        """``grad_ratio/<student>`` for every student feature (see
-        :func:`~.grad_balance.gradient_ratios`); L_task sums the architecture's
-        ``loss*`` entries of every network (a peer's feature gets its task
-        gradient from the peer's own losses)."""
+        """``grad_ratio/<student>`` for every student feature.
+
+        ``||dL_distill/dF|| / ||dL_task/dF||`` (see
+        :func:`~.grad_balance.gradient_ratios`); L_task sums the ``loss*``
+        entries of every network (a peer's feature gets its task gradient
+        from the peer's own losses).
+
+        Args:
+            task_losses (dict[str, Tensor | list[Tensor]]): the task losses
+                of every network, as :meth:`loss` collects them.
+            distill_loss (Tensor): the distillation loss, a scalar.
+            features (dict[tuple[str, str], Tensor]): ``(network key,
+                name)`` -> recorded feature, e.g. shape (B, C, H, W).
+
+        Returns:
+            dict[str, Tensor]: ``grad_ratio/<student label>`` -> detached
+            scalar; empty when the task loss has no graph.
+        """
         students = {
             feature_label(*key): features[key]
             for key in dict.fromkeys(p.student for p in self.pairs)
@@ -400,30 +617,61 @@ class BaseDistiller(BaseModel):
 
     def forward_other_networks(self, inputs,
                                data_samples) -> Tuple[dict, dict]:
-        """Run the networks other than the architecture (peers, teachers):
-        their recorded features ``{(network key, name): tensor}`` and their own
-        losses, prefixed."""
+        """Run the networks other than the architecture (peers, teachers).
+
+        The base distiller has none; subclasses override this.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list): the batch's data samples, one per image.
+
+        Returns:
+            tuple[dict, dict]: their recorded features ``{(network key,
+            name): Tensor}`` and their own losses, keys prefixed; here
+            ``({}, {})``.
+        """
         return {}, {}
 
     @property
     def distill_active(self) -> bool:
+        """bool: whether distillation is on (``distill_weight_scale > 0``,
+        which ``MUSEHook`` sets)."""
         return self.distill_weight_scale > 0
 
     def distill_losses(self,
                        features: Dict[Tuple[str, str], torch.Tensor],
                        img_shapes: Optional[List[Tuple[int, int]]] = None,
                        boxes: Optional[List[torch.Tensor]] = None) -> dict:
-        """Pair-weighted mean of the pair losses as ``loss_<method>`` plus
-        per-pair/per-layer terms: ``sum_p w_p L_p / sum_p w_p``, so
-        ``loss_weight`` means the same whatever the number of recorded
-        features. ``img_shapes``: each image's unpadded (h, w), so padding
-        is never sampled; ``boxes``: each image's ground-truth boxes (for the
-        losses' ``box_weight``).
+        """Pair-weighted mean of the pair losses as ``loss_<method>``, plus
+        per-pair and per-layer terms.
+
+        ``loss_<method> = scale * sum_p w_p L_p / sum_p w_p`` (``scale``:
+        ``distill_weight_scale``), so ``loss_weight`` means the same whatever
+        the number of recorded features. While distillation is off
+        (:attr:`distill_active`) only ``loss_<method>`` is returned: zero
+        times the pair losses' parameters, so DDP sees the same parameters
+        every step.
+
+        Args:
+            features (dict[tuple[str, str], Tensor]): ``(network key,
+                name)`` -> recorded feature, shape (B, C, H, W) or (B, C);
+                both ends of every pair.
+            img_shapes (list[tuple[int, int]], optional): each image's
+                unpadded ``(h, w)``, so padding is never sampled. Defaults to
+                None.
+            boxes (list[Tensor], optional): each image's ground-truth boxes,
+                shape (n_i, 4) in input pixels (for the losses'
+                ``box_weight``). Defaults to None.
 
         Returns:
-            ``{'loss_<method>': scalar, '<term>/<student>--<target>':
-            scalar, ..., 'entropy/<student>': scalar}`` where terms are the
-            pair losses' logged values.
+            dict[str, Tensor]: ``loss_<method>`` (scalar) and the pair
+            losses' logged terms as detached scalars:
+            ``<term>/<student>--<target>`` per pair, and
+            ``entropy/<student>`` (mean over the student's pairs).
+
+        Raises:
+            ValueError: a pair loss refused its inputs; the message names
+                the iteration and the pair.
         """
         out: Dict[str, torch.Tensor] = {}
         if not self.distill_active:

@@ -14,9 +14,21 @@ PREFIX = f'{ARCHITECTURE}.'
 
 
 def state_dict_of(checkpoint, what: str) -> dict:
-    """The ``state_dict`` of a loaded checkpoint (MMEngine's ``{'meta',
-    'state_dict', ...}`` or a bare state dict); ``what`` names the file in the
-    error."""
+    """The ``state_dict`` of a loaded checkpoint.
+
+    Args:
+        checkpoint (dict): a loaded checkpoint, MMEngine's ``{'meta',
+            'state_dict', ...}`` or a bare state dict.
+        what (str): names the file in the error, e.g. its path.
+
+    Returns:
+        dict[str, Tensor]: ``checkpoint['state_dict']``, or ``checkpoint``
+        itself when it has no ``state_dict`` key.
+
+    Raises:
+        MuseDetError: ``checkpoint`` is not a dict, or its state dict is
+            empty or not a dict.
+    """
     state = checkpoint.get('state_dict', checkpoint) if isinstance(
         checkpoint, dict) else None
     if not isinstance(state, dict) or not state:
@@ -27,10 +39,20 @@ def state_dict_of(checkpoint, what: str) -> dict:
 def strip_distiller(state_dict: Dict[str, torch.Tensor],
                     prefix: str = PREFIX) -> Tuple[OrderedDict, list]:
     """Keep ``architecture.*`` without the prefix; drop adapters, critics,
-    peers and teachers.
+    peers, teachers and the sampling state.
 
-    Returns the plain state dict and the dropped keys. A state dict without any
-    ``prefix`` key is not a distiller's and raises ``ValueError``.
+    Args:
+        state_dict (dict[str, Tensor]): a distiller's state dict.
+        prefix (str): the wrapped model's key prefix. Defaults to
+            ``'architecture.'``.
+
+    Returns:
+        tuple[OrderedDict, list[str]]: the plain state dict (keys without
+        ``prefix``, in their order) and the dropped keys.
+
+    Raises:
+        MuseDetError: no key starts with ``prefix``: not a distiller's state
+            dict (already plain?).
     """
     kept, dropped = OrderedDict(), []
     for key, value in state_dict.items():
@@ -49,16 +71,45 @@ def strip_distiller(state_dict: Dict[str, torch.Tensor],
 def model_state_dict(
         state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """The wrapped model's state dict of a distiller's; a plain model's as it
-    is."""
+    is.
+
+    Args:
+        state_dict (dict[str, Tensor]): a distiller's or a plain model's
+            state dict.
+
+    Returns:
+        dict[str, Tensor]: the ``architecture.*`` entries without the prefix
+        if any key has it, else ``state_dict`` itself.
+    """
     if any(key.startswith(PREFIX) for key in state_dict):
         return strip_distiller(state_dict)[0]
     return state_dict
 
 
 def export_checkpoint(src: str, dst: str, prefix: str = PREFIX) -> dict:
-    """Write ``dst`` = ``{'meta', 'state_dict'}`` of the plain wrapped model;
-    loads ``src`` with :func:`~muse_det.checkpoint.safe_load`. Returns
-    a summary (kept/dropped key counts)."""
+    """Write the plain wrapped model of a distiller checkpoint (what
+    ``tools/export.py`` does).
+
+    ``src`` is read with :func:`~muse_det.checkpoint.safe_load`; ``dst`` is
+    written atomically and holds ``{'meta', 'state_dict'}``: ``src``'s meta
+    without ``hook_msgs`` plus ``exported_from=src``, and the state dict of
+    :func:`strip_distiller`.
+
+    Args:
+        src (str): path of the distiller checkpoint.
+        dst (str): path of the plain checkpoint to write.
+        prefix (str): the wrapped model's key prefix. Defaults to
+            ``'architecture.'``.
+
+    Returns:
+        dict: ``kept`` and ``dropped`` (int, key counts) and
+        ``dropped_keys`` (list[str]).
+
+    Raises:
+        MissingFileError: ``src`` does not exist.
+        UnsafeCheckpointError: ``src`` needs globals beyond the allow-list.
+        MuseDetError: ``src`` holds no state dict, or not a distiller's.
+    """
     ckpt = safe_load(src)
     plain, dropped = strip_distiller(state_dict_of(ckpt, src), prefix)
     meta = dict(ckpt.get('meta') or {})

@@ -19,22 +19,53 @@ ARCHITECTURE = 'architecture'
 
 @dataclass(frozen=True)
 class FeaturePair:
-    """A student feature taught by a target feature; each end is
-    (network key, feature name)."""
+    """A student feature taught by a target feature.
+
+    Args:
+        student (tuple[str, str]): ``(network key, feature name)`` of the
+            taught feature.
+        target (tuple[str, str]): ``(network key, feature name)`` of the
+            teaching feature.
+        weight (float): the pair's weight in the distillers' pair-weighted
+            mean of the pair losses. Defaults to 1.0.
+    """
     student: Tuple[str, str]
     target: Tuple[str, str]
     weight: float = 1.0
 
 
 def feature_label(net: str, feature: str) -> str:
-    """A log-friendly name: ``neck[0]`` -> ``neck.0``; other networks' features
-    are prefixed."""
+    """A log-friendly name of a feature.
+
+    ``[i]`` indexes become ``.i`` (``neck[0]`` -> ``neck.0``); features of
+    networks other than the architecture are prefixed with the network key
+    (``teacher.backbone.layer1``).
+
+    Args:
+        net (str): the network key.
+        feature (str): the feature name.
+
+    Returns:
+        str: the label.
+    """
     name = re.sub(r'\[(-?\d+)\]', r'.\1', feature)
     return name if net == ARCHITECTURE else f'{net}.{name}'
 
 
 def normalise_features(features) -> List[str]:
-    """``features`` as a list of parsed-valid names, each once."""
+    """The ``features`` option as a list of valid names, each once.
+
+    Args:
+        features (str | Sequence[str]): one feature name or several.
+
+    Returns:
+        list[str]: the names, in the given order.
+
+    Raises:
+        ValueError: a name does not parse (see
+            :meth:`~muse_det.models.recorders.FeatureSpec.parse`) or is
+            listed twice.
+    """
     if isinstance(features, str):
         features = [features]
     features = list(features)
@@ -51,11 +82,29 @@ def parse_pairs(
         net: str = ARCHITECTURE,
         target_net: Optional[str] = None,
         target_features: Optional[Sequence[str]] = None) -> List[FeaturePair]:
-    """Normalise the ``pairs`` option.
+    """Normalise the ``pairs`` option into :class:`FeaturePair` items.
 
-    ``None``: every feature but the last is taught by the last (the deepest).
-    Otherwise a list of ``(student, target)`` tuples or
-    ``dict(student=..., target=..., weight=...)``.
+    Args:
+        pairs (Sequence | None): ``None``: every feature but the last is
+            taught by the last (the deepest) of ``features``, on
+            ``target_net``. Otherwise items ``(student, target)``,
+            ``(student, target, weight)`` or ``dict(student=...,
+            target=..., weight=...)``; the weight defaults to 1.0.
+        features (Sequence[str]): the student network's recorded features.
+        net (str): the student network's key. Defaults to
+            ``'architecture'``.
+        target_net (str, optional): the target network's key; None:
+            ``net``. Defaults to None.
+        target_features (Sequence[str], optional): the target network's
+            recorded features; None: ``features``. Defaults to None.
+
+    Returns:
+        list[FeaturePair]: one per pair.
+
+    Raises:
+        ValueError: fewer than two features with ``pairs=None``, a malformed
+            item, a feature that is not recorded, or a weight that is not a
+            finite non-negative number.
     """
     target_net = target_net or net
     target_features = features if target_features is None else target_features

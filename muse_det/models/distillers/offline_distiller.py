@@ -15,9 +15,21 @@ TEACHER = 'teacher'
 
 
 def load_teacher_weights(teacher: nn.Module, path: str) -> None:
-    """Load ``path`` (plain or distiller checkpoint, ``weights_only``) into
-    ``teacher``, strictly: missing or unexpected keys are a wrong teacher, not
-    something to train past."""
+    """Load a trained teacher's weights, strictly: missing, unexpected or
+    reshaped keys are a wrong teacher, not something to train past.
+
+    Args:
+        teacher (nn.Module): the built teacher; loaded in place.
+        path (str): a plain or distiller checkpoint, read with
+            :func:`~muse_det.checkpoint.safe_load` (``weights_only``); of a
+            distiller's, the ``architecture.*`` weights are loaded.
+
+    Raises:
+        ValueError: the checkpoint holds no state dict, or its keys or
+            shapes do not match ``teacher`` (the message lists them).
+        MissingFileError: ``path`` does not exist.
+        UnsafeCheckpointError: ``path`` needs globals beyond the allow-list.
+    """
     state = model_state_dict(
         state_dict_of(safe_load(path), f'teacher checkpoint {path}'))
     own = teacher.state_dict()
@@ -55,18 +67,47 @@ class MUSEOfflineDistiller(BaseDistiller):
     under ``no_grad``, and is left out of the exported student.
 
     Args:
-        architecture: the student's config.
-        teacher: the teacher's config (e.g. an R50 detector for
-            an R18 student).
-        teacher_ckpt: path of the teacher's trained weights (plain or distiller
-            checkpoint); ``None`` only for tests and benchmarks (a random
-            teacher teaches nothing).
-        features: student features; ``None``: every neck (or backbone) output.
-        teacher_features: the teacher's, paired one to one with ``features`` by
-            position; ``None``: the same names.
-        pairs: ``None``: ``features[i]`` taught by ``teacher_features[i]``;
-            else ``[(student, teacher_feature[, weight]), ...]``.
-        loss: the pair loss config (MUSE or a baseline).
+        architecture (dict | nn.Module): the student's config.
+        teacher (dict | nn.Module): the teacher's config (e.g. an R50
+            detector for an R18 student).
+        teacher_ckpt (str, optional): path of the teacher's trained weights
+            (plain or distiller checkpoint); ``None`` only for tests and
+            benchmarks (a random teacher teaches nothing). Defaults to None.
+        features (Sequence[str], optional): student features; ``None``: the
+            backbone's stages, else every neck output, else every backbone
+            output (:func:`~muse_det.models.recorders.default_features`).
+            Defaults to None.
+        teacher_features (Sequence[str], optional): the teacher's, paired one
+            to one with ``features`` by position; ``None``: the same names.
+            Defaults to None.
+        pairs (Sequence, optional): ``None``: ``features[i]`` taught by
+            ``teacher_features[i]``; else ``[(student, teacher_feature[,
+            weight]), ...]`` or ``dict(student=..., target=..., weight=...)``
+            items. Defaults to None.
+        loss (dict): the pair loss config (MUSE or a baseline). Defaults to
+            ``dict(type='MUSELoss')``.
+        **kwargs: :class:`~.base_distiller.BaseDistiller`'s options
+            (``recorder_clone``, ``probe_input_shape``,
+            ``grad_stats_interval``, ``init_cfg``, ``data_preprocessor``).
+
+    Raises:
+        ValueError: ``pairs=None`` with ``features`` and
+            ``teacher_features`` of different lengths, or a teacher
+            checkpoint that does not match ``teacher``.
+
+    Examples:
+        >>> # configs/muse/offline/
+        >>> # muse-offline_faster-rcnn_r50-to-r18_fpn_1x_coco.py
+        >>> model = dict(
+        >>>     _delete_=True,
+        >>>     type='MUSEOfflineDistiller',
+        >>>     architecture=student,  # an R18-FPN Faster R-CNN
+        >>>     teacher=_base_.model,
+        >>>     teacher_ckpt='checkpoints/faster-rcnn_r50_fpn_1x_coco.pth',
+        >>>     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
+        >>>     loss=dict(type='MUSELoss', variant='multiplicative',
+        >>>               num_samples=256, share_target_adapter=False))
+        >>> custom_hooks = [dict(type='MUSEHook')]
     """
 
     def __init__(self,
@@ -109,12 +150,35 @@ class MUSEOfflineDistiller(BaseDistiller):
                 target_features=teacher_features))
 
     def train(self, mode: bool = True):
+        """Set the training mode as ``nn.Module.train`` does, but keep the
+        teacher in eval mode (frozen BN statistics, no dropout).
+
+        Args:
+            mode (bool): training (True) or eval (False) mode of the student
+                and the pair losses. Defaults to True.
+
+        Returns:
+            MUSEOfflineDistiller: ``self``.
+        """
         super().train(mode)
         self.teacher.eval()  # frozen statistics whatever the runner asks
         return self
 
     def forward_other_networks(self, inputs,
                                data_samples) -> Tuple[dict, dict]:
+        """Run the frozen teacher's ``extract_feat`` under ``no_grad`` and
+        record its features.
+
+        Args:
+            inputs (Tensor): the preprocessed images, shape (B, 3, H, W).
+            data_samples (list): the batch's data samples (unused: the
+                teacher computes no loss).
+
+        Returns:
+            tuple[dict, dict]: the teacher's features ``{('teacher', name):
+            Tensor}`` (each as the module produced it, e.g. (B, C, H, W),
+            without gradient) and no losses (``{}``).
+        """
         rec = self.recorders[TEACHER]
         with torch.no_grad(), rec:
             self.teacher.extract_feat(inputs)

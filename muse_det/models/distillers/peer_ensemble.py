@@ -20,8 +20,15 @@ ENSEMBLE = 'ensemble'
 
 
 def prediction_fields(sample: BaseDataElement) -> Dict[str, object]:
-    """The ``pred_*`` data fields of a data sample (``pred_instances``,
-    ``pred_score``, ...)."""
+    """The prediction fields of a data sample.
+
+    Args:
+        sample (BaseDataElement): one image's data sample after ``predict``.
+
+    Returns:
+        dict[str, object]: its ``pred_*`` fields (``pred_instances``,
+        ``pred_score``, ``pred_label``, ...), by name.
+    """
     return {k: v for k, v in sample.items() if k.startswith('pred_')}
 
 
@@ -49,8 +56,27 @@ def _ensemble_instances(instances: List[InstanceData], nms: dict,
 def ensemble_predictions(per_peer: List[Dict[str, object]],
                          nms: Optional[dict] = None,
                          max_per_img: int = 100) -> Dict[str, object]:
-    """Prediction fields of the peers' ensemble for one image; ``{}`` for
-    prediction kinds without an ensemble rule (e.g. semantic maps)."""
+    """Prediction fields of the peers' ensemble for one image.
+
+    Classification (every peer has ``pred_score``): the mean of the peers'
+    class probabilities, its arg-max as the label. Detection (every peer has
+    ``pred_instances``): every peer's boxes pooled, then per-class NMS, the
+    best ``max_per_img`` kept.
+
+    Args:
+        per_peer (list[dict[str, object]]): each peer's prediction fields
+            for the image (:func:`prediction_fields`): ``pred_score`` of
+            shape (num_classes,), or ``pred_instances`` with ``bboxes``
+            (n, 4), ``scores`` (n,) and ``labels`` (n,).
+        nms (dict, optional): the ``nms_cfg`` of mmcv's ``batched_nms``;
+            None: ``dict(type='nms', iou_threshold=0.5)``. Defaults to None.
+        max_per_img (int): boxes kept after NMS. Defaults to 100.
+
+    Returns:
+        dict[str, object]: ``pred_score`` (num_classes,) and ``pred_label``
+        (1,), or ``pred_instances``; ``{}`` for prediction kinds without an
+        ensemble rule (e.g. semantic maps).
+    """
     if all('pred_score' in p for p in per_peer):
         return _ensemble_scores([p['pred_score'] for p in per_peer])
     if all('pred_instances' in p for p in per_peer):
@@ -65,8 +91,25 @@ def attach_peer_predictions(samples: list,
                             per_peer: List[List[Dict[str, object]]], main: int,
                             names: List[str], ensemble_cfg: dict) -> list:
     """Write peer ``main``'s predictions into ``samples`` and the others'
-    (plus the ensemble's) into each sample's ``peer_predictions`` field, keyed
-    by ``names[k]`` and ``'ensemble'``."""
+    (plus the ensemble's) into each sample's ``peer_predictions`` field.
+
+    Args:
+        samples (list[BaseDataElement]): the batch's data samples, one per
+            image; changed in place.
+        per_peer (list[list[dict[str, object]]]): per peer, per image, the
+            prediction fields (:func:`prediction_fields`).
+        main (int): index of the evaluated peer, whose fields are set on the
+            samples themselves.
+        names (list[str]): every peer's name (``'peer<i>'``), indexed like
+            ``per_peer``.
+        ensemble_cfg (dict): keyword arguments of
+            :func:`ensemble_predictions` (``nms``, ``max_per_img``).
+
+    Returns:
+        list[BaseDataElement]: ``samples``; each one's ``peer_predictions``
+        holds every other peer's fields under ``names[k]`` and, where an
+        ensemble rule applies, the ensemble's under ``'ensemble'``.
+    """
     for n, sample in enumerate(samples):
         fields = [peer[n] for peer in per_peer]
         for key, value in fields[main].items():
