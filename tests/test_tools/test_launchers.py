@@ -39,12 +39,13 @@ def launch(name, args, cwd, tmp_path):
         PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
         PYTHON=str(bin_dir / 'fake-python'))
     env.pop('PYTHONPATH', None)
-    proc = subprocess.run(['bash', osp.join(ROOT, 'tools', name), *args],
-                          cwd=cwd,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', name), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60)
     lines = out.read_text().splitlines() if out.exists() else []
     return proc, lines
 
@@ -76,8 +77,8 @@ def test_paths_stay_relative_to_the_caller(name, tmp_path):
     args = [line.split('=', 1)[1] for line in lines[2:]]
     tool = 'train.py' if 'train' in name else 'test.py'
     script = next(a for a in args if a.endswith(tool))
-    assert osp.isabs(script) and osp.samefile(
-        script, osp.join(ROOT, 'tools', tool))
+    assert osp.isabs(script) and osp.samefile(script,
+                                              osp.join(ROOT, 'tools', tool))
     assert 'cfg.py' in args and args[-2:] == ['--cfg-options', 'a=1']
     if 'ckpt.pth' in LAUNCHERS[name]:
         assert 'ckpt.pth' in args

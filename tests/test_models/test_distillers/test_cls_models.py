@@ -276,8 +276,8 @@ def test_pairs_taught_by_one_target_share_its_adapter(share):
     # a checkpoint round trip keeps the structure and the weights
     again = distiller()
     again.load_state_dict(state)
-    assert len({id(p.target_adapter) for p in again.pair_losses}) == len(
-        adapters)
+    assert len({id(p.target_adapter)
+                for p in again.pair_losses}) == len(adapters)
     assert torch.equal(again.pair_losses[2].target_adapter[0].weight,
                        pairs[2].target_adapter[0].weight)
 
@@ -293,7 +293,8 @@ def test_sharing_removes_two_of_three_target_adapters():
                 features=[f'backbone.layer{i}' for i in range(1, 5)],
                 loss=dict(type='MUSELoss', share_target_adapter=share),
                 probe_input_shape=(3, 32, 32)))
-        counts[share] = (sum(p.numel() for p in model.parameters()),
-                         sum(p.numel() for p in model.pair_losses[0]
-                             .target_adapter.parameters()))
+        counts[share] = (
+            sum(p.numel() for p in model.parameters()),
+            sum(p.numel()
+                for p in model.pair_losses[0].target_adapter.parameters()))
     assert counts[False][0] - counts[True][0] == 2 * counts[True][1] > 0
