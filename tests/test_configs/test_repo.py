@@ -257,3 +257,28 @@ def test_readme_first_screen():
         assert "\n## Summary: the README's results table\n" in f.read()
     assert osp.isfile(
         osp.join(ROOT, 'docs', 'images', 'information_curves_defaults.png'))
+
+
+def test_detection_baseline_configs_change_only_the_loss():
+    """Each detection baseline is MUSE's Faster R-CNN config with the loss
+    dict replaced by the method's type and every MUSE option it takes (the
+    same sampling); the configs build the loss they name."""
+    from mmengine.config import Config
+
+    from muse_det.models.losses import check_loss_cfg, loss_options
+    muse = Config.fromfile(
+        osp.join(ROOT, 'configs/muse/muse_faster-rcnn_r50_fpn_1x_coco.py'))
+    paths = sorted(
+        glob.glob(osp.join(ROOT, 'configs/muse/baselines/*_faster-rcnn*.py')))
+    methods = [osp.basename(p).split('_')[0] for p in paths]
+    assert sorted(methods) == ['at', 'cosine', 'crd', 'l2', 'nst', 'vid']
+    for path, method in zip(paths, methods):
+        cfg = Config.fromfile(path)
+        takes = set(loss_options(method))
+        assert cfg.model.loss.to_dict() == dict(
+            {k: v
+             for k, v in muse.model.loss.items() if k in takes},
+            type=method), path
+        check_loss_cfg(cfg.model.loss.to_dict())
+        cfg.model.loss = muse.model.loss
+        assert cfg.model.to_dict() == muse.model.to_dict(), path
