@@ -1,6 +1,6 @@
-"""Print muse-det's module map: each module's floor, its job (the first line
-of its docstring) and the muse-det packages it imports; report every import
-that runs up a floor.
+"""Print muse-det's module map: each module's floor, its job (the first
+sentence of its docstring) and the muse-det packages it imports; report every
+import that runs up a floor.
 
     python tools/analysis_tools/module_map.py            # the map
     python tools/analysis_tools/module_map.py --check  # exit 1 on a violation
@@ -21,6 +21,7 @@ import argparse
 import ast
 import os
 import os.path as osp
+import re
 import sys
 from typing import Dict, List, NamedTuple, Set
 
@@ -44,7 +45,7 @@ FLOORS = {
 class Module(NamedTuple):
     name: str  # dotted, e.g. muse_det.information.sampling
     path: str
-    job: str  # first line of the module docstring, '' if none
+    job: str  # first sentence of the module docstring, '' if none
     imports: Set[str]  # dotted muse_det modules imported
 
 
@@ -76,6 +77,14 @@ def _imports(tree: ast.AST, package: str) -> Set[str]:
     return found
 
 
+def first_sentence(doc: str) -> str:
+    """The first sentence of a docstring's first paragraph, on one line."""
+    paragraph = ' '.join(doc.strip().split('\n\n')[0].split())
+    # a full stop followed by a space ends it; 'et al. ' does not
+    end = re.search(r'(?<!\bal)\.\s', paragraph)
+    return paragraph if end is None else paragraph[:end.start() + 1]
+
+
 def scan(root: str = ROOT) -> List[Module]:
     """Every module of the package, parsed (nothing is imported).
 
@@ -97,10 +106,10 @@ def scan(root: str = ROOT) -> List[Module]:
             package = name if is_init else name.rsplit('.', 1)[0]
             with open(path) as f:
                 tree = ast.parse(f.read(), path)
-            doc = ast.get_docstring(tree) or ''
             modules.append(
                 Module(name, osp.relpath(path, root),
-                       doc.strip().split('\n')[0], _imports(tree, package)))
+                       first_sentence(ast.get_docstring(tree) or ''),
+                       _imports(tree, package)))
     return sorted(modules)
 
 
