@@ -14,21 +14,25 @@ bench = load_tool('tools/analysis_tools/benchmark_methods.py')
 @pytest.mark.parametrize('task', [
     'cls', 'det', 'det-retina', 'det-hard', 'det-long', 'det-step', 'det-pre'
 ])
-def test_each_method_changes_one_key_of_the_muse_config(task, tmp_path):
+def test_each_method_gets_a_clean_loss_from_the_muse_config(task, tmp_path):
+    """A method's loss is its change (the type, and MUSE's variant) plus the
+    MUSE config's options that loss takes (the same sampling): nothing else,
+    so the loss accepts every option it is given."""
+    from muse_det.models.losses import check_loss_cfg, loss_options
     own = Config.fromfile(osp.join(bench.ROOT, bench.TASKS[task]['config']))
     for method in ('muse', 'muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid',
                    'crd'):
         cfg = bench.method_config(task, method, 0, str(tmp_path))
         change = bench.METHODS[method]
-        loss = cfg.model.loss
-        changed = {
-            k
-            for k in {*own.model.loss, *loss}
-            if own.model.loss.get(k) != loss.get(k)
-        }
-        # the type, and MUSE's variant: nothing else
-        assert changed <= set(change), method
-        assert {k: loss[k] for k in change} == change, method
+        takes = set(loss_options(change['type']))
+        loss = cfg.model.loss.to_dict()
+        assert loss == dict(
+            {k: v
+             for k, v in own.model.loss.items() if k in takes},
+            **change), method
+        assert 'num_samples' not in own.model.loss or (
+            loss['num_samples'] == own.model.loss.num_samples), method
+        check_loss_cfg(loss)
         assert cfg.model.architecture == own.model.architecture
     plain = bench.method_config(task, 'none', 0, str(tmp_path))
     assert plain.model == own.model.architecture
