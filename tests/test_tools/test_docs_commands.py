@@ -315,6 +315,11 @@ RUN = [
      '--methods muse-mul --settings w0.3',
      ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
     ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
+     '--curve 1200 '
+     '--threads 1 --seeds 1 2 3 4 --results docs/results/det-pre.jsonl '
+     '--methods muse-mul --settings w0.1',
+     ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
      '--table --results '
      'docs/results/det-pre.jsonl', []),
     ('python tools/analysis_tools/benchmark_methods.py --tasks det-retina '
