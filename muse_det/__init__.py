@@ -2,9 +2,11 @@
 classifiers.
 
 ``import muse_det`` (or ``custom_imports=dict(imports=['muse_det'])`` in a
-config) registers the distillers, losses, hooks, runner, datasets and metrics
-in MMEngine's root registries, so configs with ``default_scope='mmdet'`` or
-``'mmpretrain'`` find them without a scope prefix; it changes nothing else.
+config) registers the distillers, hooks, runner, optimiser wrapper, dataset
+and metrics, all named ``MUSE...``, in MMEngine's root registries, so configs
+with ``default_scope='mmdet'`` or ``'mmpretrain'`` find them without a scope
+prefix; it changes nothing else. The pair losses (``'muse'``, ``'l2'``, ...)
+are looked up in the distillers' own table, not registered.
 What a run needs beyond registered types is named by its config (e.g.
 ``runner_type = 'MUSESafeCheckpointRunner'``). ``muse_det.information`` is pure
 PyTorch and works without any OpenMMLab package installed.

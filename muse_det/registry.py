@@ -4,9 +4,11 @@ muse-det registers its types in MMEngine's root registries, the common
 parent of every OpenMMLab scope's: a type not found in the scope's own
 registry is looked up in its ancestors, so detection configs
 (``default_scope='mmdet'``) and classification configs
-(``default_scope='mmpretrain'``) find every muse-det type by the same short
+(``default_scope='mmpretrain'``) find every muse-det type by the same
 name, while ``ResNet``, ``ImageClassifier``, ``CocoMetric`` or ``Accuracy``
-still resolve to the scope's own. The empty ``muse_det``-scoped children let
+still resolve to the scope's own. Every scope shares these registries, so
+muse-det puts only ``MUSE``-prefixed names there (the pair losses' short names
+stay in the distillers' own table, :mod:`muse_det.models.losses`). The empty ``muse_det``-scoped children let
 a config inherited through ``muse_det::`` (whose dicts mmengine tags
 ``_scope_='muse_det'``), or a ``default_scope='muse_det'``, resolve mmdet's
 types and muse-det's through their parents.
