@@ -8,9 +8,10 @@ registry is looked up in its ancestors, so detection configs
 name, while ``ResNet``, ``ImageClassifier``, ``CocoMetric`` or ``Accuracy``
 still resolve to the scope's own. Every scope shares these registries, so
 muse-det puts only ``MUSE``-prefixed names there (the pair losses' short names
-stay in the distillers' own table, :mod:`muse_det.models.losses`). The empty ``muse_det``-scoped children let
-a config inherited through ``muse_det::`` (whose dicts mmengine tags
-``_scope_='muse_det'``), or a ``default_scope='muse_det'``, resolve mmdet's
+stay in the distillers' own table, :mod:`muse_det.models.losses`). The
+empty ``muse_det``-scoped children let a config inherited through
+``muse_det::`` (whose dicts mmengine tags ``_scope_='muse_det'``), or a
+``default_scope='muse_det'``, resolve mmdet's
 types and muse-det's through their parents.
 
 Runners are registered in MMEngine's root registry too: tools build them
