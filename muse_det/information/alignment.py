@@ -265,7 +265,7 @@ def align_maps(s: Tensor,
         fine_read (str): ``'window'`` (default) or ``'pixel'``.
         offsets (Sequence | None): ``(d_s, d_t)``, each ``(dy, dx)``: pixel i
             of a side looks at image point ``S * i + d`` (measured by
-            :func:`~muse_det.models.recorders.receptive_field_offsets`);
+            :func:`~muse_det.models.recorders.receptive_field.receptive_field_offsets`);
             None: 0. Used only with ``strides``.
 
     Returns:

@@ -273,3 +273,22 @@ def test_pooled_target_is_shared_within_a_step():
     one = sampler(torch.randn(2, 3, 8, 8), t, draws=draws)[1]
     assert one is sampler(torch.randn(2, 4, 4, 4), t, draws=draws)[1]
     assert torch.equal(one, t.mean(dim=(2, 3)))
+
+
+def test_aligned_maps_are_zero_outside_each_image():
+    """Map losses get both maps on the coarse grid, masked to each image's
+    valid extent: a stride-8 grid of 4x4 over 32 px padded images, image 0
+    valid 16 x 24 px (rows 0-1, columns 0-2), image 1 whole."""
+    sampler = PairSampler(strides=(4, 8), fine_read='pixel')
+    s = torch.rand(2, 3, 8, 8) + 1
+    t = torch.rand(2, 5, 4, 4) + 1
+    ms, mt = sampler.aligned_maps(s, t, img_shapes=[(16, 24), (32, 32)])
+    assert ms.shape == (2, 3, 4, 4) and mt.shape == (2, 5, 4, 4)
+    inside = torch.zeros(4, 4, dtype=torch.bool)
+    inside[:2, :3] = True
+    for m in (ms, mt):
+        assert (m[0][:, ~inside] == 0).all() and (m[0][:, inside] > 0).all()
+        assert (m[1] > 0).all()
+    assert torch.equal(mt[1], t[1])
+    # the student's pixel 2 i is the one that looks where target pixel i does
+    assert torch.equal(ms[1], s[1][:, ::2, ::2])

@@ -1,5 +1,5 @@
-"""tools/analysis_tools/benchmark_methods.py: one key per method, schedules
-rescaled, the table's arithmetic."""
+"""tools/analysis_tools/benchmark_methods.py: a clean loss dict per method,
+schedules rescaled, the table's arithmetic."""
 import os
 import os.path as osp
 import signal
@@ -34,6 +34,13 @@ def test_each_method_gets_a_clean_loss_from_the_muse_config(task, tmp_path):
             loss['num_samples'] == own.model.loss.num_samples), method
         check_loss_cfg(loss)
         assert cfg.model.architecture == own.model.architecture
+    if task == 'cls':  # spelled out once, independently of loss_options
+        assert bench.method_config(task, 'l2', 0,
+                                   str(tmp_path)).model.loss.to_dict() == dict(
+                                       type='l2',
+                                       pool=False,
+                                       grid=4,
+                                       num_samples=16)
     plain = bench.method_config(task, 'none', 0, str(tmp_path))
     assert plain.model == own.model.architecture
     assert not any(h['type'] == 'MUSEHook' for h in plain.custom_hooks)
@@ -339,3 +346,22 @@ def test_training_settings_reach_the_plain_model(tmp_path):
     assert (backbone.frozen_stages, backbone.norm_eval) == (1, True)
     assert backbone.init_cfg.type == 'Pretrained'
     assert backbone.init_cfg.prefix == 'backbone.'
+
+
+def test_a_setting_a_method_cannot_take_stops_before_any_run(tmp_path):
+    """``--settings infonce`` names a MUSE option: with ``l2`` among the
+    methods the benchmark exits before its first run, naming the method and
+    the option, instead of failing after MUSE's runs."""
+    results = tmp_path / 'r.jsonl'
+    with pytest.raises(SystemExit, match=r"method 'l2'.*'mi_estimator'"):
+        bench.main([
+            '--tasks', 'cls', '--methods', 'muse', 'l2', '--settings',
+            'infonce', '--seeds', '0', '--results',
+            str(results), '--work-dir',
+            str(tmp_path / 'runs')
+        ])
+    assert not results.exists() and not (tmp_path / 'runs').exists()
+    # a setting every method takes passes the check
+    args = bench.parse_args(
+        ['--tasks', 'cls', '--methods', 'l2', 'at', '--settings', 'w0.3'])
+    bench.check_settings_apply(args, str(tmp_path / 'runs'))

@@ -15,7 +15,8 @@ MUSE_TYPES = {
     'MODELS':
     ['MUSESelfDistiller', 'MUSEOnlineDistiller', 'MUSEOfflineDistiller'],
     'OPTIM_WRAPPERS': ['MUSEAutocastOptimWrapper'],
-    'HOOKS': ['MUSEHook'],
+    'HOOKS': ['MUSEHook', 'MUSESafeCheckpointHook'],
+    'RUNNERS': ['MUSESafeCheckpointRunner'],
     'METRICS': ['MUSEPeerEnsembleMetric', 'MUSEFasterCocoMetric'],
     'DATASETS': ['MUSEToyCIFAR100'],
 }

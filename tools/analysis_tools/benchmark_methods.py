@@ -1,7 +1,8 @@
 """MUSE against the discrepancies it is compared with, at the same budget, over seeds.
 
-Every method is the task's MUSE config with one key changed
-(``model.loss.type``, or the MUSE ``variant``); ``none`` is the plain model of
+Every method is the task's MUSE config with a clean loss dict: the method's
+type (and MUSE's ``variant``) plus the MUSE loss options that method's loss
+takes, so every method samples the same way; ``none`` is the plain model of
 the same config. Each run trains with a real mmengine Runner in this process,
 evaluates on the validation split (which chooses settings) and then on the
 test split (which reports); the table (``--split``, default test) reports the
@@ -59,7 +60,7 @@ from mmengine.hooks import Hook
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from muse_det.models.losses import loss_options  # noqa: E402
+import muse_det.models.losses as distill_losses  # noqa: E402
 from muse_det.utils.launch import build_runner  # noqa: E402
 
 
@@ -233,7 +234,7 @@ def method_loss(loss: dict, method: str) -> dict:
     MUSE's own options are left out, since a loss rejects options it does
     not take."""
     change = METHODS[method]
-    takes = set(loss_options(change['type']))
+    takes = set(distill_losses.loss_options(change['type']))
     return dict({k: v for k, v in loss.items() if k in takes}, **change)
 
 
@@ -245,10 +246,10 @@ def method_config(task: str,
                   cfg_options=None,
                   val_interval=None):
     """The config of one run: the task's MUSE config with
-    ``method``'s one change, then ``cfg_options`` (distilled methods
-    only: e.g. ``model.loss.loss_weight=0.5``); validated after the last
-    iteration and, with ``val_interval``, every ``val_interval`` iterations
-    too."""
+    ``method``'s clean loss dict (:func:`method_loss`), then
+    ``cfg_options`` (distilled methods only: e.g.
+    ``model.loss.loss_weight=0.5``); validated after the last iteration and,
+    with ``val_interval``, every ``val_interval`` iterations too."""
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     options = dict(cfg_options or {})
     lr_mult = options.pop(LR_MULT, None)
@@ -801,6 +802,7 @@ def main(argv=None):
              r['threads']): r
             for r in load_results(args.results) if 'test' in r}
     work_root = args.work_dir or tempfile.mkdtemp(prefix='benchmark_methods_')
+    check_settings_apply(args, work_root)
     plan = [(t, m, s) for t in args.tasks for m in args.methods
             for s in args.seeds]
     rows, started = [], time.perf_counter()
@@ -826,14 +828,7 @@ def main(argv=None):
             continue
         os.chdir(ROOT)  # configs name data relative to the repository
         ensure_data(task)
-        options = {}
-        for name in args.settings:
-            if method != 'none' or training_setting(name):
-                options.update(SETTINGS[name])
-        if method != 'none':
-            options.update(args.cfg_options or {})
-        if args.grad_stats and method != 'none':
-            options['model.grad_stats_interval'] = args.grad_stats
+        options = run_options(args, method)
         row = run_one(task, method, seed, cfg_iters, work_root,
                       args.warmup_steps, options, tag, args.curve)
         append_result(args.results, row)
@@ -850,6 +845,40 @@ def main(argv=None):
         print(f'setting {args.tag!r}: {args.cfg_options}')
     print(summarise(rows, args.tasks, args.methods, split_key(args)))
     return rows
+
+
+def run_options(args, method: str) -> dict:
+    """The config options of ``method``'s runs: the training settings for
+    the plain model; every setting, ``--cfg-options`` and ``--grad-stats``
+    for a distilled method."""
+    options = {}
+    for name in args.settings:
+        if method != 'none' or training_setting(name):
+            options.update(SETTINGS[name])
+    if method != 'none':
+        options.update(args.cfg_options or {})
+    if args.grad_stats and method != 'none':
+        options['model.grad_stats_interval'] = args.grad_stats
+    return options
+
+
+def check_settings_apply(args, work_dir: str) -> None:
+    """Exit before the first run if a setting gives a method's loss an option
+    it does not take (e.g. ``--settings infonce`` with ``l2``), rather than
+    after the other methods' runs."""
+    for task in args.tasks:
+        for method in args.methods:
+            if METHODS[method] is None:
+                continue
+            cfg = method_config(task, method, 0, work_dir, None,
+                                run_options(args, method))
+            try:
+                distill_losses.check_loss_cfg(cfg.model.loss.to_dict())
+            except distill_losses.UnknownLossOptionError as e:
+                raise SystemExit(
+                    f'--settings {" ".join(args.settings)} cannot apply to '
+                    f'method {method!r} ({task}): {e}. Run that method '
+                    'without them, or leave it out of --methods.') from None
 
 
 def split_key(args) -> str:

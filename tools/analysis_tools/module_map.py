@@ -72,7 +72,10 @@ def _imports(tree: ast.AST, package: str) -> Set[str]:
                                   ([node.module] if node.module else []))
             else:
                 target = node.module or ''
-            if target.split('.')[0] == PACKAGE:
+            if target == PACKAGE:
+                # ``from muse_det import errors`` imports muse_det.errors
+                found |= {f'{PACKAGE}.{a.name}' for a in node.names}
+            elif target.split('.')[0] == PACKAGE:
                 found.add(target)
     return found
 

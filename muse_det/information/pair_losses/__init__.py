@@ -1,8 +1,9 @@
 """Pair losses:
 ``loss(student, target) -> {'loss': weighted scalar to minimise, **logs}``.
 
-MUSE and the baselines it must beat share one base (:class:`PairLoss`):
-switching ``type`` is the whole change.
+MUSE and the baselines it must beat share one base (:class:`PairLoss`), so
+the same pairs and sampling serve every method; each loss takes its own
+options.
 """
 from ..name_table import build_from_table
 from .at import ATDistillLoss

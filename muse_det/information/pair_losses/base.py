@@ -203,7 +203,8 @@ class PairLoss(nn.Module):
 
         Returns:
             tuple[Tensor, Tensor]: (N, C_s) and (N, C_t) samples, or, when
-            ``needs_maps``, maps (B, C_s, h, w) and (B, C_t, h, w).
+            ``needs_maps``, the :meth:`prepare`'d maps on one grid, (B, C', h,
+            w) each.
         """
         if self.needs_maps:
             return self.sampler.aligned_maps(

@@ -1,3 +1,5 @@
+"""The distillers (self, online, offline), what they share, and the export of
+their checkpoints to the wrapped model's own."""
 from .base_distiller import BaseDistiller
 from .feature_pairs import FeaturePair, feature_label
 from .offline_distiller import MUSEOfflineDistiller

@@ -1,5 +1,5 @@
-"""Online and offline MUSE for classifiers, and every baseline by one key,
-in real runs."""
+"""Online and offline MUSE for classifiers, and every baseline from its loss
+dict, in real runs."""
 import glob
 import os.path as osp
 
