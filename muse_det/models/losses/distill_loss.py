@@ -14,6 +14,7 @@ from torch import nn
 
 from muse_det.errors import MuseDetError
 from muse_det.information import PAIR_LOSSES
+from muse_det.information.name_table import build_from_table
 from muse_det.registry import MODELS
 
 # the names a distiller's ``loss=dict(type=...)`` may give a pair loss
@@ -116,6 +117,5 @@ def build_distill_loss(cfg: dict, **filled) -> nn.Module:
     cfg = dict(cfg)
     if cfg.get('type') not in PAIR_LOSS_TYPES:
         return MODELS.build(dict(cfg, **filled))
-    check_loss_cfg(cfg)
-    cls = PAIR_LOSS_TYPES[cfg.pop('type')]
-    return cls(**cfg, **filled)
+    return build_from_table('pair loss', check_loss_cfg(cfg), PAIR_LOSS_TYPES,
+                            **filled)
