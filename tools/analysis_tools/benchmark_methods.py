@@ -129,6 +129,9 @@ SETTINGS = {
         'model.loss.box_weight': 4.0
     },
     # weight and warm-up
+    'w0.03': {
+        'model.loss.loss_weight': 0.03
+    },
     'w0.1': {
         'model.loss.loss_weight': 0.1
     },
