@@ -6,6 +6,8 @@
 # accuracy (docs/method.md). Mutual information by InfoNCE, the estimator
 # the classification ablation chose (docs/method.md). The network is
 # mmpretrain's CIFAR-100 ResNet at depth 18 (resnet18_8xb16_cifar100.py).
+# with_cp: the student side of each pair is recomputed in backward, the
+# same loss and gradients for less memory (docs/method.md, "Cost").
 _base_ = 'mmpretrain::resnet/resnet50_8xb16_cifar100.py'
 # yapf: disable
 custom_imports = dict(imports=['muse_det'], allow_failed_imports=False)
@@ -14,7 +16,7 @@ resnet18 = dict(_base_.model, backbone=dict(_base_.model.backbone, depth=18),
 model = dict(
     _delete_=True, type='MUSESelfDistiller', architecture=resnet18,
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
-    loss=dict(type='MUSELoss', variant='multiplicative',
+    loss=dict(type='MUSELoss', variant='multiplicative', with_cp=True,
               mi_estimator='infonce', pool=False, grid=4, num_samples=16),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=500)]

@@ -14,10 +14,13 @@ model = dict(
     # ablation chose: docs/method.md)
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
     # a target adapter per pair, as the detection rows were measured
-    # (sharing one was measured on classification: docs/method.md)
+    # (sharing one was measured on classification: docs/method.md); the
+    # student side recomputed in backward (with_cp: the same loss for less
+    # memory, docs/method.md "Cost")
     loss=dict(
         type='MUSELoss',
         variant='multiplicative',
         num_samples=128,
-        share_target_adapter=False))
+        share_target_adapter=False,
+        with_cp=True))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=50)]

@@ -51,10 +51,19 @@ class SeparableCritic(nn.Module):
     exceed 2/tau nats (far above the per-location MI that detection features
     carry), JSD estimates -2 softplus(-1/tau).
 
+    ``proj_dim=None`` drops the heads: ``T = <z_s, z_t> / tau`` (normalised
+    as above), no parameters. Behind an adapter of its own that ends in a
+    Linear (:class:`MLPAdapter`) a linear head composes with that Linear into
+    one linear map; behind a target adapter shared by several pairs, the
+    head is each pair's own view of the shared embedding, which dropping it
+    takes away (docs/method.md, "Cost").
+
     Args:
         dim_s (int): student embedding size.
         dim_t (int): target embedding size.
-        proj_dim (int): size p of the heads' outputs. Defaults to 128.
+        proj_dim (int, optional): size p of the heads' outputs; None: no
+            heads (f, g = identity; needs ``dim_s == dim_t``). Defaults to
+            128.
         tau (float): temperature, > 0. Defaults to 0.1.
         normalize (bool): L2-normalise the heads' outputs; False gives an
             unbounded bilinear critic. Defaults to True.
@@ -65,20 +74,32 @@ class SeparableCritic(nn.Module):
     def __init__(self,
                  dim_s: int,
                  dim_t: int,
-                 proj_dim: int = 128,
+                 proj_dim: Optional[int] = 128,
                  tau: float = 0.1,
                  normalize: bool = True,
                  hidden: Optional[int] = None):
         super().__init__()
         self.dim_s = check_positive_int(dim_s, 'dim_s')
         self.dim_t = check_positive_int(dim_t, 'dim_t')
-        check_positive_int(proj_dim, 'proj_dim')
         if not tau > 0:
             raise ValueError(f'tau must be > 0, got {tau}')
         self.tau = float(tau)
         self.normalize = bool(normalize)
-        self.f = _head(dim_s, proj_dim, hidden)
-        self.g = _head(dim_t, proj_dim, hidden)
+        if proj_dim is None:
+            if dim_s != dim_t:
+                raise ValueError(
+                    f'a critic without heads (proj_dim=None) scores z_s '
+                    f'against z_t directly, so their sizes must match; got '
+                    f'dim_s={dim_s}, dim_t={dim_t}: give proj_dim a size')
+            if hidden is not None:
+                raise ValueError(
+                    f'hidden={hidden} sets the width of MLP heads, and '
+                    'proj_dim=None has none: drop hidden or set proj_dim')
+            self.f = self.g = nn.Identity()
+        else:
+            check_positive_int(proj_dim, 'proj_dim')
+            self.f = _head(dim_s, proj_dim, hidden)
+            self.g = _head(dim_t, proj_dim, hidden)
 
     def forward(self, z_s: Tensor, z_t: Tensor) -> Tensor:
         """Score every student sample against every target sample.

@@ -1,5 +1,6 @@
 """Critics and adapters: shapes, the separable bound, chunking, the
 conv-adapter equivalence."""
+import pytest
 import torch
 from torch import nn
 
@@ -12,6 +13,22 @@ def test_separable_scores_are_bounded_cosines():
     scores = critic(torch.randn(10, 6) * 1e3, torch.randn(10, 5))
     assert scores.shape == (10, 10)
     assert scores.abs().max() <= 1 / 0.2 + 1e-4
+
+
+def test_separable_critic_without_heads_scores_the_embeddings():
+    """proj_dim=None: cosines of the embeddings themselves / tau, no
+    parameters; sizes must match and MLP heads make no sense."""
+    critic = SeparableCritic(4, 4, proj_dim=None, tau=0.5)
+    assert list(critic.parameters()) == []
+    z_s, z_t = torch.randn(3, 4), torch.randn(5, 4)
+    cosines = torch.tensor(
+        [[float(torch.dot(a, b) / (a.norm() * b.norm())) for b in z_t]
+         for a in z_s])
+    assert torch.allclose(critic(z_s, z_t), cosines / 0.5, atol=1e-6)
+    with pytest.raises(ValueError, match='sizes must match'):
+        SeparableCritic(4, 5, proj_dim=None)
+    with pytest.raises(ValueError, match='drop hidden or set proj_dim'):
+        SeparableCritic(4, 4, proj_dim=None, hidden=8)
 
 
 def test_concat_critic_matches_explicit_concatenation_and_chunking():

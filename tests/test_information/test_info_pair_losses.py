@@ -308,6 +308,57 @@ def test_pairs_sharing_a_target_adapter_embed_the_target_once():
         assert torch.allclose(p.grad, a + b.grad, atol=1e-6)
 
 
+@pytest.mark.parametrize('cls', [MUSELoss, CRDDistillLoss])
+def test_with_cp_gives_the_same_loss_gradients_and_running_stats(cls):
+    """with_cp recomputes the student side in backward: the loss, every
+    gradient (features and parameters) and the adapters' BatchNorm running
+    statistics equal those of the run that keeps its activations, and the
+    student side's activations are not kept."""
+
+    def run_one(with_cp):
+        torch.manual_seed(0)
+        loss = cls(
+            8,
+            16,
+            num_samples=8,
+            with_cp=with_cp,
+            generator=torch.Generator().manual_seed(1))
+        torch.manual_seed(2)
+        student = torch.randn(4, 8, 4, 4, requires_grad=True)
+        target = torch.randn(4, 16, 4, 4)
+        saved = []
+
+        def pack(x):
+            saved.append(x.untyped_storage().nbytes())
+            return x
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+            out = loss(student, target)
+        out['loss'].backward()
+        grads = [student.grad] + [p.grad for p in loss.parameters()]
+        return out, grads, loss.state_dict(), sum(saved)
+
+    plain, plain_grads, plain_state, plain_saved = run_one(False)
+    cp, cp_grads, cp_state, cp_saved = run_one(True)
+    for key in plain:
+        assert torch.equal(plain[key], cp[key]), key
+    assert len(plain_grads) == len(cp_grads)
+    for a, b in zip(plain_grads, cp_grads):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-7)
+    for key, value in plain_state.items():
+        # once updated: the recomputation left the statistics alone
+        assert torch.equal(value, cp_state[key]), key
+    assert cp_state['student_adapter.1.num_batches_tracked'] == 1
+    assert cp_saved < plain_saved / 2
+
+
+def test_with_cp_refuses_gathered_negatives():
+    with pytest.raises(ValueError, match='set one of them to False'):
+        MUSELoss(8, 16, with_cp=True, gather_negatives=True)
+    with pytest.raises(ValueError, match='with_cp must be True or False'):
+        MUSELoss(8, 16, with_cp=1)
+
+
 @pytest.mark.parametrize('cls,default', [(MUSELoss, True),
                                          (CRDDistillLoss, False)])
 def test_share_target_adapter_option(cls, default):

@@ -371,6 +371,34 @@ RUN = [
          '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
          '--warmup', '0'
      ]),
+    ('python tools/analysis_tools/benchmark_overhead.py --models '
+     'toy-classifier cifar-resnet18 cifar-resnet50 --steps 40 --warmup 3 '
+     '--threads 2 --variant \'before={"with_cp": false}\'', [
+         '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
+         '--warmup', '0'
+     ]),
+    ('python tools/analysis_tools/benchmark_methods.py --tasks cls '
+     '--cls-iters 300 --threads 1 --results docs/results/cls-cost.jsonl '
+     '--methods muse-mul --seeds 0 1 2 3 4 --settings no-critic-heads',
+     ['--seeds', '0', '--cls-iters', '2']),
+    ('python tools/analysis_tools/benchmark_overhead.py --models '
+     'toy-classifier cifar-resnet18 --steps 15 --warmup 3 --threads 1 '
+     '--variant \'noheads={"critic": {"type": "separable", "proj_dim": '
+     'null}}\'', [
+         '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
+         '--warmup', '0'
+     ]),
+    ('python tools/analysis_tools/benchmark_overhead.py --models faster-rcnn '
+     'retinanet --sizes 800 --batch-size 1 --steps 10 --warmup 2 --threads 2',
+     [
+         '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
+         '--warmup', '0'
+     ]),
+    ('python tools/analysis_tools/benchmark_overhead.py --models toy-fcos '
+     '--steps 8 --warmup 2 --threads 1 --variant \'cp={"with_cp": true}\'', [
+         '--models', 'toy-classifier', '--batch-size', '4', '--steps', '1',
+         '--warmup', '0'
+     ]),
     # the detection task's own two-iteration run is in test_benchmark_methods
     ('python tools/analysis_tools/benchmark_methods.py --tasks det '
      '--det-iters 150 --threads '

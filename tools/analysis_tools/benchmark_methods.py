@@ -189,6 +189,19 @@ SETTINGS = {
         'model.loss.embed_dim': 32,
         'model.loss.critic': dict(type='separable', proj_dim=32)
     },
+    # the critic scores the adapters' outputs directly (no linear heads)
+    'no-critic-heads': {
+        'model.loss.critic': dict(type='separable', proj_dim=None)
+    },
+    # the adapters' hidden width (default: embed_dim)
+    'h32': {
+        'model.loss.adapter_hidden': 32
+    },
+    # the student side's activations kept for backward, not recomputed (the
+    # classification configs recompute them: the same loss, less memory)
+    'no-cp': {
+        'model.loss.with_cp': False
+    },
     'n8': {
         'model.loss.num_samples': 8
     },

@@ -3,6 +3,8 @@
 # layer4's grid; mutual information by InfoNCE, the estimator the
 # classification ablation chose (docs/method.md). Everything below _base_
 # is the whole change to the plain classifier config.
+# with_cp: the student side of each pair is recomputed in backward, the
+# same loss and gradients for less memory (docs/method.md, "Cost").
 _base_ = './resnet18_toy_cifar.py'
 
 model = dict(
@@ -19,6 +21,7 @@ model = dict(
         mi_estimator='infonce',
         pool=False,
         grid=4,
-        num_samples=16),
+        num_samples=16,
+        with_cp=True),
     probe_input_shape=(3, 32, 32))
 custom_hooks = [dict(type='MUSEHook', warmup_iters=15)]

@@ -1,10 +1,14 @@
 """What every pair loss shares: validation, sampling, target detaching, the
 fp32 island and the loss weight. Subclasses supply :meth:`PairLoss.embed`
 (adapters) and :meth:`PairLoss.discrepancy` (the math)."""
+from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils.checkpoint import checkpoint
 
 from .. import finite_watch
 from ..adapters import build_adapter
@@ -18,6 +22,32 @@ from ..step_cache import step_cached, tensor_key
 from ..validation import check_pair, check_positive_int, check_weight
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
+
+
+@contextmanager
+def _running_stats_kept(*modules: nn.Module):
+    """BatchNorm layers of ``modules`` normalise as in training but leave
+    their running statistics as they found them (momentum 0, the batch count
+    restored)."""
+    norms = [
+        m for module in modules for m in module.modules()
+        if isinstance(m, _BatchNorm) and m.track_running_stats
+    ]
+    kept = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, (momentum, count) in zip(norms, kept):
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(count)
+
+
+def _recompute_contexts(*modules: nn.Module):
+    """``torch.utils.checkpoint``'s ``context_fn``: the first forward as is,
+    the recomputation without a second update of the running statistics."""
+    return nullcontext(), _running_stats_kept(*modules)
 
 
 class PairLoss(nn.Module):
@@ -351,6 +381,13 @@ class CriticPairLoss(PairLoss):
             samples are embedded once per step, :meth:`embed`). False: one
             adapter per pair. None: the class's
             ``share_target_adapter_default``.
+        with_cp (bool): keep none of the student side's activations
+            (student adapter, critic, estimators) for backward and recompute
+            them there (``torch.utils.checkpoint``), as mmcv's ``with_cp``
+            does for backbone blocks: the same loss and gradients for less
+            memory and a second forward of the student side. BatchNorm
+            running statistics are updated once, by the first forward.
+            Defaults to False.
         **kwargs: :class:`PairLoss`'s options.
     """
 
@@ -366,8 +403,19 @@ class CriticPairLoss(PairLoss):
                  adapter_hidden: Optional[int] = None,
                  gather_negatives: bool = False,
                  share_target_adapter: Optional[bool] = None,
+                 with_cp: bool = False,
                  **kwargs):
         super().__init__(student_channels, target_channels, **kwargs)
+        if not isinstance(with_cp, bool):
+            raise ValueError(f'with_cp must be True or False, got {with_cp!r}')
+        if with_cp and gather_negatives:
+            # the recomputation would run the all-gather a second time,
+            # inside backward, beside DDP's own collectives
+            raise ValueError(
+                'with_cp=True recomputes the critic in backward and cannot '
+                'repeat gather_negatives\' all-gather there; set one of them '
+                'to False')
+        self.with_cp = with_cp
         if share_target_adapter is None:
             share_target_adapter = self.share_target_adapter_default
         if not isinstance(share_target_adapter, bool):
@@ -402,13 +450,70 @@ class CriticPairLoss(PairLoss):
         Returns:
             tuple[Tensor, Tensor]: ``z_s`` and ``z_t``, each (N, embed_dim).
         """
-        z_s = self.student_adapter(s)
+        return self.student_adapter(s), self.embed_target(t, cache)
+
+    def embed_target(self, t: Tensor, cache: Optional[dict] = None) -> Tensor:
+        """The target side in the shared embedding space.
+
+        Args:
+            t (Tensor): target samples, shape (N, C_t).
+            cache (dict, optional): see :meth:`embed`.
+
+        Returns:
+            Tensor: ``z_t``, shape (N, embed_dim).
+        """
         if cache is None:
-            return z_s, self.target_adapter(t)
-        return z_s, step_cached(
+            return self.target_adapter(t)
+        return step_cached(
             cache,
             ('target_embedding', id(self.target_adapter), tensor_key(t)),
             lambda: self.target_adapter(t), self.target_adapter, t)
+
+    def pair_loss(self,
+                  s: Tensor,
+                  t: Tensor,
+                  cache: Optional[dict] = None) -> Dict[str, Tensor]:
+        """Embed the target (shared by the pairs that share it), then the
+        student side, recomputed in backward with ``with_cp``.
+
+        Args:
+            s (Tensor): student samples, shape (N, C_s).
+            t (Tensor): target samples, shape (N, C_t).
+            cache (dict, optional): see :meth:`embed`.
+
+        Returns:
+            dict: ``loss`` (unweighted scalar) and logged terms.
+        """
+        z_t = self.embed_target(t, cache)
+        if self.with_cp and torch.is_grad_enabled():
+            return checkpoint(
+                self._student_side,
+                s,
+                z_t,
+                use_reentrant=False,
+                context_fn=partial(_recompute_contexts, self.student_adapter,
+                                   self.critic))
+        return self._student_side(s, z_t)
+
+    def _student_side(self, s: Tensor, z_t: Tensor) -> Dict[str, Tensor]:
+        z_s = self.student_adapter(s)
+        with fp32_island(z_s.device):
+            return self.critic_terms(s, z_s.float(), z_t.float())
+
+    def critic_terms(self, s: Tensor, z_s: Tensor,
+                     z_t: Tensor) -> Dict[str, Tensor]:
+        """The loss's math in fp32, from both embeddings (and the raw student
+        samples, for losses that also measure the student itself).
+
+        Args:
+            s (Tensor): raw student samples, shape (N, C_s).
+            z_s (Tensor): student embeddings, shape (N, embed_dim), fp32.
+            z_t (Tensor): target embeddings, shape (N, embed_dim), fp32.
+
+        Returns:
+            dict: ``loss`` (unweighted scalar) and logged terms.
+        """
+        return self.discrepancy(z_s, z_t)
 
     def scores(self, z_s: Tensor, z_t: Tensor) -> Tuple[Tensor, int]:
         """Critic scores of every student against every target.

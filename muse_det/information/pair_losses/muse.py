@@ -5,7 +5,6 @@ import torch
 from torch import Tensor
 
 from ..objective import MUSEObjective
-from ..precision import fp32_island
 from ..validation import check_positive_int
 from .base import CriticPairLoss
 
@@ -119,27 +118,21 @@ class MUSELoss(CriticPairLoss):
         return (s if self.entropy_projection is None else
                 s @ self.entropy_projection.float())
 
-    def pair_loss(self,
-                  s: Tensor,
-                  t: Tensor,
-                  cache: Optional[dict] = None) -> Dict[str, Tensor]:
+    def critic_terms(self, s: Tensor, z_s: Tensor,
+                     z_t: Tensor) -> Dict[str, Tensor]:
         """Minus the MUSE objective of the sampled pair.
 
         Args:
             s (Tensor): raw student samples, shape (N, C_s).
-            t (Tensor): raw target samples, shape (N, C_t).
-            cache (dict, optional): the step's dict shared by the pair
-                losses; see :meth:`~.base.CriticPairLoss.embed`. Defaults to
-                None.
+            z_s (Tensor): student embeddings, shape (N, embed_dim), fp32.
+            z_t (Tensor): target embeddings, shape (N, embed_dim), fp32.
 
         Returns:
             dict[str, Tensor]: ``loss`` (-J, unweighted scalar), ``mi`` and
             ``entropy`` (scalars; :meth:`forward` weights the loss and
             detaches the others).
         """
-        z_s, z_t = self.embed(s, t, cache)
-        with fp32_island(z_s.device):
-            scores, offset = self.scores(z_s.float(), z_t.float())
-            out = self.objective(scores, self.entropy_view(s), offset)
+        scores, offset = self.scores(z_s, z_t)
+        out = self.objective(scores, self.entropy_view(s), offset)
         return dict(
             loss=-out['objective'], mi=out['mi'], entropy=out['entropy'])
