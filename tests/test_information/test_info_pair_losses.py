@@ -308,12 +308,20 @@ def test_pairs_sharing_a_target_adapter_embed_the_target_once():
         assert torch.allclose(p.grad, a + b.grad, atol=1e-6)
 
 
-@pytest.mark.parametrize('cls', [MUSELoss, CRDDistillLoss])
-def test_with_cp_gives_the_same_loss_gradients_and_running_stats(cls):
-    """with_cp recomputes the student side in backward: the loss, every
-    gradient (features and parameters) and the adapters' BatchNorm running
-    statistics equal those of the run that keeps its activations, and the
-    student side's activations are not kept."""
+@pytest.mark.parametrize(
+    'cls,options',
+    [
+        (MUSELoss, {}),
+        (CRDDistillLoss, {}),
+        # an estimator whose training forward updates a moving average
+        (MUSELoss, dict(mi_estimator=dict(type='dv', ema_momentum=0.9))),
+    ])
+def test_with_cp_gives_the_same_loss_gradients_and_state(cls, options):
+    """with_cp recomputes the student side in backward: over two steps the
+    losses, every gradient (features and parameters) and every buffer
+    (BatchNorm statistics, DV's moving average) equal those of the run that
+    keeps its activations, also when a second backward pass (the distillers'
+    gradient statistics) recomputes again, and far fewer bytes are kept."""
 
     def run_one(with_cp):
         torch.manual_seed(0)
@@ -322,41 +330,56 @@ def test_with_cp_gives_the_same_loss_gradients_and_running_stats(cls):
             16,
             num_samples=8,
             with_cp=with_cp,
-            generator=torch.Generator().manual_seed(1))
+            generator=torch.Generator().manual_seed(1),
+            **options)
         torch.manual_seed(2)
-        student = torch.randn(4, 8, 4, 4, requires_grad=True)
-        target = torch.randn(4, 16, 4, 4)
-        saved = []
+        outs, grads, saved = [], [], []
 
         def pack(x):
             saved.append(x.untyped_storage().nbytes())
             return x
 
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
-            out = loss(student, target)
-        out['loss'].backward()
-        grads = [student.grad] + [p.grad for p in loss.parameters()]
-        return out, grads, loss.state_dict(), sum(saved)
+        for step in range(2):
+            student = torch.randn(4, 8, 4, 4, requires_grad=True)
+            target = torch.randn(4, 16, 4, 4)
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+                out = loss(student, target)
+            # a first pass for a gradient norm, then the step's backward
+            first, = torch.autograd.grad(
+                out['loss'], student, retain_graph=True)
+            out['loss'].backward()
+            outs.append(out)
+            grads += [first, student.grad]
+            grads += [p.grad.clone() for p in loss.parameters()]
+            loss.zero_grad()
+        return outs, grads, loss.state_dict(), sum(saved)
 
     plain, plain_grads, plain_state, plain_saved = run_one(False)
     cp, cp_grads, cp_state, cp_saved = run_one(True)
-    for key in plain:
-        assert torch.equal(plain[key], cp[key]), key
+    for a, b in zip(plain, cp):
+        for key in a:
+            assert torch.equal(a[key], b[key]), key
     assert len(plain_grads) == len(cp_grads)
     for a, b in zip(plain_grads, cp_grads):
         assert torch.allclose(a, b, rtol=1e-5, atol=1e-7)
     for key, value in plain_state.items():
-        # once updated: the recomputation left the statistics alone
         assert torch.equal(value, cp_state[key]), key
-    assert cp_state['student_adapter.1.num_batches_tracked'] == 1
+    assert cp_state['student_adapter.1.num_batches_tracked'] == 2
     assert cp_saved < plain_saved / 2
 
 
-def test_with_cp_refuses_gathered_negatives():
+def test_with_cp_refuses_collectives_in_backward():
     with pytest.raises(ValueError, match='set one of them to False'):
         MUSELoss(8, 16, with_cp=True, gather_negatives=True)
     with pytest.raises(ValueError, match='with_cp must be True or False'):
         MUSELoss(8, 16, with_cp=1)
+    # what MMEngine's sync_bn does to a model after it is built
+    loss = torch.nn.SyncBatchNorm.convert_sync_batchnorm(
+        MUSELoss(8, 16, num_samples=8, with_cp=True))
+    with pytest.raises(ValueError, match='SyncBatchNorm layers'):
+        loss(
+            torch.randn(4, 8, 4, 4, requires_grad=True),
+            torch.randn(4, 16, 4, 4))
 
 
 @pytest.mark.parametrize('cls,default', [(MUSELoss, True),

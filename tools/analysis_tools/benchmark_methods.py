@@ -202,6 +202,9 @@ SETTINGS = {
     'no-cp': {
         'model.loss.with_cp': False
     },
+    'with-cp': {
+        'model.loss.with_cp': True
+    },
     'n8': {
         'model.loss.num_samples': 8
     },

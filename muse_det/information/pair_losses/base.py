@@ -1,14 +1,11 @@
 """What every pair loss shares: validation, sampling, target detaching, the
 fp32 island and the loss weight. Subclasses supply :meth:`PairLoss.embed`
-(adapters) and :meth:`PairLoss.discrepancy` (the math)."""
-from contextlib import contextmanager, nullcontext
-from functools import partial
+(adapters) and :meth:`PairLoss.discrepancy` (the math); the critic losses
+:meth:`CriticPairLoss.critic_terms` instead."""
 from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.utils.checkpoint import checkpoint
 
 from .. import finite_watch
 from ..adapters import build_adapter
@@ -17,37 +14,12 @@ from ..critics import build_critic
 from ..distributed import gather_rows
 from ..entropy.base import standardize
 from ..precision import fp32_island
+from ..recompute import check_recomputable, recomputed
 from ..sampling import PairSampler
 from ..step_cache import step_cached, tensor_key
 from ..validation import check_pair, check_positive_int, check_weight
 
 POOL_MODES = {None: 'auto', True: 'pool', False: 'locations'}
-
-
-@contextmanager
-def _running_stats_kept(*modules: nn.Module):
-    """BatchNorm layers of ``modules`` normalise as in training but leave
-    their running statistics as they found them (momentum 0, the batch count
-    restored)."""
-    norms = [
-        m for module in modules for m in module.modules()
-        if isinstance(m, _BatchNorm) and m.track_running_stats
-    ]
-    kept = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
-    for m in norms:
-        m.momentum = 0.0
-    try:
-        yield
-    finally:
-        for m, (momentum, count) in zip(norms, kept):
-            m.momentum = momentum
-            m.num_batches_tracked.copy_(count)
-
-
-def _recompute_contexts(*modules: nn.Module):
-    """``torch.utils.checkpoint``'s ``context_fn``: the first forward as is,
-    the recomputation without a second update of the running statistics."""
-    return nullcontext(), _running_stats_kept(*modules)
 
 
 class PairLoss(nn.Module):
@@ -385,9 +357,12 @@ class CriticPairLoss(PairLoss):
             (student adapter, critic, estimators) for backward and recompute
             them there (``torch.utils.checkpoint``), as mmcv's ``with_cp``
             does for backbone blocks: the same loss and gradients for less
-            memory and a second forward of the student side. BatchNorm
-            running statistics are updated once, by the first forward.
-            Defaults to False.
+            memory and a second forward of the student side. The
+            recomputation starts from the state (BatchNorm statistics, an
+            estimator's moving average) the first forward saw, and the state
+            is updated once (:func:`~..recompute.recomputed`). Not with
+            ``gather_negatives`` or SyncBatchNorm adapters (collectives inside
+            backward). Defaults to False.
         **kwargs: :class:`PairLoss`'s options.
     """
 
@@ -486,13 +461,9 @@ class CriticPairLoss(PairLoss):
         """
         z_t = self.embed_target(t, cache)
         if self.with_cp and torch.is_grad_enabled():
-            return checkpoint(
-                self._student_side,
-                s,
-                z_t,
-                use_reentrant=False,
-                context_fn=partial(_recompute_contexts, self.student_adapter,
-                                   self.critic))
+            # checked here, not at build: sync_bn converts after building
+            check_recomputable(self, type(self).__name__)
+            return recomputed(self._student_side, self, s, z_t)
         return self._student_side(s, z_t)
 
     def _student_side(self, s: Tensor, z_t: Tensor) -> Dict[str, Tensor]:
