@@ -13,8 +13,12 @@ def _copy_buffers(module: nn.Module) -> Dict[str, Tensor]:
 
 @torch.no_grad()
 def _load_buffers(module: nn.Module, values: Dict[str, Tensor]) -> None:
+    # only the buffers that differ: an in-place write bumps a tensor's
+    # version, and buffers the graph saved outside the recomputed part (a
+    # shared target adapter's BatchNorm) must keep theirs for backward
     for name, b in module.named_buffers():
-        b.copy_(values[name])
+        if not torch.equal(b, values[name]):
+            b.copy_(values[name])
 
 
 class _BufferReplay:
