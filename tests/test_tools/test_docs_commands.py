@@ -557,8 +557,8 @@ def test_documented_commands_run_on_toy_data(sandbox):
         sandbox / 'data/toy_pretrain/resnet18-quarter_toy-pretrain.pth') > 0
     # the cost settings carry their tags (the shared default none)
     with open(sandbox / 'docs/results/cls-cost.jsonl') as f:
-        assert [json.loads(line)['tag']
-                for line in f] == ['per-pair-adapter', '', 'e32+n4']
+        assert [json.loads(line)['tag'] for line in f
+                ] == ['per-pair-adapter', '', 'e32+n4', 'no-critic-heads']
     with open(sandbox / 'docs/results/det-pre.jsonl') as f:
         rows = [json.loads(line) for line in f]
     assert [(r['method'], r['tag'], 'test' in r)
