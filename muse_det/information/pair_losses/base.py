@@ -350,8 +350,8 @@ class CriticPairLoss(PairLoss):
         share_target_adapter (bool, optional): the distillers give every pair
             taught by the same target feature the first such pair's
             ``target_adapter`` (one module trained by all those pairs; its
-            samples are embedded once per step, :meth:`embed`). False: one
-            adapter per pair. None: the class's
+            samples are embedded once per step, :meth:`embed_target`).
+            False: one adapter per pair. None: the class's
             ``share_target_adapter_default``.
         with_cp (bool): keep none of the student side's activations
             (student adapter, critic, estimators) for backward and recompute
@@ -408,31 +408,15 @@ class CriticPairLoss(PairLoss):
                              f'{gather_negatives!r}')
         self.gather_negatives = gather_negatives
 
-    def embed(self,
-              s: Tensor,
-              t: Tensor,
-              cache: Optional[dict] = None) -> Tuple[Tensor, Tensor]:
-        """Both sides in the shared embedding space.
-
-        Args:
-            s (Tensor): student samples, shape (N, C_s).
-            t (Tensor): target samples, shape (N, C_t).
-            cache (dict, optional): the step's dict shared by the pair losses;
-                pairs whose target adapter is one module and whose target
-                samples are one tensor (the sampler shares them) embed the
-                target once.
-
-        Returns:
-            tuple[Tensor, Tensor]: ``z_s`` and ``z_t``, each (N, embed_dim).
-        """
-        return self.student_adapter(s), self.embed_target(t, cache)
-
     def embed_target(self, t: Tensor, cache: Optional[dict] = None) -> Tensor:
         """The target side in the shared embedding space.
 
         Args:
             t (Tensor): target samples, shape (N, C_t).
-            cache (dict, optional): see :meth:`embed`.
+            cache (dict, optional): the step's dict shared by the pair losses;
+                pairs whose target adapter is one module and whose target
+                samples are one tensor (the sampler shares them) embed the
+                target once.
 
         Returns:
             Tensor: ``z_t``, shape (N, embed_dim).
@@ -454,7 +438,7 @@ class CriticPairLoss(PairLoss):
         Args:
             s (Tensor): student samples, shape (N, C_s).
             t (Tensor): target samples, shape (N, C_t).
-            cache (dict, optional): see :meth:`embed`.
+            cache (dict, optional): see :meth:`embed_target`.
 
         Returns:
             dict: ``loss`` (unweighted scalar) and logged terms.
