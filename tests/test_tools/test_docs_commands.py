@@ -300,27 +300,21 @@ RUN = [
        f'--threads 1 --seeds 0 1 2 3 4 --results docs/results/det-pre.jsonl '
        f'--methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
-      for methods in ('none muse-mul', )],
+      for methods in ('none muse-mul', 'muse-mul --settings w1',
+                      'none --settings lr0.5', 'none --settings lr2',
+                      'muse-mul --settings w0.001')],
+    # probes on fewer seeds, shrunk to seed 0
     *[(f'python tools/analysis_tools/benchmark_methods.py '
        f'--tasks det-pre --curve 1200 '
-       f'--threads 1 --seeds 0 --results docs/results/det-pre.jsonl '
+       f'--threads 1 --seeds {seeds} --results docs/results/det-pre.jsonl '
        f'--methods muse-mul --settings {setting}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
-      for setting in ('long-warmup', 'w0.3', 'w0.1')],
-    # more seeds of a probe: shrunk to seed 0, which the results file holds
-    # already (resumed, no new row)
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
-     '--curve 1200 '
-     '--threads 1 --seeds 1 3 --results docs/results/det-pre.jsonl '
-     '--methods muse-mul --settings w0.3',
-     ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
-    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
-     '--curve 1200 '
-     '--threads 1 --seeds 1 2 3 4 --results docs/results/det-pre.jsonl '
-     '--methods muse-mul --settings w0.1',
-     ['--seeds', '0', '--det-iters', '4', '--curve', '2']),
+      for seeds, setting in (('0 1 3', 'w0.3'), ('0', 'w1 long-warmup'))],
     ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
      '--table --results '
+     'docs/results/det-pre.jsonl', []),
+    ('python tools/analysis_tools/benchmark_methods.py --tasks det-pre '
+     '--table --split val --results '
      'docs/results/det-pre.jsonl', []),
     ('python tools/analysis_tools/benchmark_methods.py --tasks det-retina '
      '--curve 600 '
@@ -563,9 +557,11 @@ def test_documented_commands_run_on_toy_data(sandbox):
         rows = [json.loads(line) for line in f]
     assert [(r['method'], r['tag'], 'test' in r)
             for r in rows] == [('none', '', True), ('muse-mul', '', True),
-                               ('muse-mul', 'long-warmup', True),
+                               ('muse-mul', 'w1', True),
+                               ('none', 'lr0.5', True), ('none', 'lr2', True),
+                               ('muse-mul', 'w0.001', True),
                                ('muse-mul', 'w0.3', True),
-                               ('muse-mul', 'w0.1', True)]
+                               ('muse-mul', 'w1+long-warmup', True)]
     # the anchor-based detector: plain and MUSE, with their curves
     assert curve_rows(sandbox / 'work_dirs/ablation/det-retina.jsonl') == [
         ('det-retina', method, [2, 4]) for method in ('none', 'muse-mul')
