@@ -16,8 +16,9 @@ bench = load_tool('tools/analysis_tools/benchmark_methods.py')
 ])
 def test_each_method_gets_a_clean_loss_from_the_muse_config(task, tmp_path):
     """A method's loss is its change (the type, and MUSE's variant) plus the
-    MUSE config's options that loss takes (the same sampling): nothing else,
-    so the loss accepts every option it is given."""
+    MUSE config's options that loss takes (the same sampling) but a
+    baseline's weight: nothing else, so the loss accepts every option it is
+    given, and a baseline keeps its recipe's weight."""
     from muse_det.models.losses import check_loss_cfg, loss_options
     own = Config.fromfile(osp.join(bench.ROOT, bench.TASKS[task]['config']))
     for method in ('muse', 'muse-mul', 'l2', 'at', 'nst', 'cosine', 'vid',
@@ -25,6 +26,8 @@ def test_each_method_gets_a_clean_loss_from_the_muse_config(task, tmp_path):
         cfg = bench.method_config(task, method, 0, str(tmp_path))
         change = bench.METHODS[method]
         takes = set(loss_options(change['type']))
+        if change['type'] != 'MUSELoss':
+            takes.discard('loss_weight')
         loss = cfg.model.loss.to_dict()
         assert loss == dict(
             {k: v
@@ -34,6 +37,12 @@ def test_each_method_gets_a_clean_loss_from_the_muse_config(task, tmp_path):
             loss['num_samples'] == own.model.loss.num_samples), method
         check_loss_cfg(loss)
         assert cfg.model.architecture == own.model.architecture
+    if task == 'det-pre':  # MUSE's weight for the regime is MUSE's only
+        assert own.model.loss.loss_weight == 0.1
+        assert bench.method_config(task, 'muse-mul', 0,
+                                   str(tmp_path)).model.loss.loss_weight == 0.1
+        assert 'loss_weight' not in bench.method_config(
+            task, 'l2', 0, str(tmp_path)).model.loss
     if task == 'cls':  # spelled out once, independently of loss_options
         assert bench.method_config(task, 'l2', 0,
                                    str(tmp_path)).model.loss.to_dict() == dict(

@@ -258,9 +258,13 @@ def method_loss(loss: dict, method: str) -> dict:
     and for MUSE ``variant``) plus the options of the MUSE config's ``loss``
     that the method's loss takes (the same sampling for every method);
     MUSE's own options are left out, since a loss rejects options it does
-    not take."""
+    not take, and so is the config's ``loss_weight`` for a baseline, which
+    keeps its own recipe's weight (weight settings still set it)."""
     change = METHODS[method]
     takes = set(distill_losses.loss_options(change['type']))
+    if change['type'] != loss.get('type'):
+        # MUSE's weight is on MUSE's scale, not on the baseline's
+        takes.discard('loss_weight')
     return dict({k: v for k, v in loss.items() if k in takes}, **change)
 
 

@@ -29,8 +29,8 @@ class MUSEHook(Hook):
     (``BaseDistiller.raise_if_features_non_finite``).
 
     Args:
-        warmup_iters (int): iterations of linear warm-up (0: full weight from
-            the start). Defaults to 0.
+        warmup_iters (int): iterations of linear warm-up (0: the loss's
+            whole ``loss_weight`` from the start). Defaults to 0.
         start_factor (float): the scale at the first iteration of warm-up,
             in [0, 1]. Defaults to 0.0.
         stop_epoch (int, optional): stop distilling from this epoch (0-based)
@@ -42,7 +42,7 @@ class MUSEHook(Hook):
         MuseDetError: an argument is out of range or of the wrong type.
 
     Examples:
-        >>> # configs/muse/muse_retinanet_r50_fpn_1x_coco.py: full weight
+        >>> # configs/muse/muse_retinanet_r50_fpn_1x_coco.py: no warm-up
         >>> custom_hooks = [dict(type='MUSEHook')]
         >>> # configs/classification/toy/muse_resnet18_toy_cifar.py: warm-up
         >>> custom_hooks = [dict(type='MUSEHook', warmup_iters=15)]
