@@ -9,10 +9,11 @@ live inside the pair losses, so DDP, optimisers, EMA and checkpoints see them.
 """
 import copy
 import difflib
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 from torch import nn
 
@@ -22,7 +23,8 @@ from muse_det.registry import MODELS
 from ..losses import PAIR_LOSS_TYPES, build_distill_loss, check_loss_cfg
 from ..recorders import FeatureRecorder, default_features
 from ..recorders.feature_geometry import FeatureGeometry, measure_geometry
-from .feature_pairs import ARCHITECTURE, FeaturePair, feature_label
+from .feature_pairs import (ARCHITECTURE, FeaturePair, feature_label,
+                            frozen_students)
 from .grad_balance import gradient_ratios, total_task_loss
 from .isolated_rng import isolated_rng
 
@@ -265,6 +267,8 @@ class BaseDistiller(BaseModel):
         if grad_stats_interval is not None:
             check_positive_int(grad_stats_interval, 'grad_stats_interval')
         self.grad_stats_interval = grad_stats_interval
+        # the first training step looks for students no gradient reaches
+        self._students_checked = False
         self._network_keys: List[str] = []
         self.recorders: Dict[str, FeatureRecorder] = {}
         self.pairs: List[FeaturePair] = []
@@ -537,6 +541,10 @@ class BaseDistiller(BaseModel):
             inputs, data_samples)
         features.update(other_features)
         losses.update(other_losses)
+        if (self.training and torch.is_grad_enabled()
+                and not self._students_checked):
+            self._students_checked = True
+            self.warn_frozen_students(features)
         distill = self.distill_losses(features, image_shapes(data_samples),
                                       gt_boxes(data_samples))
         if self.grad_stats_due():
@@ -544,6 +552,35 @@ class BaseDistiller(BaseModel):
                 self.grad_ratios(losses, distill[self.loss_key], features))
         losses.update(distill)
         return losses
+
+    def warn_frozen_students(
+            self, features: Dict[Tuple[str, str], torch.Tensor]) -> None:
+        """Log a warning naming every student feature no gradient reaches
+        (:func:`~.feature_pairs.frozen_students`), with the fix.
+
+        Such a pair only trains its own adapters, and it still counts in the
+        pair-weighted mean, so it dilutes the pairs that do teach.
+
+        Args:
+            features (dict[tuple[str, str], Tensor]): ``(network key,
+                name)`` -> the step's recorded feature.
+        """
+        frozen = frozen_students(self.pairs, features)
+        if not frozen:
+            return
+        trainable = [
+            label for label in dict.fromkeys(
+                feature_label(*p.student) for p in self.pairs)
+            if label not in frozen
+        ]
+        print_log(
+            f'student feature(s) {frozen} carry no gradient (computed only '
+            'by frozen modules, e.g. a backbone stage under frozen_stages): '
+            'their pairs cannot change the model and dilute the other '
+            "pairs' weight. Leave them out of `features` (or `pairs`); the "
+            f'students that train: {trainable}.',
+            logger='current',
+            level=logging.WARNING)
 
     def raise_if_features_non_finite(self) -> None:
         """Raise the one-line error naming the iteration and the pair whose

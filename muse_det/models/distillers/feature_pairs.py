@@ -144,3 +144,25 @@ def parse_pairs(
             FeaturePair((net, s), (target_net, t),
                         check_weight(w, f'pairs[{i}] weight')))
     return result
+
+
+def frozen_students(pairs: Sequence[FeaturePair], features: dict) -> List[str]:
+    """The student features of a training step that carry no gradient.
+
+    A student computed only by frozen modules (e.g. ``backbone.layer1``
+    under mmdet's ``frozen_stages=1``) cannot be changed by its pair: the
+    pair trains nothing but its own adapters and critics.
+
+    Args:
+        pairs (Sequence[FeaturePair]): the distiller's pairs.
+        features (dict[tuple[str, str], Tensor]): ``(network key, name)`` ->
+            the step's recorded feature, recorded with gradients enabled.
+
+    Returns:
+        list[str]: the frozen students' labels (:func:`feature_label`), each
+        once, in pair order.
+    """
+    return [
+        feature_label(*key) for key in dict.fromkeys(p.student for p in pairs)
+        if not features[key].requires_grad
+    ]

@@ -1,6 +1,7 @@
 """MUSESelfDistiller around a real mmdet RetinaNet: losses, gradients,
 predictions, export."""
 import copy
+import logging
 
 import pytest
 import torch
@@ -136,6 +137,51 @@ def test_gradients_reach_student_and_adapters_not_detached_target(arch_cfg):
     loss_params = list(d.pair_losses.parameters())
     assert loss_params and all(p.grad is not None
                                for p in loss_params if p.requires_grad)
+
+
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.mark.parametrize('stages, frozen',
+                         [((1, 2, 3, 4), ['backbone.layer1']),
+                          ((2, 3, 4), [])])
+def test_a_student_of_frozen_stages_is_named_once_with_the_fix(
+        arch_cfg, stages, frozen):
+    """mmdet's RetinaNet freezes its stem and layer1 (``frozen_stages=1``):
+    a pair teaching layer1 can change nothing, and the first training step
+    says so, naming the students that do train; layer2..4 train and raise
+    no warning."""
+    from mmengine.logging import MMLogger
+    assert arch_cfg.backbone.frozen_stages == 1
+    d = build(
+        arch_cfg,
+        features=[f'backbone.layer{i}' for i in stages],
+        loss=dict(type='MUSELoss', num_samples=8))
+    d.train()
+    records = _Records()
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(records)
+    try:
+        for _ in range(2):
+            d.loss(torch.rand(2, 3, 128, 128), _samples())
+    finally:
+        logger.removeHandler(records)
+    warned = [m for m in records.messages if 'carry no gradient' in m]
+    if not frozen:
+        assert warned == []
+        return
+    assert len(warned) == 1  # the first step only
+    assert f'{frozen}' in warned[0] and 'Leave them out of `features`' in \
+        warned[0]
+    assert "the students that train: ['backbone.layer2', " \
+        "'backbone.layer3']" in warned[0]
 
 
 def test_predict_and_tensor_modes_are_the_plain_detector(arch_cfg):
