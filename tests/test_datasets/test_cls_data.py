@@ -186,3 +186,39 @@ def test_random_crop_is_a_window_of_the_padded_image():
         assert any((padded[y:y + 8, x:x + 8] == out).all() for y in range(5)
                    for x in range(5))
     assert any(not (out == img).all() for out in outs)  # the window moves
+
+
+def test_hard_variant_is_its_own_deterministic_set_read_like_the_easy_one(
+        tmp_path, toy_maker):
+    """``--variant hard`` draws from streams of its own (the easy set is
+    unchanged by it), deterministically, in the same format."""
+    root = tmp_path / 'hard'
+    toy_maker.main([
+        '--out',
+        str(root), '--variant', 'hard', '--num-train', '8', '--num-test', '4',
+        '--log-every', '0'
+    ])
+    ds = _build(
+        dict(type='MUSEToyCIFAR100', data_root=str(root), split='test'))
+    assert len(ds) == 4
+    for i in range(4):
+        img, label = toy_maker.render_image(0, 'test', i, 'hard')
+        np.testing.assert_array_equal(ds.get_data_info(i)['img'], img)
+        assert ds.get_data_info(i)['gt_label'] == label
+        again, _ = toy_maker.render_image(0, 'test', i, 'hard')
+        np.testing.assert_array_equal(img, again)
+        easy, _ = toy_maker.render_image(0, 'test', i)
+        assert not np.array_equal(img, easy)
+    # noise sigma 12 against the easy set's 8: neighbouring pixels differ
+    # more
+    hard = np.stack(
+        [toy_maker.render_image(0, 'train', i, 'hard')[0] for i in range(32)])
+    easy = np.stack(
+        [toy_maker.render_image(0, 'train', i)[0] for i in range(32)])
+    rough = [
+        np.median(np.abs(np.diff(x.astype(float), axis=2)))
+        for x in (hard, easy)
+    ]
+    assert rough[0] > 1.25 * rough[1]
+    with pytest.raises(ValueError, match="unknown variant 'harder'"):
+        toy_maker.make_toy_cifar(str(tmp_path / 'x'), 2, 2, variant='harder')

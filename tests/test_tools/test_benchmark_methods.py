@@ -12,7 +12,8 @@ bench = load_tool('tools/analysis_tools/benchmark_methods.py')
 
 
 @pytest.mark.parametrize('task', [
-    'cls', 'det', 'det-retina', 'det-hard', 'det-long', 'det-step', 'det-pre'
+    'cls', 'cls-hard', 'det', 'det-retina', 'det-hard', 'det-long', 'det-step',
+    'det-pre'
 ])
 def test_each_method_gets_a_clean_loss_from_the_muse_config(task, tmp_path):
     """A method's loss is its change (the type, and MUSE's variant) plus the
@@ -79,6 +80,34 @@ def test_an_interrupted_data_generation_leaves_no_set_behind(
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert os.listdir(tmp_path / 'data') == []
+
+
+def test_the_hard_classification_set_is_generated_when_missing(
+        tmp_path, monkeypatch):
+    """cls-hard's set is the generator's hard variant, made where it is
+    missing (shrunk here to 4 + 2 + 2 images)."""
+    import pickle
+    import sys
+
+    import numpy as np
+    root = tmp_path / 'data' / 'toy_cifar100_hard'
+    monkeypatch.setitem(bench.TASKS, 'cls-hard',
+                        dict(bench.TASKS['cls-hard'], data=str(root)))
+    monkeypatch.syspath_prepend(osp.join(bench.ROOT, 'tools', 'misc'))
+    sys.modules.pop('make_toy_cifar', None)
+    import make_toy_cifar as maker
+    real = maker.make_toy_cifar
+    monkeypatch.setattr(
+        maker, 'make_toy_cifar', lambda out, **kw: real(
+            out, num_train=4, num_test=2, log_every=0, **kw))
+    assert bench.ensure_data('cls-hard') == str(root)
+    with open(root / 'cifar-100-python' / 'test', 'rb') as f:
+        test = pickle.load(f, encoding='latin1')
+    assert len(test['fine_labels']) == 2
+    img, label = maker.render_image(0, 'test', 1, 'hard')
+    assert test['fine_labels'][1] == label
+    np.testing.assert_array_equal(test['data'][1],
+                                  img.transpose(2, 0, 1).reshape(-1))
 
 
 def test_schedules_keep_their_shape_when_rescaled(tmp_path):

@@ -13,6 +13,9 @@ count is part of a run's key).
 
 Tasks (toy data is generated when missing):
   cls        toy CIFAR-100-format set, ResNet-18 (quarter width), top-1 (%)
+  cls-hard   the hard toy set (small shapes among distractors), the same
+             classifier, 4000 iterations with a step schedule (x0.1 at 60 %
+             and 80 %)
   det        multi-scale toy COCO set, FCOS ResNet-18 (half width), bbox mAP
   det-retina the same set, RetinaNet ResNet-18 (half width), bbox mAP
   det-hard   hard toy COCO set (small objects only), FCOS ResNet-18, bbox mAP
@@ -85,6 +88,16 @@ TASKS = {
         unit='top-1 %',
         data='data/toy_cifar100',
         maker='make_toy_cifar'),
+    # the hard toy set, trained to convergence (the cls set saturates)
+    'cls-hard':
+    dict(
+        config='configs/classification/toy/muse_resnet18_toy_cifar_hard.py',
+        metric='accuracy/top1',
+        scale=1.0,
+        unit='top-1 %',
+        data='data/toy_cifar100_hard',
+        maker='make_toy_cifar',
+        variant='hard'),
     'det':
     _detection('muse_fcos_r18_toy_coco_multiscale.py', 'multiscale'),
     'det-retina':
@@ -355,6 +368,11 @@ def set_iterations(cfg, iters: int) -> None:
             sched['T_max'] = sched['end'] - sched['begin']
 
 
+def is_classification(task: str) -> bool:
+    """Whether ``task`` trains a classifier on a toy CIFAR-format set."""
+    return TASKS[task]['maker'] == 'make_toy_cifar'
+
+
 def ensure_data(task: str) -> str:
     """Generate the task's toy set where it is missing (or predates its
     test split), and its pretrained backbone where the task has one."""
@@ -373,7 +391,7 @@ def ensure_data(task: str) -> str:
     # the validation file sets made before the test split lack
     complete = [
         osp.join(root, 'cifar-100-python', name) for name in ('val', 'meta')
-    ] if task == 'cls' else [
+    ] if is_classification(task) else [
         osp.join(root, 'annotations', 'instances_test.json')
     ]
     if all(osp.exists(path) for path in complete):
@@ -398,8 +416,8 @@ def ensure_data(task: str) -> str:
     partial = tempfile.mkdtemp(
         prefix=osp.basename(root) + '.partial-', dir=osp.dirname(root))
     try:
-        if task == 'cls':
-            maker.make_toy_cifar(partial)
+        if is_classification(task):
+            maker.make_toy_cifar(partial, variant=spec.get('variant', 'easy'))
         else:
             maker.make_toy_coco(partial, variant=spec['variant'])
         os.rename(partial, root)
@@ -722,7 +740,8 @@ def parse_args(argv=None):
         '--cls-iters',
         type=int,
         default=None,
-        help='training iterations of the cls task (default: its config, 150)')
+        help='training iterations of the classification tasks (default: '
+        'their configs, 150 for cls, 4000 for cls-hard)')
     parser.add_argument(
         '--det-iters',
         type=int,
@@ -837,12 +856,11 @@ def main(argv=None):
             for s in args.seeds]
     rows, started = [], time.perf_counter()
     for n, (task, method, seed) in enumerate(plan, start=1):
-        # every detection task (det, det-retina, det-hard, det-long,
-        # det-step) takes --det-iters
-        cfg_iters = (args.cls_iters
-                     if task == 'cls' else args.det_iters) or Config.fromfile(
-                         osp.join(ROOT,
-                                  TASKS[task]['config'])).train_cfg.max_iters
+        # every classification task takes --cls-iters, every detection
+        # task --det-iters
+        given = args.cls_iters if is_classification(task) else args.det_iters
+        cfg_iters = given or Config.fromfile(
+            osp.join(ROOT, TASKS[task]['config'])).train_cfg.max_iters
         # the plain model takes the training settings only (e.g. lr2):
         # every distillation setting shares its runs
         tag = '+'.join(

@@ -20,6 +20,14 @@ overlapping, so colour is a quick partial cue and the form settles it. The 3
 coarse classes group them as filled / outline / texture. A small ResNet learns
 them from scratch in a minute or two on a CPU without reaching 100 % at once.
 
+``--variant hard`` makes a set a small ResNet does not saturate at
+convergence: the labelled shape is small (6 to 10 px across at 32 px, where
+filled square, diamond, circle and star start to look alike), one or two
+shapes of other classes, 0.5 to 0.9 times its size and in their own classes'
+colours, stand beside or over it (the label is the largest shape, which at
+32 px is not always clear), and the pixel noise is 1.5 times as strong. Its images are drawn from streams of their own, so the
+default set is unchanged.
+
 The output is a pure function of the arguments: image ``i`` of a split is drawn
 from its own random stream seeded by ``(seed, split, i)``. Only numpy and
 Pillow are needed.
@@ -28,6 +36,7 @@ Examples::
 
     python tools/misc/make_toy_cifar.py                        # -> data/toy_cifar100
     python tools/misc/make_toy_cifar.py --num-train 500 --num-test 100 --out /tmp/toy
+    python tools/misc/make_toy_cifar.py --variant hard --out data/toy_cifar100_hard
 """  # noqa: E501 (usage lines)
 import argparse
 import colorsys
@@ -50,6 +59,9 @@ COARSE_OF = {'ring': 1, 'frame': 1, 'hstripes': 2, 'vstripes': 2}
 # before the set had a test split of its own; 'test' reports and chooses
 # nothing
 SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
+# a variant's images come from streams of its own ('easy': the original
+# streams, unchanged)
+VARIANTS = ('easy', 'hard')
 SIZE = 32
 # draw at 128 px, then area-downsample to 32 px (anti-aliased edges)
 SUPERSAMPLE = 4
@@ -141,9 +153,14 @@ def _draw(draw, name, cx, cy, r, colour, rng):
         raise ValueError(name)
 
 
-def render_image(seed: int, split: str, index: int):
+def render_image(seed: int, split: str, index: int, variant: str = 'easy'):
     """-> (HWC uint8 RGB image [32, 32, 3], fine label) of image ``index``
-    of ``split``."""
+    of ``split`` of ``variant``."""
+    if variant == 'hard':
+        return _render_hard(
+            np.random.default_rng(
+                [seed, SPLIT_IDS[split], index,
+                 VARIANTS.index(variant)]))
     rng = np.random.default_rng([seed, SPLIT_IDS[split], index])
     label = int(rng.integers(len(FINE_CLASSES)))
     bg = _background(rng)
@@ -159,12 +176,41 @@ def render_image(seed: int, split: str, index: int):
     return np.clip(small, 0, 255).astype(np.uint8), label
 
 
-def make_split(seed: int, split: str, num: int, log_every: int = 1000) -> dict:
-    """The CIFAR-100 python dict of one split."""
+def _render_hard(rng):
+    """The ``hard`` variant's image: a small labelled shape among one or
+    two smaller shapes of other classes, each in its own class's colours,
+    drawn in random order (a distractor may cover part of it), with noise
+    sigma 12."""
+    label = int(rng.integers(len(FINE_CLASSES)))
+    bg = _background(rng)
+    img = Image.fromarray(np.clip(bg, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    s = SIZE * SUPERSAMPLE
+    r = rng.uniform(0.09, 0.15) * s
+    others = [c for c in range(len(FINE_CLASSES)) if c != label]
+    shapes = [(label, r)] + [(int(
+        rng.choice(others)), r * rng.uniform(0.5, 0.9))
+                             for _ in range(int(rng.integers(1, 3)))]
+    for k in rng.permutation(len(shapes)):
+        cls, rk = shapes[k]
+        cx, cy = (rng.uniform(rk * 1.3, s - rk * 1.3) for _ in range(2))
+        _draw(draw, FINE_CLASSES[cls], cx, cy, rk,
+              _class_colour(rng, cls, avoid=bg[int(cy), int(cx)]), rng)
+    small = np.asarray(img.resize((SIZE, SIZE), Image.BOX), dtype=np.float32)
+    small += rng.normal(0, 12.0, small.shape)
+    return np.clip(small, 0, 255).astype(np.uint8), label
+
+
+def make_split(seed: int,
+               split: str,
+               num: int,
+               log_every: int = 1000,
+               variant: str = 'easy') -> dict:
+    """The CIFAR-100 python dict of one split of ``variant``."""
     data = np.empty((num, 3 * SIZE * SIZE), dtype=np.uint8)
     fine = []
     for i in range(num):
-        img, label = render_image(seed, split, i)
+        img, label = render_image(seed, split, i, variant)
         # R plane, G plane, B plane (row-major)
         data[i] = img.transpose(2, 0, 1).reshape(-1)
         fine.append(label)
@@ -188,9 +234,12 @@ def make_toy_cifar(out: str = 'data/toy_cifar100',
                    num_test: int = 1000,
                    seed: int = 0,
                    log_every: int = 1000,
-                   num_val: int = None) -> dict:
+                   num_val: int = None,
+                   variant: str = 'easy') -> dict:
     """Write the set; returns ``{split: number of images}``
     (``num_val=None``: as many as ``test``)."""
+    if variant not in VARIANTS:
+        raise ValueError(f'unknown variant {variant!r}; known: {VARIANTS}')
     folder = osp.join(out, FOLDER)
     os.makedirs(folder, exist_ok=True)
     counts = {}
@@ -198,7 +247,10 @@ def make_toy_cifar(out: str = 'data/toy_cifar100',
     for split, num in (('train', num_train), ('val', num_val), ('test',
                                                                 num_test)):
         with open(osp.join(folder, split), 'wb') as f:
-            pickle.dump(make_split(seed, split, num, log_every), f, protocol=2)
+            pickle.dump(
+                make_split(seed, split, num, log_every, variant),
+                f,
+                protocol=2)
         counts[split] = num
     meta = {
         'fine_label_names': list(FINE_CLASSES),
@@ -222,6 +274,12 @@ def parse_args(argv=None):
     parser.add_argument('--num-test', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
+        '--variant',
+        choices=VARIANTS,
+        default='easy',
+        help='easy: the original set; hard: small shapes of any colour among '
+        'smaller distractors (does not saturate at convergence)')
+    parser.add_argument(
         '--log-every',
         type=int,
         default=1000,
@@ -235,11 +293,10 @@ def main(argv=None):
            args.num_test if args.num_val is None else args.num_val) < 1:
         sys.exit('--num-train, --num-val and --num-test must be positive')
     t0 = time.time()
-    print(
-        f'Generating toy CIFAR-100-format set (seed={args.seed}, {SIZE}px) in '
-        f'{args.out}')
+    print(f'Generating toy CIFAR-100-format set ({args.variant}, '
+          f'seed={args.seed}, {SIZE}px) in {args.out}')
     counts = make_toy_cifar(args.out, args.num_train, args.num_test, args.seed,
-                            args.log_every, args.num_val)
+                            args.log_every, args.num_val, args.variant)
     print(
         f'Done in {time.time() - t0:.1f} s. {len(FINE_CLASSES)} fine classes: '
         f'{", ".join(FINE_CLASSES)}; coarse: {", ".join(COARSE_CLASSES)}')
