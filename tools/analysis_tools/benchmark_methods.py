@@ -14,7 +14,7 @@ count is part of a run's key).
 Tasks (toy data is generated when missing):
   cls        toy CIFAR-100-format set, ResNet-18 (quarter width), top-1 (%)
   cls-hard   the hard toy set (small shapes among distractors), the same
-             classifier, 4000 iterations with a step schedule (x0.1 at 60 %
+             classifier, 8000 iterations with a step schedule (x0.1 at 60 %
              and 80 %)
   det        multi-scale toy COCO set, FCOS ResNet-18 (half width), bbox mAP
   det-retina the same set, RetinaNet ResNet-18 (half width), bbox mAP
@@ -741,7 +741,7 @@ def parse_args(argv=None):
         type=int,
         default=None,
         help='training iterations of the classification tasks (default: '
-        'their configs, 150 for cls, 4000 for cls-hard)')
+        'their configs, 150 for cls, 8000 for cls-hard)')
     parser.add_argument(
         '--det-iters',
         type=int,

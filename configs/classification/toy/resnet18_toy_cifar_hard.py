@@ -9,7 +9,7 @@
 #   python tools/train.py configs/classification/toy/resnet18_toy_cifar_hard.py
 _base_ = './resnet18_toy_cifar.py'
 
-max_iters = 4000
+max_iters = 8000
 data_root = 'data/toy_cifar100_hard'
 
 train_dataloader = dict(dataset=dict(data_root=data_root))
