@@ -11,7 +11,9 @@ model = dict(
     type='MUSESelfDistiller',
     architecture=_base_.model,
     # the backbone's stages; layer1..3 are taught by layer4 (the pairing the
-    # ablation chose: docs/method.md)
+    # ablation chose: docs/method.md). frozen_stages=1 freezes layer1, so
+    # its pair is inert and the first step warns; validation still ranked
+    # this pairing above layer2..3 alone (docs/benchmarks.md, det-pre)
     features=[f'backbone.layer{i}' for i in (1, 2, 3, 4)],
     # a target adapter per pair, as the detection rows were measured
     # (sharing one was measured on classification: docs/method.md); weight

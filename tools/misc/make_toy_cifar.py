@@ -20,13 +20,13 @@ overlapping, so colour is a quick partial cue and the form settles it. The 3
 coarse classes group them as filled / outline / texture. A small ResNet learns
 them from scratch in a minute or two on a CPU without reaching 100 % at once.
 
-``--variant hard`` makes a set a small ResNet does not saturate at
-convergence: the labelled shape is small (6 to 10 px across at 32 px, where
-filled square, diamond, circle and star start to look alike), one or two
-shapes of other classes, 0.5 to 0.9 times its size and in their own classes'
-colours, stand beside or over it (the label is the largest shape, which at
-32 px is not always clear), and the pixel noise is 1.5 times as strong. Its images are drawn from streams of their own, so the
-default set is unchanged.
+``--variant hard`` makes a set a small ResNet does not saturate: the
+labelled shape is small (6 to 10 px across at 32 px, where filled square,
+diamond, circle and star start to look alike), one or two shapes of other
+classes, 0.5 to 0.9 times its size and in their own classes' colours, stand
+beside or over it (the label is the largest shape, which at 32 px is not
+always clear), and the pixel noise is 1.5 times as strong. Its images are
+drawn from streams of their own, so the default set is unchanged.
 
 The output is a pure function of the arguments: image ``i`` of a split is drawn
 from its own random stream seeded by ``(seed, split, i)``. Only numpy and
@@ -156,6 +156,8 @@ def _draw(draw, name, cx, cy, r, colour, rng):
 def render_image(seed: int, split: str, index: int, variant: str = 'easy'):
     """-> (HWC uint8 RGB image [32, 32, 3], fine label) of image ``index``
     of ``split`` of ``variant``."""
+    if variant not in VARIANTS:
+        raise ValueError(f'unknown variant {variant!r}; known: {VARIANTS}')
     if variant == 'hard':
         return _render_hard(
             np.random.default_rng(
@@ -277,8 +279,8 @@ def parse_args(argv=None):
         '--variant',
         choices=VARIANTS,
         default='easy',
-        help='easy: the original set; hard: small shapes of any colour among '
-        'smaller distractors (does not saturate at convergence)')
+        help='easy: the original set; hard: small shapes among distractors '
+        'of nearly their size (a small ResNet does not saturate it)')
     parser.add_argument(
         '--log-every',
         type=int,

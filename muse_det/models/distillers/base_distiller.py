@@ -558,7 +558,8 @@ class BaseDistiller(BaseModel):
         """Log a warning naming every student feature no gradient reaches
         (:func:`~.feature_pairs.frozen_students`), with the fix.
 
-        Such a pair only trains its own adapters, and it still counts in the
+        Such a pair trains nothing but adapters (its own, and a target
+        adapter it may share with other pairs), and it still counts in the
         pair-weighted mean, so it dilutes the pairs that do teach.
 
         Args:
@@ -576,9 +577,13 @@ class BaseDistiller(BaseModel):
         print_log(
             f'student feature(s) {frozen} carry no gradient (computed only '
             'by frozen modules, e.g. a backbone stage under frozen_stages): '
-            'their pairs cannot change the model and dilute the other '
-            "pairs' weight. Leave them out of `features` (or `pairs`); the "
-            f'students that train: {trainable}.',
+            'their pairs cannot change the model, train only adapters, and '
+            "take their share of the pair-weighted mean, so the other pairs' "
+            'pull is that much weaker. The students that train: '
+            f'{trainable}. If that is not intended, leave the frozen ones '
+            'out of `features` (or `pairs`) and set `loss_weight` for the '
+            'pairs that remain (docs/method.md, "Which features teach '
+            'which").',
             logger='current',
             level=logging.WARNING)
 

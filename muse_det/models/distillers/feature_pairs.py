@@ -151,7 +151,8 @@ def frozen_students(pairs: Sequence[FeaturePair], features: dict) -> List[str]:
 
     A student computed only by frozen modules (e.g. ``backbone.layer1``
     under mmdet's ``frozen_stages=1``) cannot be changed by its pair: the
-    pair trains nothing but its own adapters and critics.
+    pair trains nothing but adapters and critics (its own, and a target
+    adapter it may share with other pairs).
 
     Args:
         pairs (Sequence[FeaturePair]): the distiller's pairs.
