@@ -403,3 +403,61 @@ def test_a_setting_a_method_cannot_take_stops_before_any_run(tmp_path):
     args = bench.parse_args(
         ['--tasks', 'cls', '--methods', 'l2', 'at', '--settings', 'w0.3'])
     bench.check_settings_apply(args, str(tmp_path / 'runs'))
+
+
+@pytest.mark.usefixtures('one_thread')
+def test_a_run_from_other_inputs_is_refused_before_it_starts(
+        tmp_path, monkeypatch):
+    """Rows pair only when they read the same toy set and backbone: the
+    digest follows every file's bytes, and a run whose digest differs from
+    the file's rows of its task and schedule (or finds rows without one)
+    stops before it trains, naming both digests and the fix."""
+    root = tmp_path / 'set'
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'annotations' / 'instances_test.json').write_text('{}')
+    (root / 'train').mkdir()
+    (root / 'train' / '000001.jpg').write_bytes(b'a')
+    backbone = tmp_path / 'backbone.pth'
+    backbone.write_bytes(b'w')
+    monkeypatch.setitem(
+        bench.TASKS, 'det-pre',
+        dict(bench.TASKS['det-pre'], data=str(root), pretrained=str(backbone)))
+    first = bench.input_digest('det-pre')
+    assert len(first) == 12 and bench.input_digest('det-pre') == first
+    (root / 'train' / '000001.jpg').write_bytes(b'b')
+    image_changed = bench.input_digest('det-pre')
+    backbone.write_bytes(b'v')
+    backbone_changed = bench.input_digest('det-pre')
+    assert len({first, image_changed, backbone_changed}) == 3
+
+    row = dict(
+        task='det-pre',
+        method='none',
+        tag='',
+        seed=0,
+        iters=6000,
+        threads=1,
+        metric=52.3,
+        test=52.7)
+    results = tmp_path / 'r.jsonl'
+    bench.append_result(str(results), dict(row, inputs=first))
+    before = results.read_text()
+    with pytest.raises(SystemExit) as refused:
+        bench.main([
+            '--tasks', 'det-pre', '--methods', 'none', '--seeds', '1',
+            '--det-iters', '6000', '--threads', '1', '--results',
+            str(results), '--work-dir',
+            str(tmp_path / 'runs')
+        ])
+    message = str(refused.value)
+    assert first in message and backbone_changed in message
+    assert 'another --results file' in message
+    assert results.read_text() == before
+    # rows that recorded no digest cannot show what they read
+    with pytest.raises(SystemExit, match='unrecorded'):
+        bench.check_same_inputs([row], 'det-pre', 6000, 1, backbone_changed,
+                                str(results))
+    # the same inputs, or another schedule, pair or do not meet: no refusal
+    bench.check_same_inputs([dict(row, inputs=first)], 'det-pre', 6000, 1,
+                            first, str(results))
+    bench.check_same_inputs([row], 'det-pre', 3000, 1, first, str(results))

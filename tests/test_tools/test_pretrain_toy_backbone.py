@@ -45,10 +45,14 @@ def test_pretrained_backbone_loads_into_the_detector(tmp_path):
         iters=2,
         per_class=2,
         val_per_class=1,
-        work_dir=str(tmp_path / 'work'))
+        work_dir=str(tmp_path / 'work'),
+        threads=2)
     assert 0.0 <= res['top1'] <= 100.0 and res['iters'] == 2
     ckpt = torch.load(out, map_location='cpu', weights_only=True)
     assert ckpt['meta']['classes'] == sorted(crops.CLASSES)
+    # the run is pinned to its own thread count (the weights depend on it)
+    # and leaves the caller's as it was
+    assert ckpt['meta']['threads'] == 2 and torch.get_num_threads() == 1
     backbone = {
         k[len('backbone.'):]: v
         for k, v in ckpt['state_dict'].items() if k.startswith('backbone.')

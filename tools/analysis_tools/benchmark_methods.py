@@ -44,9 +44,14 @@ under 1 point).
 
 Finished runs are appended to ``--results`` (JSON lines) as they end, so an
 interrupted benchmark continues where it stopped; ``--fresh`` discards
-earlier results.
+earlier results. Each row records a digest of its inputs (the toy set's files
+and the pretrained backbone): a run whose inputs differ from those of the
+file's rows of the same task and schedule is refused before it starts, since
+its seeds would not pair with theirs (a set or backbone re-made on another
+machine can differ: other JPEG encoders, other CPU kernels).
 """  # noqa: E501 (usage lines)
 import argparse
+import hashlib
 import json
 import os
 import os.path as osp
@@ -514,6 +519,54 @@ def run_one(task: str,
     return row
 
 
+def input_digest(task: str) -> str:
+    """What a run of ``task`` reads besides the code: every file of its toy
+    set and, where it has one, its pretrained backbone.
+
+    Returns:
+        str: the first 12 hex digits of the SHA-256 over each file's path
+        (relative to the set; the backbone by its file name) and bytes.
+    """
+    spec = TASKS[task]
+    root = osp.join(ROOT, spec['data'])
+    files = []
+    for dirpath, dirnames, names in os.walk(root):
+        dirnames.sort()  # a fixed order, whatever the file system's
+        for name in sorted(names):
+            path = osp.join(dirpath, name)
+            files.append((osp.relpath(path, root), path))
+    if spec.get('pretrained'):
+        path = osp.join(ROOT, spec['pretrained'])
+        files.append((osp.basename(path), path))
+    digest = hashlib.sha256()
+    for name, path in files:
+        digest.update(name.encode() + b'\0')
+        with open(path, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+def check_same_inputs(rows: list, task: str, iters: int, threads: int,
+                      inputs: str, results: str) -> None:
+    """Refuse a run whose inputs differ from those of the rows it would be
+    paired with (same task, schedule and thread count) in ``results``; rows
+    made before digests were recorded count as different, since nothing
+    shows what they read."""
+    other = sorted({
+        r.get('inputs', 'unrecorded')
+        for r in rows if r['task'] == task and r['iters'] == iters
+        and r['threads'] == threads and r.get('inputs') != inputs
+    })
+    if other:
+        raise SystemExit(
+            f'{results} holds {task} rows ({iters} iterations, {threads} '
+            f'threads) made from other inputs (digest {", ".join(other)}; '
+            f'the toy set and backbone here: {inputs}), so their seeds would '
+            'not pair with a new run. Write new runs to another --results '
+            'file, or put back the data/ those rows were made from.')
+
+
 def has_test_split(task: str) -> bool:
     """Whether the task's config tests on a split of its own, so runs
     report it beside ``val`` (every task's toy set has one)."""
@@ -855,6 +908,7 @@ def main(argv=None):
     plan = [(t, m, s) for t in args.tasks for m in args.methods
             for s in args.seeds]
     rows, started = [], time.perf_counter()
+    inputs = {}  # task -> input_digest, once its data is in place
     for n, (task, method, seed) in enumerate(plan, start=1):
         # every classification task takes --cls-iters, every detection
         # task --det-iters
@@ -876,9 +930,15 @@ def main(argv=None):
             continue
         os.chdir(ROOT)  # configs name data relative to the repository
         ensure_data(task)
+        if task not in inputs:
+            inputs[task] = input_digest(task)
+        check_same_inputs(
+            load_results(args.results), task, cfg_iters, threads, inputs[task],
+            args.results)
         options = run_options(args, method)
         row = run_one(task, method, seed, cfg_iters, work_root,
                       args.warmup_steps, options, tag, args.curve)
+        row['inputs'] = inputs[task]
         append_result(args.results, row)
         rows.append(row)
         elapsed = time.perf_counter() - started

@@ -12,7 +12,10 @@ checkpoint. Detection configs load the backbone part with
 ``init_cfg=dict(type='Pretrained', prefix='backbone.', checkpoint=...)``.
 
 A pure function of the arguments and the seed: the same command gives the
-same weights on the same machine and library versions.
+same weights on the same machine and library versions. The run is pinned to
+``--threads`` torch threads (default 1), since the weights depend on how a
+convolution's sums are split across threads: the benchmark, which pretrains
+where its task needs the file, then makes the same file as this command.
 
     python tools/misc/pretrain_toy_backbone.py                     # data/toy_pretrain/resnet18-quarter_toy-pretrain.pth
     python tools/misc/pretrain_toy_backbone.py --iters 50 --per-class 10 --data /tmp/pt --out /tmp/pt/r18.pth
@@ -55,13 +58,24 @@ def pretrain(out: str = DEFAULT_OUT,
              per_class: int = 1000,
              val_per_class: int = 100,
              seed: int = 0,
-             work_dir=None) -> dict:
-    """Make the set if needed, train, save the weights to ``out``.
+             work_dir=None,
+             threads: int = 1) -> dict:
+    """Make the set if needed, train on ``threads`` torch threads (the
+    caller's count is restored after), save the weights to ``out``.
 
     Returns:
         dict: ``top1`` (validation top-1, %), ``iters``, ``out``.
     """
     ensure_pretrain_data(data, per_class, val_per_class, seed)
+    caller_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _train_and_save(out, data, iters, seed, work_dir, threads)
+    finally:
+        torch.set_num_threads(caller_threads)
+
+
+def _train_and_save(out, data, iters, seed, work_dir, threads) -> dict:
     cfg = Config.fromfile(osp.join(ROOT, CONFIG))
     for loader in (cfg.train_dataloader, cfg.val_dataloader,
                    cfg.test_dataloader):
@@ -92,6 +106,7 @@ def pretrain(out: str = DEFAULT_OUT,
         iters=int(cfg.train_cfg.max_iters),
         seed=int(seed),
         val_top1=top1,
+        threads=int(threads),
         torch=str(torch.__version__))
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     fd, tmp = tempfile.mkstemp(
@@ -126,21 +141,25 @@ def parse_args(argv=None):
     parser.add_argument('--val-per-class', type=int, default=100)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
-        '--threads', type=int, default=None, help='torch CPU threads')
+        '--threads',
+        type=int,
+        default=1,
+        help='torch CPU threads; the weights depend on it (default 1, the '
+        'count the benchmark pretrains with)')
     parser.add_argument('--work-dir', default=None)
     args = parser.parse_args(argv)
     if args.iters is not None and args.iters < 1:
         parser.error('--iters must be >= 1')
+    if args.threads < 1:
+        parser.error('--threads must be >= 1')
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     t0 = time.time()
     res = pretrain(args.out, args.data, args.iters, args.per_class,
-                   args.val_per_class, args.seed, args.work_dir)
+                   args.val_per_class, args.seed, args.work_dir, args.threads)
     print(f'[pretrain] {res["iters"]} iterations in {time.time() - t0:.0f} '
           f's: validation top-1 {res["top1"]:.2f} % over {len(CLASSES)} '
           f'classes; backbone weights in {res["out"]}')
