@@ -405,59 +405,85 @@ def test_a_setting_a_method_cannot_take_stops_before_any_run(tmp_path):
     bench.check_settings_apply(args, str(tmp_path / 'runs'))
 
 
-@pytest.mark.usefixtures('one_thread')
+@pytest.mark.usefixtures('one_thread')  # main sets the thread count
 def test_a_run_from_other_inputs_is_refused_before_it_starts(
         tmp_path, monkeypatch):
     """Rows pair only when they read the same toy set and backbone: the
-    digest follows every file's bytes, and a run whose digest differs from
-    the file's rows of its task and schedule (or finds rows without one)
-    stops before it trains, naming both digests and the fix."""
+    digest follows every file's bytes and the backbone's tensors (not the
+    name its file was saved under); a run records it, and a run whose digest
+    differs from the file's rows of its task and schedule (or finds rows
+    without one) stops before any run starts, naming what it found and the
+    fix."""
+    import torch
     root = tmp_path / 'set'
     (root / 'annotations').mkdir(parents=True)
     (root / 'annotations' / 'instances_test.json').write_text('{}')
     (root / 'train').mkdir()
     (root / 'train' / '000001.jpg').write_bytes(b'a')
     backbone = tmp_path / 'backbone.pth'
-    backbone.write_bytes(b'w')
+    weights = {'backbone.conv1.weight': torch.ones(2, 3)}
+    torch.save(dict(state_dict=weights, meta=dict(top1=1.0)), backbone)
     monkeypatch.setitem(
         bench.TASKS, 'det-pre',
         dict(bench.TASKS['det-pre'], data=str(root), pretrained=str(backbone)))
     first = bench.input_digest('det-pre')
     assert len(first) == 12 and bench.input_digest('det-pre') == first
+    # the same tensors saved again (other meta, other file name inside)
+    with open(backbone, 'wb') as f:
+        torch.save(dict(state_dict=weights, meta=dict(top1=2.0)), f)
+    assert bench.input_digest('det-pre') == first
     (root / 'train' / '000001.jpg').write_bytes(b'b')
     image_changed = bench.input_digest('det-pre')
-    backbone.write_bytes(b'v')
+    weights['backbone.conv1.weight'][0, 0] = 2.0
+    torch.save(dict(state_dict=weights), backbone)
     backbone_changed = bench.input_digest('det-pre')
     assert len({first, image_changed, backbone_changed}) == 3
 
+    # a run records the digest of what it read
     row = dict(
         task='det-pre',
         method='none',
         tag='',
         seed=0,
-        iters=6000,
+        iters=6,
         threads=1,
         metric=52.3,
-        test=52.7)
+        test=52.7,
+        step_s=0.1,
+        wall_s=1.0)
+    ran = []
+
+    def run_one(task, method, seed, *args):
+        ran.append((task, method, seed))
+        return dict(row, seed=seed)
+
+    monkeypatch.setattr(bench, 'run_one', run_one)
     results = tmp_path / 'r.jsonl'
-    bench.append_result(str(results), dict(row, inputs=first))
+    argv = [
+        '--tasks', 'det-pre', '--methods', 'none', '--det-iters', '6',
+        '--threads', '1', '--results',
+        str(results), '--work-dir',
+        str(tmp_path / 'runs')
+    ]
+    bench.main(argv + ['--seeds', '0'])
+    assert [r['inputs']
+            for r in bench.load_results(str(results))] == [backbone_changed]
+    # other inputs: refused before any run, the file unchanged
+    (root / 'train' / '000001.jpg').write_bytes(b'c')
+    now = bench.input_digest('det-pre')
     before = results.read_text()
     with pytest.raises(SystemExit) as refused:
-        bench.main([
-            '--tasks', 'det-pre', '--methods', 'none', '--seeds', '1',
-            '--det-iters', '6000', '--threads', '1', '--results',
-            str(results), '--work-dir',
-            str(tmp_path / 'runs')
-        ])
+        bench.main(argv + ['--seeds', '1', '2'])
     message = str(refused.value)
-    assert first in message and backbone_changed in message
+    assert backbone_changed in message and now in message
     assert 'another --results file' in message
-    assert results.read_text() == before
-    # rows that recorded no digest cannot show what they read
-    with pytest.raises(SystemExit, match='unrecorded'):
-        bench.check_same_inputs([row], 'det-pre', 6000, 1, backbone_changed,
+    assert results.read_text() == before and ran == [('det-pre', 'none', 0)]
+    # rows that recorded no digest cannot show what they read, whatever
+    # their thread count
+    with pytest.raises(SystemExit, match='1 rows that record no inputs'):
+        bench.check_same_inputs([dict(row, threads=2)], 'det-pre', 6, now,
                                 str(results))
     # the same inputs, or another schedule, pair or do not meet: no refusal
-    bench.check_same_inputs([dict(row, inputs=first)], 'det-pre', 6000, 1,
-                            first, str(results))
-    bench.check_same_inputs([row], 'det-pre', 3000, 1, first, str(results))
+    bench.check_same_inputs([dict(row, inputs=now)], 'det-pre', 6, now,
+                            str(results))
+    bench.check_same_inputs([row], 'det-pre', 3000, now, str(results))

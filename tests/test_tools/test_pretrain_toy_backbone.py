@@ -39,20 +39,33 @@ def test_the_set_has_every_class_and_none_of_the_detection_images(tmp_path):
 @pytest.mark.usefixtures('one_thread')
 def test_pretrained_backbone_loads_into_the_detector(tmp_path):
     out = str(tmp_path / 'r18.pth')
-    res = pretrain_tool.pretrain(
-        out,
-        str(tmp_path / 'data'),
-        iters=2,
-        per_class=2,
-        val_per_class=1,
-        work_dir=str(tmp_path / 'work'),
-        threads=2)
+
+    def pretrain(out):
+        return pretrain_tool.pretrain(
+            out,
+            str(tmp_path / 'data'),
+            iters=2,
+            per_class=2,
+            val_per_class=1,
+            work_dir=str(tmp_path / 'work'))
+
+    # the run is pinned to its own thread count (the weights depend on it)
+    # and leaves the caller's as it was
+    torch.set_num_threads(2)
+    try:
+        res = pretrain(out)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
     assert 0.0 <= res['top1'] <= 100.0 and res['iters'] == 2
     ckpt = torch.load(out, map_location='cpu', weights_only=True)
     assert ckpt['meta']['classes'] == sorted(crops.CLASSES)
-    # the run is pinned to its own thread count (the weights depend on it)
-    # and leaves the caller's as it was
-    assert ckpt['meta']['threads'] == 2 and torch.get_num_threads() == 1
+    assert ckpt['meta']['threads'] == 1
+    # the same command makes the same file, byte for byte
+    again = str(tmp_path / 'again.pth')
+    pretrain(again)
+    with open(out, 'rb') as a, open(again, 'rb') as b:
+        assert a.read() == b.read()
     backbone = {
         k[len('backbone.'):]: v
         for k, v in ckpt['state_dict'].items() if k.startswith('backbone.')

@@ -521,50 +521,78 @@ def run_one(task: str,
 
 def input_digest(task: str) -> str:
     """What a run of ``task`` reads besides the code: every file of its toy
-    set and, where it has one, its pretrained backbone.
+    set and, where it has one, the tensors of its pretrained backbone (not
+    the file's bytes, which also hold the name it was saved under).
+
+    Args:
+        task (str): a key of ``TASKS`` whose data (and backbone) exist.
 
     Returns:
-        str: the first 12 hex digits of the SHA-256 over each file's path
-        (relative to the set; the backbone by its file name) and bytes.
+        str: the first 12 hex digits of a SHA-256 over each file's path
+        (relative to the set) and bytes, then each backbone tensor's name,
+        dtype, shape and values.
     """
     spec = TASKS[task]
     root = osp.join(ROOT, spec['data'])
-    files = []
-    for dirpath, dirnames, names in os.walk(root):
+    digest = hashlib.sha256()
+    # linked folders are followed: their files are read like the others
+    for dirpath, dirnames, names in os.walk(root, followlinks=True):
         dirnames.sort()  # a fixed order, whatever the file system's
         for name in sorted(names):
             path = osp.join(dirpath, name)
-            files.append((osp.relpath(path, root), path))
+            digest.update(osp.relpath(path, root).encode() + b'\0')
+            with open(path, 'rb') as f:
+                for chunk in iter(lambda: f.read(1 << 20), b''):
+                    digest.update(chunk)
     if spec.get('pretrained'):
-        path = osp.join(ROOT, spec['pretrained'])
-        files.append((osp.basename(path), path))
-    digest = hashlib.sha256()
-    for name, path in files:
-        digest.update(name.encode() + b'\0')
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''):
-                digest.update(chunk)
+        state = torch.load(
+            osp.join(ROOT, spec['pretrained']),
+            map_location='cpu',
+            weights_only=True)['state_dict']
+        for name in sorted(state):
+            tensor = state[name].contiguous()
+            digest.update(
+                f'{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0'.encode())
+            digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:12]
 
 
-def check_same_inputs(rows: list, task: str, iters: int, threads: int,
-                      inputs: str, results: str) -> None:
-    """Refuse a run whose inputs differ from those of the rows it would be
-    paired with (same task, schedule and thread count) in ``results``; rows
-    made before digests were recorded count as different, since nothing
-    shows what they read."""
-    other = sorted({
-        r.get('inputs', 'unrecorded')
-        for r in rows if r['task'] == task and r['iters'] == iters
-        and r['threads'] == threads and r.get('inputs') != inputs
-    })
+def check_same_inputs(rows: list, task: str, iters: int, inputs: str,
+                      results: str) -> None:
+    """Refuse a run whose inputs differ from those of the rows the table
+    would pair it with: the rows of ``task`` at ``iters`` iterations.
+
+    Args:
+        rows (list[dict]): the rows of the results file.
+        task (str): the run's task.
+        iters (int): the run's iterations.
+        inputs (str): the run's :func:`input_digest`.
+        results (str): the results file, named in the message.
+
+    Raises:
+        SystemExit: such a row records other inputs, or none (rows made
+            before digests were recorded: nothing shows what they read).
+    """
+    mine = [r for r in rows if r['task'] == task and r['iters'] == iters]
+    other = sorted(
+        {r['inputs']
+         for r in mine if r.get('inputs', inputs) != inputs})
+    unrecorded = sum('inputs' not in r for r in mine)
+    if not (other or unrecorded):
+        return
+    found = []
     if other:
-        raise SystemExit(
-            f'{results} holds {task} rows ({iters} iterations, {threads} '
-            f'threads) made from other inputs (digest {", ".join(other)}; '
-            f'the toy set and backbone here: {inputs}), so their seeds would '
-            'not pair with a new run. Write new runs to another --results '
-            'file, or put back the data/ those rows were made from.')
+        found.append(f'rows made from other inputs (digest '
+                     f'{", ".join(other)})')
+    if unrecorded:
+        found.append(f'{unrecorded} rows that record no inputs (made before '
+                     'digests were recorded)')
+    raise SystemExit(
+        f'{results} holds {task} rows of {iters} iterations that a new run '
+        f'would be paired with: {" and ".join(found)}; the toy set and '
+        f'backbone here are {inputs}, so their seeds would not pair. Write '
+        'new runs to another --results file, or put back the data/ those '
+        'rows were made from.')
 
 
 def has_test_split(task: str) -> bool:
@@ -905,21 +933,36 @@ def main(argv=None):
             for r in load_results(args.results) if 'test' in r}
     work_root = args.work_dir or tempfile.mkdtemp(prefix='benchmark_methods_')
     check_settings_apply(args, work_root)
-    plan = [(t, m, s) for t in args.tasks for m in args.methods
-            for s in args.seeds]
-    rows, started = [], time.perf_counter()
-    inputs = {}  # task -> input_digest, once its data is in place
-    for n, (task, method, seed) in enumerate(plan, start=1):
+    plan = []
+    for task in args.tasks:
         # every classification task takes --cls-iters, every detection
         # task --det-iters
         given = args.cls_iters if is_classification(task) else args.det_iters
         cfg_iters = given or Config.fromfile(
             osp.join(ROOT, TASKS[task]['config'])).train_cfg.max_iters
-        # the plain model takes the training settings only (e.g. lr2):
-        # every distillation setting shares its runs
-        tag = '+'.join(
-            n for n in args.settings
-            if training_setting(n)) if method == 'none' else args.tag
+        for method in args.methods:
+            # the plain model takes the training settings only (e.g. lr2):
+            # every distillation setting shares its runs
+            tag = '+'.join(
+                n for n in args.settings
+                if training_setting(n)) if method == 'none' else args.tag
+            plan += [(task, method, seed, cfg_iters, tag)
+                     for seed in args.seeds]
+    # every task with a run to make: its data in place and its inputs the
+    # same as the file's rows', before the first run of any task
+    inputs = {}
+    os.chdir(ROOT)  # configs name data relative to the repository
+    for task, method, seed, cfg_iters, tag in plan:
+        if task in inputs or (task, method, tag, seed, cfg_iters,
+                              threads) in done:
+            continue
+        ensure_data(task)
+        inputs[task] = input_digest(task)
+        check_same_inputs(
+            load_results(args.results), task, cfg_iters, inputs[task],
+            args.results)
+    rows, started = [], time.perf_counter()
+    for n, (task, method, seed, cfg_iters, tag) in enumerate(plan, start=1):
         key = (task, method, tag, seed, cfg_iters, threads)
         if key in done:
             rows.append(done[key])
@@ -928,13 +971,7 @@ def main(argv=None):
                 f'{done[key]["metric"]:.2f} (from {args.results})',
                 flush=True)
             continue
-        os.chdir(ROOT)  # configs name data relative to the repository
-        ensure_data(task)
-        if task not in inputs:
-            inputs[task] = input_digest(task)
-        check_same_inputs(
-            load_results(args.results), task, cfg_iters, threads, inputs[task],
-            args.results)
+        os.chdir(ROOT)
         options = run_options(args, method)
         row = run_one(task, method, seed, cfg_iters, work_root,
                       args.warmup_steps, options, tag, args.curve)

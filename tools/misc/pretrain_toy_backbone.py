@@ -63,6 +63,18 @@ def pretrain(out: str = DEFAULT_OUT,
     """Make the set if needed, train on ``threads`` torch threads (the
     caller's count is restored after), save the weights to ``out``.
 
+    Args:
+        out (str): the checkpoint to write.
+        data (str): the classification set (made here when missing).
+        iters (int, optional): training iterations; the config's if None.
+        per_class (int): training crops a class, when the set is made.
+        val_per_class (int): validation crops a class, when it is made.
+        seed (int): the set's and the training's seed.
+        work_dir (str, optional): the runner's folder; a temporary one if
+            None.
+        threads (int): torch CPU threads for the training; the weights
+            depend on it.
+
     Returns:
         dict: ``top1`` (validation top-1, %), ``iters``, ``out``.
     """
@@ -113,9 +125,12 @@ def _train_and_save(out, data, iters, seed, work_dir, threads) -> dict:
         prefix='tmp-pretrain-',
         suffix='.pth',
         dir=osp.dirname(osp.abspath(out)))
-    os.close(fd)
     try:
-        torch.save(dict(state_dict=state, meta=meta), tmp)
+        # saved through the open file: torch.save names the archive inside
+        # after a path it is given (here a random one), so the same weights
+        # would give other bytes
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(dict(state_dict=state, meta=meta), f)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would keep other users out
         os.replace(tmp, out)
     finally:
