@@ -5,6 +5,7 @@ import os.path as osp
 import signal
 
 import pytest
+import torch
 from mmengine.config import Config
 from muse_test_utils import load_tool
 
@@ -384,6 +385,36 @@ def test_training_settings_reach_the_plain_model(tmp_path):
     assert (backbone.frozen_stages, backbone.norm_eval) == (1, True)
     assert backbone.init_cfg.type == 'Pretrained'
     assert backbone.init_cfg.prefix == 'backbone.'
+
+
+def test_gn_backbone_puts_groupnorm_in_every_methods_detector(tmp_path):
+    """``gn-backbone`` is a training setting: the plain detector and the
+    detector MUSE wraps get the same GroupNorm backbone, which builds and
+    keeps the stages' widths."""
+    from mmengine.registry import MODELS, init_default_scope
+    assert bench.training_setting('gn-backbone')
+    gn = dict(bench.SETTINGS['gn-backbone'])
+    plain = bench.method_config(
+        'det-step', 'none', 0, str(tmp_path), cfg_options=gn)
+    muse = bench.method_config(
+        'det-step', 'muse-mul', 0, str(tmp_path), cfg_options=gn)
+    assert muse.model.architecture == plain.model
+    assert plain.model.backbone.norm_cfg.type == 'GN'
+    # the setting's dict is not consumed: the next run gets it again
+    assert bench.SETTINGS['gn-backbone'][bench.ARCHITECTURE]
+    init_default_scope('mmdet')
+    backbone = MODELS.build(plain.model).backbone
+    norms = [
+        m for m in backbone.modules()
+        if isinstance(m, (torch.nn.GroupNorm, torch.nn.BatchNorm2d))
+    ]
+    # ResNet-18: the stem, two per basic block, three downsample shortcuts
+    assert len(norms) == 1 + 2 * 8 + 3
+    assert all(isinstance(m, torch.nn.GroupNorm) for m in norms)
+    outs = backbone(torch.rand(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [16, 32, 64, 128]
+    default = bench.method_config('det-step', 'none', 0, str(tmp_path))
+    assert default.model.backbone.norm_cfg.type == 'BN'
 
 
 def test_a_setting_a_method_cannot_take_stops_before_any_run(tmp_path):

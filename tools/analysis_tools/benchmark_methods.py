@@ -27,8 +27,9 @@ Tasks (toy data is generated when missing):
 
 Ablations are named settings (``--settings``, see SETTINGS): changes to the
 MUSE config applied to every distilled method, recorded under the settings'
-names. Training settings (``lr0.5``, ``lr2``) reach the plain model too, under
-their own tag; the plain model's runs are shared by every other setting.
+names. Training settings (``lr0.5``, ``lr2``, ``gn-backbone``) reach the plain
+model too, under their own tag; the plain model's runs are shared by every
+other setting.
 
     python tools/analysis_tools/benchmark_methods.py                              # cls and det, 9 methods, 3 seeds
     python tools/analysis_tools/benchmark_methods.py --tasks cls --methods none muse l2 --seeds 0 1 2 3 4
@@ -125,6 +126,9 @@ _HEAD = [f'bbox_head.cls_convs.1@{k}' for k in range(4)]
 # a setting's key that scales the optimiser's learning rate (and the
 # schedulers' absolute floors with it)
 LR_MULT = 'lr_mult'
+# a setting's key whose dotted keys change the trained model itself (the
+# plain model, or the model a distiller wraps)
+ARCHITECTURE = 'architecture'
 # setting -> changes to the MUSE config (model.* keys, or custom_hooks);
 # the detection pairings name the 4-level FPN of the det task's FCOS
 SETTINGS = {
@@ -199,6 +203,15 @@ SETTINGS = {
     },
     'lr2': {
         LR_MULT: 2.0
+    },
+    # from-scratch detectors: GroupNorm in the backbone, not BatchNorm at
+    # batch 4 (8 groups divide every stage of the quarter- and half-width
+    # ResNet-18s; a pretrained task's BatchNorm weights would not load)
+    'gn-backbone': {
+        ARCHITECTURE: {
+            'backbone.norm_cfg':
+            dict(type='GN', num_groups=8, requires_grad=True)
+        }
     },
     # what MUSE costs: one adapter per pair instead of one per target, the
     # embedding size (adapters and critic heads alike), locations per image,
@@ -301,6 +314,7 @@ def method_config(task: str,
     cfg = Config.fromfile(osp.join(ROOT, TASKS[task]['config']))
     options = dict(cfg_options or {})
     lr_mult = options.pop(LR_MULT, None)
+    architecture = options.pop(ARCHITECTURE, {})
     change = METHODS[method]
     if change is None:
         cfg.model = cfg.model.architecture
@@ -315,6 +329,8 @@ def method_config(task: str,
                  for k, v in options.items() if k != 'custom_hooks'})
             if 'custom_hooks' in options:  # a list: replaced whole
                 cfg.custom_hooks = options['custom_hooks']
+    prefix = 'model.' if change is None else 'model.architecture.'
+    cfg.merge_from_dict({prefix + k: v for k, v in architecture.items()})
     if lr_mult is not None:
         scale_lr(cfg, lr_mult)
     if iters is not None:
@@ -342,7 +358,7 @@ def scale_lr(cfg, factor: float) -> None:
 def training_setting(name: str) -> bool:
     """A setting that changes training itself (applied to the plain model
     too), not the distillation."""
-    return set(SETTINGS[name]) <= {LR_MULT}
+    return set(SETTINGS[name]) <= {LR_MULT, ARCHITECTURE}
 
 
 def set_iterations(cfg, iters: int) -> None:
