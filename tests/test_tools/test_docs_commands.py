@@ -291,6 +291,19 @@ RUN = [
     ('python tools/analysis_tools/benchmark_methods.py --tasks det-step '
      '--table --results '
      'work_dirs/ablation/det-step.jsonl', []),
+    # from scratch on the test split: plain and MUSE, and the plain sweep
+    *[(f'python tools/analysis_tools/benchmark_methods.py '
+       f'--tasks det-step --curve 1200 '
+       f'--threads 1 --seeds {seeds} --results docs/results/det-step.jsonl '
+       f'--methods {methods}',
+       ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
+      for seeds, methods in (('0 1 2 3 4', 'none muse-mul'),
+                             ('0', 'none --settings lr0.5'),
+                             ('0', 'none --settings lr2'),
+                             ('0', 'none --settings gn-backbone'))],
+    *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-step '
+       f'--table {split}--results docs/results/det-step.jsonl', [])
+      for split in ('', '--split val ')],
     # the pretrained regime: the backbone pretraining shrunk to 2
     # iterations on 2 crops a class, then the benchmark on its checkpoint
     ('python tools/misc/pretrain_toy_backbone.py',
@@ -572,6 +585,14 @@ def test_documented_commands_run_on_toy_data(sandbox):
                                ('none', 'lr0.5', True), ('none', 'lr2', True),
                                ('muse-mul', 'w0.3', True),
                                ('muse-mul', 'w1+long-warmup', True)]
+    # from scratch on the test split: the plain sweep's tags, the
+    # GroupNorm backbone among them
+    with open(sandbox / 'docs/results/det-step.jsonl') as f:
+        rows = [json.loads(line) for line in f]
+    assert [(r['method'], r['tag'], 'test' in r)
+            for r in rows] == [('none', '', True), ('muse-mul', '', True),
+                               ('none', 'lr0.5', True), ('none', 'lr2', True),
+                               ('none', 'gn-backbone', True)]
     # classification at convergence: the hard set's runs, with their curves
     assert curve_rows(sandbox / 'docs/results/cls-hard.jsonl') == [
         ('cls-hard', method, [2, 4]) for method in ('none', 'muse-mul')
