@@ -298,7 +298,7 @@ RUN = [
        f'--methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for seeds, methods in (('0 1 2 3 4', 'none muse-mul'),
-                             ('0', 'none --settings lr0.5'),
+                             ('0 1 2 3 4', 'none --settings lr0.5'),
                              ('0', 'none --settings lr2'),
                              ('0', 'none --settings gn-backbone'))],
     *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-step '
