@@ -291,13 +291,15 @@ RUN = [
     ('python tools/analysis_tools/benchmark_methods.py --tasks det-step '
      '--table --results '
      'work_dirs/ablation/det-step.jsonl', []),
-    # from scratch on the test split: plain and MUSE, and the plain sweep
+    # from scratch on the test split: plain, MUSE, the placebo and the
+    # plain sweep
     *[(f'python tools/analysis_tools/benchmark_methods.py '
        f'--tasks det-step --curve 1200 '
        f'--threads 1 --seeds {seeds} --results docs/results/det-step.jsonl '
        f'--methods {methods}',
        ['--seeds', '0', '--det-iters', '4', '--curve', '2'])
       for seeds, methods in (('0 1 2 3 4', 'none muse-mul'),
+                             ('0 1 2 3 4', 'muse-mul --settings placebo'),
                              ('0 1 2 3 4', 'none --settings lr0.5'),
                              ('0', 'none --settings lr2'),
                              ('0', 'none --settings gn-backbone'))],
@@ -585,12 +587,13 @@ def test_documented_commands_run_on_toy_data(sandbox):
                                ('none', 'lr0.5', True), ('none', 'lr2', True),
                                ('muse-mul', 'w0.3', True),
                                ('muse-mul', 'w1+long-warmup', True)]
-    # from scratch on the test split: the plain sweep's tags, the
-    # GroupNorm backbone among them
+    # from scratch on the test split: the placebo's and the plain sweep's
+    # tags, the GroupNorm backbone among them
     with open(sandbox / 'docs/results/det-step.jsonl') as f:
         rows = [json.loads(line) for line in f]
     assert [(r['method'], r['tag'], 'test' in r)
             for r in rows] == [('none', '', True), ('muse-mul', '', True),
+                               ('muse-mul', 'placebo', True),
                                ('none', 'lr0.5', True), ('none', 'lr2', True),
                                ('none', 'gn-backbone', True)]
     # classification at convergence: the hard set's runs, with their curves
