@@ -302,7 +302,8 @@ RUN = [
                              ('0 1 2 3 4', 'muse-mul --settings placebo'),
                              ('0 1 2 3 4', 'none --settings lr0.5'),
                              ('0', 'none --settings lr2'),
-                             ('0', 'none --settings gn-backbone'))],
+                             ('0', 'none --settings gn-backbone'),
+                             ('0', 'l2 --settings w0.1'), ('0', 'l2'))],
     *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-step '
        f'--table {split}--results docs/results/det-step.jsonl', [])
       for split in ('', '--split val ')],
@@ -587,15 +588,16 @@ def test_documented_commands_run_on_toy_data(sandbox):
                                ('none', 'lr0.5', True), ('none', 'lr2', True),
                                ('muse-mul', 'w0.3', True),
                                ('muse-mul', 'w1+long-warmup', True)]
-    # from scratch on the test split: the placebo's and the plain sweep's
-    # tags, the GroupNorm backbone among them
+    # from scratch on the test split: the placebo's, the plain sweep's (the
+    # GroupNorm backbone among them) and the baselines' weights' tags
     with open(sandbox / 'docs/results/det-step.jsonl') as f:
         rows = [json.loads(line) for line in f]
     assert [(r['method'], r['tag'], 'test' in r)
             for r in rows] == [('none', '', True), ('muse-mul', '', True),
                                ('muse-mul', 'placebo', True),
                                ('none', 'lr0.5', True), ('none', 'lr2', True),
-                               ('none', 'gn-backbone', True)]
+                               ('none', 'gn-backbone', True),
+                               ('l2', 'w0.1', True), ('l2', '', True)]
     # classification at convergence: the hard set's runs, with their curves
     assert curve_rows(sandbox / 'docs/results/cls-hard.jsonl') == [
         ('cls-hard', method, [2, 4]) for method in ('none', 'muse-mul')
