@@ -306,6 +306,7 @@ RUN = [
                              ('0', 'l2 cosine vid crd --settings w0.1'),
                              ('0', 'l2 cosine vid'),
                              ('0', 'l2 cosine vid --settings w10'),
+                             ('1 2', 'vid --settings w0.1'),
                              ('1 2 3 4', 'l2 cosine'))],
     *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-step '
        f'--table {split}--results docs/results/det-step.jsonl', [])
