@@ -303,10 +303,10 @@ RUN = [
                              ('0 1 2 3 4', 'none --settings lr0.5'),
                              ('0', 'none --settings lr2'),
                              ('0', 'none --settings gn-backbone'),
-                             ('0', 'l2 cosine vid crd --settings w0.1'),
-                             ('0', 'l2 cosine vid'),
-                             ('0', 'l2 cosine vid --settings w10'),
-                             ('1 2', 'vid --settings w0.1'),
+                             ('0', 'l2 cosine vid crd nst --settings w0.1'),
+                             ('0', 'l2 cosine vid crd nst'),
+                             ('0', 'l2 cosine vid crd --settings w10'),
+                             ('1 2 3 4', 'vid crd --settings w0.1'),
                              ('1 2 3 4', 'l2 cosine'))],
     *[(f'python tools/analysis_tools/benchmark_methods.py --tasks det-step '
        f'--table {split}--results docs/results/det-step.jsonl', [])
@@ -603,9 +603,11 @@ def test_documented_commands_run_on_toy_data(sandbox):
                                ('none', 'gn-backbone', True),
                                ('l2', 'w0.1', True), ('cosine', 'w0.1', True),
                                ('vid', 'w0.1', True), ('crd', 'w0.1', True),
-                               ('l2', '', True), ('cosine', '', True),
-                               ('vid', '', True), ('l2', 'w10', True),
-                               ('cosine', 'w10', True), ('vid', 'w10', True)]
+                               ('nst', 'w0.1', True), ('l2', '', True),
+                               ('cosine', '', True), ('vid', '', True),
+                               ('crd', '', True), ('nst', '', True),
+                               ('l2', 'w10', True), ('cosine', 'w10', True),
+                               ('vid', 'w10', True), ('crd', 'w10', True)]
     # classification at convergence: the hard set's runs, with their curves
     assert curve_rows(sandbox / 'docs/results/cls-hard.jsonl') == [
         ('cls-hard', method, [2, 4]) for method in ('none', 'muse-mul')
